@@ -1,0 +1,134 @@
+"""Order-book arithmetic: taker fees and walking a ladder for a given size.
+
+The one place that knows what an order really costs. Used by the strategy (edge at our
+size), the risk manager (re-check at final size), the paper executor (fills) and intent
+re-checks at approval, so paper, live and backtest price the same way.
+
+A ladder is two parallel sequences, best level first: prices and sizes. For a BUY walk the
+asks (ascending prices); for a SELL walk the bids (descending prices).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.models import Side
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def taker_fee(shares: float, price: float, fee_rate: float) -> float:
+    """Polymarket's taker fee in USDC: shares x feeRate x p x (1 - p). Makers pay none."""
+    return shares * fee_rate * price * (1.0 - price)
+
+
+@dataclass(slots=True, frozen=True)
+class Walk:
+    """Result of walking a ladder: what would fill, at what cost."""
+
+    filled: float  # shares
+    notional: float  # sum of price x shares, USDC
+    fee: float  # taker fee, USDC
+    levels: int  # levels touched
+
+    @property
+    def avg_price(self) -> float:
+        return self.notional / self.filled if self.filled > 0 else float("nan")
+
+    @property
+    def cost_per_share(self) -> float:
+        """Average price plus fee per share: what edge is measured against for a BUY."""
+        return (self.notional + self.fee) / self.filled if self.filled > 0 else float("nan")
+
+
+def walk(
+    prices: Sequence[float],
+    sizes: Sequence[float],
+    shares: float,
+    side: Side,
+    fee_rate: float = 0.0,
+    limit: float | None = None,
+) -> Walk:
+    """Fill up to `shares` against a best-first ladder, stopping at `limit` if given.
+
+    BUY stops at levels priced above `limit`; SELL at levels priced below it. Levels with
+    non-positive size or NaN price are skipped (padding in fixed-depth arrays).
+    """
+    remaining = shares
+    notional = 0.0
+    fee = 0.0
+    levels = 0
+    buy = side is Side.BUY
+    for price, size in zip(prices, sizes, strict=False):
+        if remaining <= 1e-12:
+            break
+        if not size > 0.0 or price != price:  # NaN-safe
+            continue
+        if limit is not None and (price > limit + 1e-12 if buy else price < limit - 1e-12):
+            break
+        take = size if size < remaining else remaining
+        notional += take * price
+        fee += take * fee_rate * price * (1.0 - price)
+        remaining -= take
+        levels += 1
+    return Walk(filled=shares - remaining, notional=notional, fee=fee, levels=levels)
+
+
+def shares_for_budget(
+    prices: Sequence[float],
+    sizes: Sequence[float],
+    budget: float,
+    fee_rate: float = 0.0,
+    limit: float | None = None,
+) -> float:
+    """Most shares a BUY can take for at most `budget` USDC, fees included."""
+    remaining = budget
+    shares = 0.0
+    for price, size in zip(prices, sizes, strict=False):
+        if not size > 0.0 or price != price:
+            continue
+        if limit is not None and price > limit + 1e-12:
+            break
+        unit = price + fee_rate * price * (1.0 - price)
+        if unit <= 0:
+            continue
+        level_cost = size * unit
+        if level_cost >= remaining:
+            shares += remaining / unit
+            return shares
+        shares += size
+        remaining -= level_cost
+    return shares
+
+
+def top_cost_per_share(best_price: FloatArray, fee_rate: FloatArray) -> FloatArray:
+    """Vectorised cost of the first share at the best level, fee included.
+
+    Walking deeper only makes a BUY dearer, so this bounds the edge from above: a market
+    whose edge fails here fails at every size. The strategy screens with it before walking.
+    """
+    return best_price + fee_rate * best_price * (1.0 - best_price)
+
+
+def vwap_cost_per_share(
+    px: FloatArray, sz: FloatArray, shares: FloatArray, fee_rate: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Vectorised book walk over many markets at once (rows: markets, cols: levels).
+
+    Returns (filled shares, cost per share incl. fees); NaN cost where nothing fills.
+    """
+    sz = np.where(np.isnan(px), 0.0, sz)
+    p = np.nan_to_num(px)
+    cum = np.cumsum(sz, axis=1)
+    prev = cum - sz
+    take = np.clip(shares[:, None] - prev, 0.0, sz)
+    filled = take.sum(axis=1)
+    unit = p + fee_rate[:, None] * p * (1.0 - p)
+    cost = (take * unit).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_share = np.where(filled > 0, cost / np.where(filled > 0, filled, 1.0), np.nan)
+    return filled, per_share

@@ -1,0 +1,301 @@
+"""Typed settings: one place for every knob, with its default and its limits.
+
+Load order (later wins): defaults < TOML file < `POLYBOT_*` environment variables
+(nested with `__`, e.g. `POLYBOT_RISK__MAX_POSITION_PCT=0.02`). The file is `--config FILE`,
+else `$POLYBOT_CONFIG`, else `./polybot.toml` if present. Bad values stop start-up with one
+line per problem (see `ConfigError`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+CATEGORIES = (
+    "politics",
+    "sports",
+    "crypto",
+    "economics",
+    "geopolitics",
+    "culture",
+    "tech",
+    "weather",
+)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class SimSettings(_Section):
+    """The simulated exchange (`--source sim`)."""
+
+    seed: int = 42
+    markets: int = Field(300, ge=1, le=100_000)
+    start: datetime | None = None  # simulated start time; default: today 00:00 UTC
+    step_seconds: float = Field(10.0, gt=0)  # world step; books change at most this often
+    book_levels: int = Field(8, ge=1, le=50)
+    event_group_share: float = Field(0.3, ge=0, le=1)  # share of markets in multi-outcome events
+    new_listings_per_day: float = Field(5.0, ge=0)
+    jump_rate_per_day: float = Field(0.5, ge=0)  # news jumps per market per day
+    # Biases a model could learn; set to 0 / [] to switch them off.
+    favourite_longshot_bias: float = Field(0.15, ge=0, le=1)
+    slow_categories: list[str] = Field(default_factory=lambda: ["politics", "geopolitics"])
+    slow_reaction: float = Field(0.1, gt=0, le=1)  # share of the gap closed per step there
+    price_noise: float = Field(0.01, ge=0, le=0.2)  # std of the traded price's noise (prob.)
+
+
+class UniverseSettings(_Section):
+    """Which markets the strategy may trade (`polyb0t diagnose-filters` explains)."""
+
+    min_liquidity: float = Field(500.0, ge=0)  # USDC within the book's top levels
+    max_spread: float = Field(0.10, gt=0, le=1)
+    min_volume: float = Field(1_000.0, ge=0)  # lifetime USDC volume
+    min_hours_to_resolution: float = Field(6.0, ge=0)
+    max_days_to_resolution: float = Field(365.0, gt=0)
+    categories: list[str] = Field(default_factory=list)  # empty: all
+    exclude_categories: list[str] = Field(default_factory=list)
+
+
+class FeatureSettings(_Section):
+    return_windows_seconds: list[float] = Field(default_factory=lambda: [60.0, 600.0, 3600.0])
+    depth_levels: int = Field(3, ge=1, le=50)
+
+    @field_validator("return_windows_seconds")
+    @classmethod
+    def _windows_positive(cls, v: list[float]) -> list[float]:
+        if not v or any(w <= 0 for w in v):
+            raise ValueError("needs at least one window and every window > 0")
+        return sorted(v)
+
+
+class StrategySettings(_Section):
+    """The transparent baseline (docs in engine/strategy/baseline.py)."""
+
+    edge_threshold: float = Field(0.05, gt=0, lt=1)
+    microprice_weight: float = Field(1.0, ge=0, le=1)  # 0: mid, 1: microprice
+    longshot_correction: float = Field(0.15, ge=0, le=1)  # undo a favourite-longshot bias
+    move_shrinkage: float = Field(0.3, ge=0, le=1)  # share of the last move assumed noise
+    max_signals_per_cycle: int = Field(50, ge=1)
+
+
+class RiskSettings(_Section):
+    bankroll: float = Field(1_000.0, gt=0)  # starting cash, USDC
+    kelly_fraction: float = Field(0.25, gt=0, le=1)
+    max_position_pct: float = Field(0.05, gt=0, le=1)  # per market, of equity
+    max_total_exposure_pct: float = Field(0.6, gt=0, le=1)
+    max_event_exposure_pct: float = Field(0.15, gt=0, le=1)  # per event group
+    daily_loss_limit_pct: float = Field(0.05, gt=0, le=1)
+    max_drawdown_pct: float = Field(0.20, gt=0, le=1)
+    stale_data_seconds: float = Field(120.0, gt=0)
+    cooldown_seconds: float = Field(600.0, ge=0)  # per market after an order or intent
+    min_order_shares: float = Field(5.0, ge=0)  # exchange minimum for resting orders
+    min_marketable_usd: float = Field(1.0, ge=0)  # exchange minimum for marketable orders
+
+
+class PaperSettings(_Section):
+    latency_ms: float = Field(250.0, ge=0)
+
+
+class LiveSettings(_Section):
+    dry_run: bool = True
+    intent_expiry_seconds: float = Field(300.0, ge=30)
+    approval_price_tolerance: float = Field(0.02, ge=0, le=1)
+    intent_poll_seconds: float = Field(1.0, gt=0)
+    private_key: SecretStr | None = None
+    api_key: SecretStr | None = None
+    api_secret: SecretStr | None = None
+    api_passphrase: SecretStr | None = None
+    funder: str | None = None
+    signature_type: int = Field(0, ge=0, le=3)
+
+
+class Settings(BaseSettings):
+    """Everything the runtime is built from."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="POLYBOT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None  # default: sqlite:///<data_dir>/polybot.db
+    source: Literal["sim", "polymarket", "replay"] = "sim"
+    loop_interval_seconds: float = Field(10.0, gt=0)
+    snapshot_interval_seconds: float = Field(60.0, gt=0)
+    speed: float = Field(1.0, gt=0)  # simulated seconds per wall second (sim/replay)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_file: Path | None = None
+
+    sim: SimSettings = SimSettings()
+    universe: UniverseSettings = UniverseSettings()
+    features: FeatureSettings = FeatureSettings()
+    strategy: StrategySettings = StrategySettings()
+    risk: RiskSettings = RiskSettings()
+    paper: PaperSettings = PaperSettings()
+    live: LiveSettings = LiveSettings()
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'polybot.db').as_posix()}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit keyword arguments (CLI flags) beat the environment; `load_settings`
+        # adds the TOML file below both.
+        return (init_settings, env_settings)
+
+
+class _DictSource(PydanticBaseSettingsSource):
+    """Settings parsed from the TOML file, lowest priority above the defaults."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+class ConfigError(Exception):
+    """Bad configuration: `problems` holds one human line per problem."""
+
+    def __init__(self, problems: list[str], source: str | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        where = f" in {source}" if source else ""
+        super().__init__(f"invalid configuration{where}:\n" + "\n".join(problems))
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """`--config`, else `$POLYBOT_CONFIG`, else `./polybot.toml` if it exists."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("POLYBOT_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("polybot.toml")
+    return local if local.is_file() else None
+
+
+def _describe_allowed(err: Mapping[str, Any]) -> str:
+    ctx = err.get("ctx") or {}
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown setting (see config.example.toml)"
+    if "expected" in ctx:
+        return f"one of {ctx['expected']}"
+    for key, word in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+        if key in ctx:
+            return f"a number {word} {ctx[key]}"
+    return str(err.get("msg", "invalid"))
+
+
+def _format_errors(exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        given = err.get("input")
+        shown = "<missing>" if err.get("type") == "missing" else repr(given)
+        if isinstance(given, dict):
+            shown = "a table"
+        lines.append(f"{loc}: got {shown}; allowed: {_describe_allowed(err)}")
+    return lines
+
+
+def load_settings(
+    config_path: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build Settings from file + environment + explicit overrides (CLI flags win).
+
+    Raises `ConfigError` with one line per problem.
+    """
+    path = resolve_config_path(config_path)
+    data: dict[str, Any] = {}
+    source = str(path) if path else None
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError([f"config file not found: {path}"], source)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([f"not valid TOML: {exc}"], source) from None
+    file_data = data
+
+    class _FromFile(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, _DictSource(settings_cls, file_data))
+
+    try:
+        loaded = _FromFile(**dict(overrides or {}))
+        # A plain Settings (validated once more, no sources read again).
+        return Settings.model_validate(loaded.model_dump())
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc), source) from None
+
+
+def masked_dump(settings: Settings) -> dict[str, Any]:
+    """Settings as plain data with every secret masked (for `config show`)."""
+
+    def walk(obj: Any) -> Any:
+        if isinstance(obj, SecretStr):
+            return "********" if obj.get_secret_value() else ""
+        if isinstance(obj, BaseModel):
+            return {k: walk(getattr(obj, k)) for k in type(obj).model_fields}
+        if isinstance(obj, dict):
+            return {k: walk(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [walk(v) for v in obj]
+        if isinstance(obj, Path):
+            return str(obj)
+        if isinstance(obj, datetime):
+            return obj.isoformat()
+        return obj
+
+    out = walk(settings)
+    out["database_url"] = mask_url(settings.db_url)
+    return out  # type: ignore[no-any-return]
+
+
+def mask_url(url: str) -> str:
+    """Hide a password in a database URL (postgresql://user:pw@host/db)."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:********@{host}"

@@ -1,0 +1,147 @@
+"""Typed events.
+
+Two families:
+- Source events: what a `MarketSource` emits (the sim, the Polymarket websocket, a replay).
+  They mirror Polymarket's market channel (book, price_change, last_trade_price,
+  tick_size_change, market_resolved, new_market) but are already parsed: floats, not strings,
+  and book levels best-first (Polymarket sends bids ascending, so best is last; the parser
+  normalises that once at the edge).
+- Engine events: what the engine publishes on the `EventBus` for the UI, the daemon log and
+  control-socket clients.
+
+Book arrays are numpy float64, best level first. Book events name a token (`asset_id`);
+`MarketState` maps the NO token's book onto the YES orientation (a NO bid at p is a YES ask
+at 1 - p), because Polymarket matches the two books as mirrors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.models import Fill, Market, Signal, Side, TradeIntent
+
+FloatArray = npt.NDArray[np.float64]
+
+
+# --- source events -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class BookSnapshot:
+    """Full L2 book for one token (replaces what was held)."""
+
+    asset_id: str
+    ts: float
+    bid_px: FloatArray  # best (highest) first
+    bid_sz: FloatArray
+    ask_px: FloatArray  # best (lowest) first
+    ask_sz: FloatArray
+    book_hash: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class LevelChange:
+    side: Side  # BUY = bid level, SELL = ask level
+    price: float
+    size: float  # new total size resting at that price; 0 removes the level
+
+
+@dataclass(slots=True)
+class PriceChange:
+    """Incremental book update: each change sets the total size at one price level."""
+
+    asset_id: str
+    ts: float
+    changes: tuple[LevelChange, ...]
+
+
+@dataclass(slots=True)
+class TradePrint:
+    """A trade on the exchange (Polymarket `last_trade_price`)."""
+
+    asset_id: str
+    ts: float
+    price: float
+    size: float
+    side: Side  # aggressor side
+
+
+@dataclass(slots=True)
+class TickSizeChange:
+    asset_id: str
+    ts: float
+    old_tick: float
+    new_tick: float
+
+
+@dataclass(slots=True)
+class MarketListed:
+    """A new market appeared (Polymarket `new_market`, or discovery)."""
+
+    market: Market
+    ts: float
+
+
+@dataclass(slots=True)
+class MarketResolved:
+    market_id: str
+    ts: float
+    payout_yes: float  # 1.0 if YES won, 0.0 if NO won (fractional for rare 50/50 finals)
+
+
+SourceEvent = BookSnapshot | PriceChange | TradePrint | TickSizeChange | MarketListed | MarketResolved
+
+
+# --- engine events (EventBus) --------------------------------------------------------------
+
+
+@dataclass(slots=True, frozen=True)
+class CycleCompleted:
+    ts: float
+    cycle: int
+    markets: int
+    eligible: int
+    signals: int
+    orders: int
+    fills: int
+    equity: float
+    pnl_today: float
+    duration_ms: float
+
+
+@dataclass(slots=True, frozen=True)
+class SignalsComputed:
+    ts: float
+    signals: tuple[Signal, ...]
+
+
+@dataclass(slots=True, frozen=True)
+class FillRecorded:
+    fill: Fill
+
+
+@dataclass(slots=True, frozen=True)
+class IntentChanged:
+    intent: TradeIntent
+
+
+@dataclass(slots=True, frozen=True)
+class EngineStateChanged:
+    state: str
+    reason: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class EngineError:
+    where: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+EngineEvent = (
+    CycleCompleted | SignalsComputed | FillRecorded | IntentChanged | EngineStateChanged | EngineError
+)

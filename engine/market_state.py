@@ -1,0 +1,322 @@
+"""What the engine knows about every market right now, as column arrays.
+
+One row per market; books held in fixed-depth numpy matrices (best level first) for the
+YES token, because Polymarket's NO book is the YES book's mirror (a NO bid at p is a YES ask
+at 1 - p). Columns rather than objects so features, the universe filter and the strategy
+work on all markets at once; the per-market API (`ladder`, `market`) serves the executor.
+
+Rows are never removed: a resolved market keeps its row with `active` false, so row indices
+stay stable for the UI's changed-row marks (`version`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.events import (
+    BookSnapshot,
+    MarketListed,
+    MarketResolved,
+    PriceChange,
+    SourceEvent,
+    TickSizeChange,
+    TradePrint,
+)
+from engine.models import Market, Outcome, Side
+
+FloatArray = npt.NDArray[np.float64]
+NAN = float("nan")
+
+
+@dataclass(slots=True)
+class ApplyResult:
+    """What changed in one batch of source events."""
+
+    changed_rows: set[int]
+    resolved: list[MarketResolved]
+    listed: list[Market]
+    errors: list[str]
+
+
+class MarketState:
+    def __init__(self, depth: int = 8, history: int = 400, capacity: int = 1024) -> None:
+        self.depth = depth
+        self.history = history
+        self.markets: list[Market] = []
+        self._row: dict[str, int] = {}
+        self._token: dict[str, tuple[int, Outcome]] = {}
+        self.categories: list[str] = []
+        self._category_code: dict[str, int] = {}
+        self.events: list[str] = []
+        self._event_code: dict[str, int] = {}
+        self._cap = 0
+        self._alloc(capacity)
+        self.hist_ts: FloatArray = np.full(history, NAN)
+        self._hist_pos = 0  # next slot in the ring
+        self._hist_len = 0
+
+    # --- storage ---------------------------------------------------------------------------
+
+    def _alloc(self, cap: int) -> None:
+        old = self._cap
+        d = self.depth
+
+        def grow(name: str, shape: tuple[int, ...], fill: float, dtype: type = np.float64) -> None:
+            new = np.full(shape, fill, dtype=dtype)
+            if old:
+                new[:old] = getattr(self, name)
+            setattr(self, name, new)
+
+        grow("bid_px", (cap, d), NAN)
+        grow("bid_sz", (cap, d), 0.0)
+        grow("ask_px", (cap, d), NAN)
+        grow("ask_sz", (cap, d), 0.0)
+        grow("book_ts", (cap,), NAN)
+        grow("last_trade_px", (cap,), NAN)
+        grow("last_trade_ts", (cap,), NAN)
+        grow("traded_volume", (cap,), 0.0)  # USDC seen trading since we started
+        grow("tick", (cap,), 0.01)
+        grow("fee_rate", (cap,), 0.0)
+        grow("min_size", (cap,), 5.0)
+        grow("end_ts", (cap,), NAN)
+        grow("created_ts", (cap,), NAN)
+        grow("volume", (cap,), 0.0)
+        grow("active", (cap,), False, np.bool_)
+        grow("category", (cap,), -1, np.int32)
+        grow("event", (cap,), -1, np.int32)
+        grow("version", (cap,), 0, np.int64)
+        hist = np.full((cap, self.history), NAN)
+        if old:
+            hist[:old] = self.mid_hist
+        self.mid_hist: FloatArray = hist
+        self._cap = cap
+
+    @property
+    def n(self) -> int:
+        return len(self.markets)
+
+    def row(self, market_id: str) -> int | None:
+        return self._row.get(market_id)
+
+    def market(self, market_id: str) -> Market | None:
+        r = self._row.get(market_id)
+        return None if r is None else self.markets[r]
+
+    def token_row(self, token_id: str) -> tuple[int, Outcome] | None:
+        return self._token.get(token_id)
+
+    # --- market metadata -------------------------------------------------------------------
+
+    def add_market(self, m: Market) -> int:
+        existing = self._row.get(m.market_id)
+        if existing is not None:
+            self.markets[existing] = m
+            self._set_meta(existing, m)
+            return existing
+        r = len(self.markets)
+        if r >= self._cap:
+            self._alloc(self._cap * 2)
+        self.markets.append(m)
+        self._row[m.market_id] = r
+        self._token[m.yes_token] = (r, Outcome.YES)
+        self._token[m.no_token] = (r, Outcome.NO)
+        self._set_meta(r, m)
+        return r
+
+    def _set_meta(self, r: int, m: Market) -> None:
+        self.tick[r] = m.tick_size
+        self.fee_rate[r] = m.fee_rate
+        self.min_size[r] = m.min_order_size
+        self.end_ts[r] = m.end_ts
+        self.created_ts[r] = m.created_ts
+        self.volume[r] = m.volume
+        self.active[r] = m.accepting_orders and not m.resolved
+        self.category[r] = self._code(m.category, self.categories, self._category_code)
+        self.event[r] = (
+            -1 if m.event_id is None else self._code(m.event_id, self.events, self._event_code)
+        )
+        self.version[r] += 1
+
+    @staticmethod
+    def _code(key: str, names: list[str], codes: dict[str, int]) -> int:
+        c = codes.get(key)
+        if c is None:
+            c = len(names)
+            names.append(key)
+            codes[key] = c
+        return c
+
+    # --- applying source events ------------------------------------------------------------
+
+    def apply(self, events: list[SourceEvent]) -> ApplyResult:
+        """Fold a batch of events in. Bad events are reported, never raised."""
+        res = ApplyResult(changed_rows=set(), resolved=[], listed=[], errors=[])
+        for ev in events:
+            try:
+                self._apply_one(ev, res)
+            except (ValueError, IndexError, TypeError) as exc:
+                res.errors.append(f"{type(ev).__name__}: {exc}")
+        return res
+
+    def _apply_one(self, ev: SourceEvent, res: ApplyResult) -> None:
+        if isinstance(ev, BookSnapshot):
+            r = self._book_row(ev.asset_id, res)
+            if r is None:
+                return
+            row, outcome = r
+            if outcome is Outcome.YES:
+                self._write_side(self.bid_px, self.bid_sz, row, ev.bid_px, ev.bid_sz)
+                self._write_side(self.ask_px, self.ask_sz, row, ev.ask_px, ev.ask_sz)
+            else:  # NO book mirrored: NO bids become YES asks and vice versa
+                self._write_side(self.ask_px, self.ask_sz, row, 1.0 - ev.bid_px, ev.bid_sz)
+                self._write_side(self.bid_px, self.bid_sz, row, 1.0 - ev.ask_px, ev.ask_sz)
+            self._touch(row, ev.ts, res)
+        elif isinstance(ev, PriceChange):
+            r = self._book_row(ev.asset_id, res)
+            if r is None:
+                return
+            row, outcome = r
+            for ch in ev.changes:
+                is_bid = ch.side is Side.BUY
+                price = ch.price
+                if outcome is Outcome.NO:
+                    is_bid = not is_bid
+                    price = 1.0 - price
+                self._set_level(row, is_bid, price, ch.size)
+            self._touch(row, ev.ts, res)
+        elif isinstance(ev, TradePrint):
+            r = self._book_row(ev.asset_id, res)
+            if r is None:
+                return
+            row, outcome = r
+            px = ev.price if outcome is Outcome.YES else 1.0 - ev.price
+            self.last_trade_px[row] = px
+            self.last_trade_ts[row] = ev.ts
+            self.traded_volume[row] += ev.price * ev.size
+            self.volume[row] += ev.price * ev.size
+            self.markets[row].volume = float(self.volume[row])
+            self._touch(row, ev.ts, res, book=False)
+        elif isinstance(ev, TickSizeChange):
+            r = self._book_row(ev.asset_id, res)
+            if r is None:
+                return
+            row, _ = r
+            if ev.new_tick <= 0 or ev.new_tick >= 1:
+                raise ValueError(f"tick size {ev.new_tick} outside (0, 1)")
+            self.tick[row] = ev.new_tick
+            self.markets[row].tick_size = ev.new_tick
+            self._touch(row, ev.ts, res, book=False)
+        elif isinstance(ev, MarketListed):
+            row = self.add_market(ev.market)
+            res.listed.append(ev.market)
+            res.changed_rows.add(row)
+        elif isinstance(ev, MarketResolved):
+            row_opt = self._row.get(ev.market_id)
+            if row_opt is None:
+                res.errors.append(f"resolution for unknown market {ev.market_id}")
+                return
+            m = self.markets[row_opt]
+            if m.resolved:
+                return
+            m.resolved = True
+            m.accepting_orders = False
+            m.payout_yes = ev.payout_yes
+            self.active[row_opt] = False
+            self.version[row_opt] += 1
+            res.resolved.append(ev)
+            res.changed_rows.add(row_opt)
+
+    def _book_row(self, asset_id: str, res: ApplyResult) -> tuple[int, Outcome] | None:
+        r = self._token.get(asset_id)
+        if r is None:
+            res.errors.append(f"event for unknown token {asset_id[:16]}")
+        return r
+
+    def _touch(self, row: int, ts: float, res: ApplyResult, book: bool = True) -> None:
+        if book:
+            self.book_ts[row] = ts
+        self.version[row] += 1
+        res.changed_rows.add(row)
+
+    def _write_side(
+        self, px: FloatArray, sz: FloatArray, row: int, new_px: FloatArray, new_sz: FloatArray
+    ) -> None:
+        k = min(len(new_px), self.depth)
+        px[row, :] = NAN
+        sz[row, :] = 0.0
+        if k:
+            px[row, :k] = new_px[:k]
+            sz[row, :k] = new_sz[:k]
+
+    def _set_level(self, row: int, is_bid: bool, price: float, size: float) -> None:
+        px = self.bid_px if is_bid else self.ask_px
+        sz = self.bid_sz if is_bid else self.ask_sz
+        levels = {
+            round(p, 6): s for p, s in zip(px[row].tolist(), sz[row].tolist(), strict=True) if s > 0
+        }
+        if size > 0:
+            levels[round(price, 6)] = size
+        else:
+            levels.pop(round(price, 6), None)
+        ordered = sorted(levels.items(), reverse=is_bid)[: self.depth]
+        px[row, :] = NAN
+        sz[row, :] = 0.0
+        for i, (p, s) in enumerate(ordered):
+            px[row, i] = p
+            sz[row, i] = s
+
+    # --- views -----------------------------------------------------------------------------
+
+    def ladder(self, market_id: str, outcome: Outcome, side: Side) -> tuple[list[float], list[float]]:
+        """Best-first (prices, sizes) that an order of `side` on `outcome` would walk."""
+        r = self._row.get(market_id)
+        if r is None:
+            return [], []
+        if outcome is Outcome.YES:
+            if side is Side.BUY:
+                return self.ask_px[r].tolist(), self.ask_sz[r].tolist()
+            return self.bid_px[r].tolist(), self.bid_sz[r].tolist()
+        if side is Side.BUY:  # buying NO = hitting YES bids, mirrored
+            return (1.0 - self.bid_px[r]).tolist(), self.bid_sz[r].tolist()
+        return (1.0 - self.ask_px[r]).tolist(), self.ask_sz[r].tolist()
+
+    def mids(self) -> FloatArray:
+        n = self.n
+        return (self.bid_px[:n, 0] + self.ask_px[:n, 0]) / 2.0
+
+    def mid(self, market_id: str, outcome: Outcome = Outcome.YES) -> float:
+        r = self._row.get(market_id)
+        if r is None:
+            return NAN
+        m = float((self.bid_px[r, 0] + self.ask_px[r, 0]) / 2.0)
+        if m != m:  # one-sided book: fall back to the last trade
+            m = float(self.last_trade_px[r])
+        return m if outcome is Outcome.YES else 1.0 - m
+
+    def record_history(self, now: float) -> None:
+        """Sample every mid into the ring buffer (once per cycle) for returns/volatility."""
+        n = self.n
+        self.mid_hist[:n, self._hist_pos] = self.mids()
+        self.hist_ts[self._hist_pos] = now
+        self._hist_pos = (self._hist_pos + 1) % self.history
+        self._hist_len = min(self._hist_len + 1, self.history)
+
+    def history_back(self, k: int) -> tuple[FloatArray, float]:
+        """Mids and timestamp `k` samples ago (k=0: the latest sample)."""
+        if k >= self._hist_len:
+            return np.full(self.n, NAN), NAN
+        idx = (self._hist_pos - 1 - k) % self.history
+        return self.mid_hist[: self.n, idx], float(self.hist_ts[idx])
+
+    def history_window(self, k: int) -> FloatArray:
+        """The last `k`+1 samples, oldest first, as an (n, k+1) matrix (NaN where missing)."""
+        k = min(k, max(self._hist_len - 1, 0))
+        idx = [(self._hist_pos - 1 - j) % self.history for j in range(k, -1, -1)]
+        return self.mid_hist[: self.n][:, idx]
+
+    @property
+    def history_len(self) -> int:
+        return self._hist_len

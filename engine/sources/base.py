@@ -1,0 +1,33 @@
+"""The interface every market data source implements.
+
+The engine pulls: each step it calls `poll(now)` and gets every event up to `now`. A simulated
+source computes the world up to `now` (so a seeded run is reproducible whatever the machine's
+speed); a network source drains what its websocket tasks queued. `poll` may do CPU work, so
+the runner calls it off the event loop.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from engine.events import SourceEvent
+from engine.models import Market
+
+
+class MarketSource(Protocol):
+    name: str
+
+    async def start(self) -> None:
+        """Connect / build the world. Called once before `discover`."""
+        ...
+
+    def discover(self) -> list[Market]:
+        """Markets known now (the Gamma listing). New ones later arrive as `MarketListed`."""
+        ...
+
+    def poll(self, now: float) -> list[SourceEvent]:
+        """Every event with a timestamp <= `now` not returned before, in time order."""
+        ...
+
+    async def stop(self) -> None:
+        ...
