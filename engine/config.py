@@ -132,7 +132,8 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("./data")
-    database_url: str | None = None  # default: sqlite:///<data_dir>/polybot.db
+    # Default: sqlite:///<data_dir>/polybot.db. Kept out of repr: a URL may hold a password.
+    database_url: str | None = Field(None, repr=False)
     source: Literal["sim", "polymarket", "replay"] = "sim"
     loop_interval_seconds: float = Field(10.0, gt=0)
     snapshot_interval_seconds: float = Field(60.0, gt=0)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from engine.models import Fill, Market, Signal, Side, TradeIntent
+from engine.models import Fill, Market, Side, Signal, TradeIntent
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -93,7 +93,9 @@ class MarketResolved:
     payout_yes: float  # 1.0 if YES won, 0.0 if NO won (fractional for rare 50/50 finals)
 
 
-SourceEvent = BookSnapshot | PriceChange | TradePrint | TickSizeChange | MarketListed | MarketResolved
+SourceEvent = (
+    BookSnapshot | PriceChange | TradePrint | TickSizeChange | MarketListed | MarketResolved
+)
 
 
 # --- engine events (EventBus) --------------------------------------------------------------
@@ -143,5 +145,10 @@ class EngineError:
 
 
 EngineEvent = (
-    CycleCompleted | SignalsComputed | FillRecorded | IntentChanged | EngineStateChanged | EngineError
+    CycleCompleted
+    | SignalsComputed
+    | FillRecorded
+    | IntentChanged
+    | EngineStateChanged
+    | EngineError
 )

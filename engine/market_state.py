@@ -12,6 +12,7 @@ stay stable for the UI's changed-row marks (`version`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -61,37 +62,41 @@ class MarketState:
     # --- storage ---------------------------------------------------------------------------
 
     def _alloc(self, cap: int) -> None:
+        """(Re)allocate every column to `cap` rows, keeping existing rows."""
         old = self._cap
         d = self.depth
 
-        def grow(name: str, shape: tuple[int, ...], fill: float, dtype: type = np.float64) -> None:
-            new = np.full(shape, fill, dtype=dtype)
-            if old:
-                new[:old] = getattr(self, name)
-            setattr(self, name, new)
+        def grow(
+            cur: npt.NDArray[Any] | None,
+            shape: tuple[int, ...],
+            fill: float,
+            dtype: type = np.float64,
+        ) -> npt.NDArray[Any]:
+            new: npt.NDArray[Any] = np.full(shape, fill, dtype=dtype)
+            if old and cur is not None:
+                new[:old] = cur[:old]
+            return new
 
-        grow("bid_px", (cap, d), NAN)
-        grow("bid_sz", (cap, d), 0.0)
-        grow("ask_px", (cap, d), NAN)
-        grow("ask_sz", (cap, d), 0.0)
-        grow("book_ts", (cap,), NAN)
-        grow("last_trade_px", (cap,), NAN)
-        grow("last_trade_ts", (cap,), NAN)
-        grow("traded_volume", (cap,), 0.0)  # USDC seen trading since we started
-        grow("tick", (cap,), 0.01)
-        grow("fee_rate", (cap,), 0.0)
-        grow("min_size", (cap,), 5.0)
-        grow("end_ts", (cap,), NAN)
-        grow("created_ts", (cap,), NAN)
-        grow("volume", (cap,), 0.0)
-        grow("active", (cap,), False, np.bool_)
-        grow("category", (cap,), -1, np.int32)
-        grow("event", (cap,), -1, np.int32)
-        grow("version", (cap,), 0, np.int64)
-        hist = np.full((cap, self.history), NAN)
-        if old:
-            hist[:old] = self.mid_hist
-        self.mid_hist: FloatArray = hist
+        g = self.__dict__.get
+        self.bid_px: FloatArray = grow(g("bid_px"), (cap, d), NAN)
+        self.bid_sz: FloatArray = grow(g("bid_sz"), (cap, d), 0.0)
+        self.ask_px: FloatArray = grow(g("ask_px"), (cap, d), NAN)
+        self.ask_sz: FloatArray = grow(g("ask_sz"), (cap, d), 0.0)
+        self.book_ts: FloatArray = grow(g("book_ts"), (cap,), NAN)
+        self.last_trade_px: FloatArray = grow(g("last_trade_px"), (cap,), NAN)
+        self.last_trade_ts: FloatArray = grow(g("last_trade_ts"), (cap,), NAN)
+        self.traded_volume: FloatArray = grow(g("traded_volume"), (cap,), 0.0)
+        self.tick: FloatArray = grow(g("tick"), (cap,), 0.01)
+        self.fee_rate: FloatArray = grow(g("fee_rate"), (cap,), 0.0)
+        self.min_size: FloatArray = grow(g("min_size"), (cap,), 5.0)
+        self.end_ts: FloatArray = grow(g("end_ts"), (cap,), NAN)
+        self.created_ts: FloatArray = grow(g("created_ts"), (cap,), NAN)
+        self.volume: FloatArray = grow(g("volume"), (cap,), 0.0)
+        self.active: npt.NDArray[np.bool_] = grow(g("active"), (cap,), False, np.bool_)
+        self.category: npt.NDArray[np.int32] = grow(g("category"), (cap,), -1, np.int32)
+        self.event: npt.NDArray[np.int32] = grow(g("event"), (cap,), -1, np.int32)
+        self.version: npt.NDArray[np.int64] = grow(g("version"), (cap,), 0, np.int64)
+        self.mid_hist: FloatArray = grow(g("mid_hist"), (cap, self.history), NAN)
         self._cap = cap
 
     @property
@@ -270,7 +275,9 @@ class MarketState:
 
     # --- views -----------------------------------------------------------------------------
 
-    def ladder(self, market_id: str, outcome: Outcome, side: Side) -> tuple[list[float], list[float]]:
+    def ladder(
+        self, market_id: str, outcome: Outcome, side: Side
+    ) -> tuple[list[float], list[float]]:
         """Best-first (prices, sizes) that an order of `side` on `outcome` would walk."""
         r = self._row.get(market_id)
         if r is None:

@@ -84,9 +84,7 @@ INTENT_TRANSITIONS: dict[IntentState, frozenset[IntentState]] = {
             IntentState.EXPIRED,
         }
     ),
-    IntentState.SUBMITTED: frozenset(
-        {IntentState.FILLED, IntentState.PARTIAL, IntentState.FAILED}
-    ),
+    IntentState.SUBMITTED: frozenset({IntentState.FILLED, IntentState.PARTIAL, IntentState.FAILED}),
 }
 
 

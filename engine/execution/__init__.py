@@ -1,0 +1,1 @@
+"""Execution: paper and live executors and the intent store that gates live orders."""

@@ -1,0 +1,202 @@
+"""Turning each engine step into one database transaction.
+
+Everything a step produced (signals, executed orders, fills, settlements, changed positions,
+engine state, the day's PnL, snapshots when due) goes to `Store.record_cycle` at once, from
+the engine's worker thread. A crash loses at most the step in progress; a restarted engine
+reads a consistent database.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine.clock import day_start
+from engine.execution.portfolio import Portfolio
+from engine.market_state import MarketState
+from engine.models import Fill, Market, Outcome, Position
+from engine.storage import CycleRecord, DailyPnl, EngineStatus, EventRecord, Snapshot, Store
+from engine.storage.records import utc_day
+
+if TYPE_CHECKING:
+    from engine.cycle import DecisionCycle
+    from engine.runner import RunSummary, StepResult
+
+from engine.control import EngineControl
+
+
+class Recorder:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        run_id: str,
+        state: MarketState,
+        snapshot_interval: float,
+        control: EngineControl,
+    ) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.state = state
+        self.snapshot_interval = snapshot_interval
+        self.control = control
+        self._next_snapshot = -np.inf
+        self._day = float("nan")
+        self._day_realized0 = 0.0
+        self._day_fees0 = 0.0
+        self._day_fills = 0
+        self._last_skip: str | None = None
+        self._last_state: str | None = None
+
+    # --- called by the engine --------------------------------------------------------------
+
+    def markets(self, markets: list[Market]) -> None:
+        if markets:
+            self.store.upsert_markets(markets, now=markets[0].created_ts)
+
+    def event(self, ts: float, level: str, kind: str, message: str) -> None:
+        self.store.record_cycle(
+            CycleRecord(run_id=self.run_id, ts=ts, events=[EventRecord(ts, level, kind, message)])
+        )
+
+    def step(self, step: StepResult, cycle: DecisionCycle, portfolio: Portfolio) -> None:
+        t = step.t
+        rec = CycleRecord(run_id=self.run_id, ts=t)
+        fills: list[Fill] = [f for r in step.reports for f in r.fills]
+        rec.orders = list(step.reports)
+        rec.fills = fills + step.settlements
+        rec.positions = self._changed_positions(rec.fills, portfolio)
+        rec.events = self._events(step)
+        if step.outcome is not None:
+            rec.signals = list(step.outcome.signals)
+        if step.applied.listed:
+            self.store.upsert_markets(step.applied.listed, now=t)
+        for r in step.applied.resolved:
+            self.store.mark_resolved(r.market_id, r.payout_yes, r.ts)
+        if t >= self._next_snapshot and step.outcome is not None:
+            rec.snapshots = self._snapshots(t)
+            self._next_snapshot = t + self.snapshot_interval
+        equity = portfolio.equity(cycle.mark)
+        cycle.marks.update(t, equity)
+        rec.state = EngineStatus(
+            state=self.control.state.value,
+            cash=portfolio.cash,
+            equity=equity,
+            peak_equity=cycle.marks.peak_equity,
+            exposure=sum(p.cost for p in portfolio.positions.values()) + portfolio.reserved,
+            cycle=cycle.count,
+            updated_ts=t,
+            reason=self.control.reason,
+            pid=os.getpid(),
+        )
+        rec.daily_pnl = self._daily(t, equity, portfolio, cycle, len(fills))
+        self.store.record_cycle(rec)
+
+    def finish(self, summary: RunSummary) -> None:
+        self.store.end_run(self.run_id, summary.stopped_by, summary.end_ts)
+        status = self.store.engine_state(self.run_id)
+        if status is not None:
+            status.state = "stopped"
+            status.reason = f"run ended ({summary.stopped_by})"
+            status.updated_ts = summary.end_ts
+            self.store.set_engine_state(self.run_id, status)
+
+    # --- pieces ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _changed_positions(fills: list[Fill], portfolio: Portfolio) -> list[Position]:
+        keys = {(f.market_id, f.outcome) for f in fills}
+        out = []
+        for key in sorted(keys):
+            pos = portfolio.positions.get(key)
+            if pos is None:  # closed: keep the row, at size 0, with its realized PnL
+                market_id, outcome = key
+                pos = Position(
+                    market_id,
+                    Outcome(outcome),
+                    0.0,
+                    0.0,
+                    realized_pnl=portfolio.closed_realized.get(key, 0.0),
+                )
+            out.append(pos)
+        return out
+
+    def _events(self, step: StepResult) -> list[EventRecord]:
+        t = step.t
+        ev = [EventRecord(t, "WARNING", "bad_event", e) for e in step.applied.errors[:20]]
+        ev += [EventRecord(t, "INFO", "intent", line) for line in step.intent_lines]
+        ev += [
+            EventRecord(
+                t, "INFO", "resolution", f"{r.market_id} resolved, YES pays {r.payout_yes:g}"
+            )
+            for r in step.applied.resolved
+        ]
+        o = step.outcome
+        if o is not None:
+            if o.halted:
+                ev.append(EventRecord(t, "ERROR", "kill_switch", o.halted))
+            if o.skipped != self._last_skip:
+                msg = f"trading skipped: {o.skipped}" if o.skipped else "trading resumed"
+                ev.append(EventRecord(t, "WARNING" if o.skipped else "INFO", "trading", msg))
+                self._last_skip = o.skipped
+        state = self.control.state.value
+        if state != self._last_state:
+            ev.append(EventRecord(t, "INFO", "engine_state", f"engine {state}"))
+            self._last_state = state
+        return ev
+
+    def _snapshots(self, t: float) -> list[Snapshot]:
+        st = self.state
+        n = st.n
+        rows = np.flatnonzero(st.active[:n])
+        bb = st.bid_px[rows, 0]
+        ba = st.ask_px[rows, 0]
+        bd = st.bid_sz[rows, :3].sum(axis=1)
+        ad = st.ask_sz[rows, :3].sum(axis=1)
+        lt = st.last_trade_px[rows]
+        vol = st.volume[rows]
+
+        def opt(x: float) -> float | None:
+            return None if x != x else x
+
+        out = []
+        for i, r in enumerate(rows.tolist()):
+            b, a = float(bb[i]), float(ba[i])
+            out.append(
+                Snapshot(
+                    t,
+                    st.markets[r].market_id,
+                    opt(b),
+                    opt(a),
+                    opt((a + b) / 2),
+                    opt(a - b),
+                    float(bd[i]),
+                    float(ad[i]),
+                    opt(float(lt[i])),
+                    float(vol[i]),
+                )
+            )
+        return out
+
+    def _daily(
+        self, t: float, equity: float, pf: Portfolio, cycle: DecisionCycle, fills: int
+    ) -> DailyPnl:
+        d = day_start(t)
+        if d != self._day:
+            self._day = d
+            self._day_realized0 = pf.realized_pnl
+            self._day_fees0 = pf.fees_paid
+            self._day_fills = 0
+        self._day_fills += fills
+        return DailyPnl(
+            day=utc_day(t),
+            start_equity=cycle.marks.day_start_equity,
+            end_equity=equity,
+            peak_equity=cycle.marks.peak_equity,
+            realized_pnl=pf.realized_pnl - self._day_realized0,
+            unrealized_pnl=pf.unrealized_pnl(cycle.mark),
+            fees=pf.fees_paid - self._day_fees0,
+            fills=self._day_fills,
+        )

@@ -1,0 +1,123 @@
+"""L2 books as integer tick grids, built for many markets at once.
+
+A book is stored as its two best price indices (in ticks: price = index / scale, where scale
+is 1/tick), the gap between levels in ticks, and two (n, levels) size matrices. Level j of
+the bids sits at `bid_top - j·spacing`; a size of 0 means no order rests there (a hole, or a
+level that would leave [tick, 1 - tick]). Keeping prices as integers makes "on the grid",
+"inside the bounds" and "bid < ask" hold by construction, and `index / scale` is the exact
+double a decimal price parses to, so consumers that round prices agree with us.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+MIN_SIZE = 5.0  # Polymarket's minimum resting order: no level is ever thinner
+HOLE_PROB = 0.1  # chance that a level behind the best is empty in a fresh book
+DEPTH_GROWTH = 0.25  # deeper levels hold more: size grows by this share per level
+SIZE_SPREAD = 0.5  # lognormal sd of a level's size around its base
+
+
+def scale_of(tick: FloatArray) -> IntArray:
+    """Ticks per unit of price (100 for 0.01, 1000 for 0.001)."""
+    return np.rint(1.0 / tick).astype(np.int64)
+
+
+def spacing_of(scale: IntArray) -> IntArray:
+    """Levels two ticks apart on the fine grid, so a book spans a similar price range."""
+    return np.where(scale >= 1000, 2, 1).astype(np.int64)
+
+
+def half_spread(base: FloatArray, mid: FloatArray, tick: FloatArray) -> FloatArray:
+    """Half the quoted spread: wide in thin markets, narrower towards the extremes."""
+    hs = base * (0.25 + 3.0 * mid * (1.0 - mid))
+    out: FloatArray = np.maximum(hs, 0.5 * tick)
+    return out
+
+
+def quote(mid: FloatArray, hs: FloatArray, scale: IntArray) -> tuple[IntArray, IntArray]:
+    """Best bid and ask indices, kept inside (0, 1).
+
+    The spread is ~2·hs in whole ticks (at least one) and centred on `mid`, so the book's mid
+    is within half a tick of the fair price.
+    """
+    width = np.maximum(np.rint(2.0 * hs * scale), 1).astype(np.int64)
+    bid = np.rint(mid * scale - 0.5 * width).astype(np.int64)
+    bid = np.clip(bid, 1, scale - 2)
+    ask = np.clip(bid + width, bid + 1, scale - 1)
+    return bid, ask
+
+
+def level_index(top: IntArray, spacing: IntArray, levels: int, bids: bool) -> IntArray:
+    """Price index of every level, best first: (n, levels)."""
+    step = np.arange(levels, dtype=np.int64)[None, :] * spacing[:, None]
+    out: IntArray = top[:, None] - step if bids else top[:, None] + step
+    return out
+
+
+def in_range(idx: IntArray, scale: IntArray) -> BoolArray:
+    out: BoolArray = (idx >= 1) & (idx <= scale[:, None] - 1)
+    return out
+
+
+def draw_sizes(rng: np.random.Generator, base: FloatArray, levels: int) -> FloatArray:
+    """A fresh side of a book: sizes in shares (cents), best level always present."""
+    n = base.shape[0]
+    shape = 1.0 + DEPTH_GROWTH * np.arange(levels)[None, :]
+    noise = np.exp(SIZE_SPREAD * rng.standard_normal((n, levels)))
+    sz = np.maximum(np.round(base[:, None] * shape * noise, 2), MIN_SIZE)
+    holes = rng.random((n, levels)) < HOLE_PROB
+    holes[:, 0] = False
+    out: FloatArray = np.where(holes, 0.0, sz)
+    return out
+
+
+def draw_level_size(rng: np.random.Generator, base: FloatArray, level: IntArray) -> FloatArray:
+    """Size for single levels (a new order arriving, a top level replenished)."""
+    noise = np.exp(SIZE_SPREAD * rng.standard_normal(base.shape[0]))
+    out: FloatArray = np.maximum(np.round(base * (1.0 + DEPTH_GROWTH * level) * noise, 2), MIN_SIZE)
+    return out
+
+
+def ladders(
+    top: IntArray, spacing: IntArray, scale: IntArray, sz: FloatArray, bids: bool
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Best-first prices and sizes with the empty levels squeezed out, plus level counts.
+
+    Row i's ladder is `px[i, :count[i]]`, `sz[i, :count[i]]`: what an event carries.
+    """
+    levels = sz.shape[1]
+    px = level_index(top, spacing, levels, bids) / scale[:, None]
+    present = sz > 0.0
+    order = np.argsort(~present, axis=1, kind="stable")  # present levels first, order kept
+    px_out: FloatArray = np.take_along_axis(px, order, axis=1)
+    sz_out: FloatArray = np.take_along_axis(sz, order, axis=1)
+    count: IntArray = present.sum(axis=1).astype(np.int64)
+    return px_out, sz_out, count
+
+
+def cap_in_sequence(keys: IntArray, want: FloatArray, available: FloatArray) -> FloatArray:
+    """How much of each request fills when requests sharing a key eat one pool in turn.
+
+    Requests are served in their given order within each key; `available` is the pool of
+    the request's key (repeated per request). Used for trades hitting one best level.
+    """
+    if keys.size == 0:
+        return want.copy()
+    order = np.argsort(keys, kind="stable")
+    k = keys[order]
+    w = want[order]
+    cum_before = np.cumsum(w) - w
+    first = np.ones(k.size, dtype=bool)
+    first[1:] = k[1:] != k[:-1]
+    group_start = np.flatnonzero(first)[np.cumsum(first) - 1]
+    used_before = cum_before - cum_before[group_start]
+    got = np.clip(available[order] - used_before, 0.0, w)
+    out = np.empty_like(want)
+    out[order] = got
+    return out

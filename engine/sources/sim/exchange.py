@@ -1,0 +1,214 @@
+"""`SimExchange`: the seeded simulated exchange behind the `MarketSource` interface.
+
+The world moves on a fixed grid `start + k·step_seconds`, whatever times `poll` is called
+with, so a seed and a sequence of polls always give the same events, and one long poll gives
+the same events as many short ones. Randomness comes from three independent streams (world
+generation, paths and flow, listings), so, e.g., rewording questions does not change prices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numpy.random import PCG64, Generator, SeedSequence
+
+from engine.config import SimSettings
+from engine.events import SourceEvent
+from engine.models import Market
+from engine.sources.sim import books, dynamics, emit, flow
+from engine.sources.sim.world import DAY, World, build, split_units
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+_EVENT_ID_BASE = 100_000  # Polymarket event ids are short decimal strings
+
+
+class SimExchange:
+    """A Polymarket-like world: markets, hidden truths, books, trades, ticks, resolutions."""
+
+    name = "sim"
+
+    def __init__(self, settings: SimSettings, start_ts: float) -> None:
+        self.settings = settings
+        self._start = float(start_ts)
+        self._dt = float(settings.step_seconds)
+        self._jump_rate = settings.jump_rate_per_day / DAY
+        world_seq, path_seq, listing_seq = SeedSequence(settings.seed).spawn(3)
+        world_rng = Generator(PCG64(world_seq))
+        self._rng = Generator(PCG64(path_seq))
+        self._listing_rng = Generator(PCG64(listing_seq))
+        first_event = _EVENT_ID_BASE + int(world_rng.integers(0, 50_000))
+        self.world: World = build(
+            settings,
+            world_rng,
+            self._start,
+            split_units(world_rng, settings.markets, settings.event_group_share),
+            listed_now=False,
+            first_event_id=first_event,
+        )
+        self._initialise(np.arange(self.world.n, dtype=np.int64), self._start, world_rng)
+        self._k = 0  # index of the next grid step
+
+    # --- MarketSource ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Nothing to connect: the world is built in the constructor."""
+
+    async def stop(self) -> None:
+        """Nothing to release."""
+
+    def discover(self) -> list[Market]:
+        """Markets open now, as copies (the consumer may mutate them freely)."""
+        w = self.world
+        return [w.market_copy(r) for r in np.flatnonzero(~w.resolved).tolist()]
+
+    def poll(self, now: float) -> list[SourceEvent]:
+        """Run every grid step at or before `now` not run yet; their events in time order."""
+        out: list[SourceEvent] = []
+        while self.next_step_ts <= now:
+            out.extend(self._step(self._k))
+            self._k += 1
+        return out
+
+    # --- inspection (tests, benchmarks, the backtester's scorer) ---------------------------
+
+    @property
+    def next_step_ts(self) -> float:
+        return self._start + self._k * self._dt
+
+    @property
+    def steps_done(self) -> int:
+        return self._k
+
+    def true_probability(self, market_id: str) -> float:
+        """Hidden P(YES) now; the payout once resolved. KeyError for unknown markets."""
+        r = self.world.index[market_id]
+        w = self.world
+        return float(w.payout[r] if w.resolved[r] else w.truth[r])
+
+    def book(self, market_id: str) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """The internal YES book, best first: (bid_px, bid_sz, ask_px, ask_sz)."""
+        rows = np.array([self.world.index[market_id]], dtype=np.int64)
+        bpx, bsz, bn, apx, asz, an = emit.ladders(self.world, rows)
+        nb, na = int(bn[0]), int(an[0])
+        return bpx[0, :nb].copy(), bsz[0, :nb].copy(), apx[0, :na].copy(), asz[0, :na].copy()
+
+    # --- stepping ----------------------------------------------------------------------------
+
+    def _initialise(self, rows: IntArray, t: float, rng: Generator) -> None:
+        """Price, tick and book of new rows, starting in equilibrium with their truth."""
+        w = self.world
+        s = self.settings
+        tau = np.maximum(w.end_ts - t, 0.0)
+        lg = dynamics.score_logits(w.z, tau, self._jump_rate)
+        w.truth[rows] = dynamics.truth(lg, w.groups)[rows]
+        w.price_logit[rows] = dynamics.price_target(lg, w.groups, s.favourite_longshot_bias)[rows]
+        sd = dynamics.NOISE_LOGIT_PER_PROB * s.price_noise * w.noise_scale[rows]
+        w.noise[rows] = sd * rng.standard_normal(rows.size)  # a stationary start
+        w.mid[rows] = dynamics.sigmoid(w.price_logit[rows] + w.noise[rows])
+        w.tick[rows] = dynamics.initial_tick(w.mid[rows])
+        self._requote(rows, rng)
+
+    def _requote(self, rows: IntArray, rng: Generator) -> None:
+        """Fresh book around the current fair price (a new `BookSnapshot` follows)."""
+        if rows.size == 0:
+            return
+        w = self.world
+        levels = w.levels
+        mid = w.mid[rows]
+        tick = w.tick[rows]
+        scale = books.scale_of(tick)
+        bid, ask = books.quote(mid, books.half_spread(w.spread_base[rows], mid, tick), scale)
+        sp = books.spacing_of(scale)
+        w.center[rows] = mid
+        w.bid_top[rows] = bid
+        w.ask_top[rows] = ask
+        w.spacing[rows] = sp
+        base = w.size_base[rows]
+        for top, sizes, bids in ((bid, w.bid_sz, True), (ask, w.ask_sz, False)):
+            fresh = books.draw_sizes(rng, base, levels)
+            ok = books.in_range(books.level_index(top, sp, levels, bids), scale)
+            sizes[rows] = np.where(ok, fresh, 0.0)
+
+    def _list_new(self, t: float) -> IntArray:
+        rng = self._listing_rng
+        count = int(rng.poisson(self.settings.new_listings_per_day * self._dt / DAY))
+        if count == 0:
+            return np.zeros(0, dtype=np.int64)
+        batch = build(self.settings, rng, t, [1] * count, listed_now=True, first_event_id=0)
+        rows = self.world.extend(batch)
+        self._initialise(rows, t, rng)
+        return rows
+
+    def _step(self, k: int) -> list[SourceEvent]:
+        t = self._start + k * self._dt
+        w = self.world
+        if k == 0:  # the runner's first poll: every open market's book
+            return list(emit.snapshots(w, np.flatnonzero(~w.resolved), t))
+        n_old = w.n
+        old_bid = w.bid_sz.copy()
+        old_ask = w.ask_sz.copy()
+
+        ending, score_logits = self._move_truth(t)
+        live = np.flatnonzero(~w.resolved)
+        tick_rows, old_tick, requote = self._move_prices(live, score_logits)
+        listed = self._list_new(t)
+        trades = flow.draw_trades(self._rng, w, live, self._dt)
+        flow.refresh_levels(self._rng, w, live, self._dt)
+
+        # Books neither requoted nor just listed changed only in sizes: diff them.
+        quiet = np.zeros(n_old, dtype=bool)
+        quiet[live] = True
+        quiet[requote] = False
+        bid_changed = (w.bid_sz[:n_old] != old_bid) & quiet[:, None]
+        ask_changed = (w.ask_sz[:n_old] != old_ask) & quiet[:, None]
+
+        events: list[SourceEvent] = []
+        events.extend(emit.listings(w, listed, t))
+        events.extend(emit.tick_changes(w, tick_rows, old_tick, t))
+        events.extend(emit.snapshots(w, np.concatenate([requote, listed]), t))
+        events.extend(emit.price_changes(w, bid_changed, ask_changed, t))
+        events.extend(emit.trade_prints(w, trades, t))
+        events.extend(emit.resolutions(w, ending, t))
+        return events
+
+    def _move_truth(self, t: float) -> tuple[IntArray, FloatArray]:
+        """Advance every latent score to `t` and resolve what ended.
+
+        Returns the rows resolved now and every market's score logits (the price's target).
+        """
+        w = self.world
+        tau = np.maximum(w.end_ts - t, 0.0)
+        dynamics.step_scores(self._rng, w.z, tau, self._dt, self._jump_rate)
+        lg = dynamics.score_logits(w.z, tau, self._jump_rate)
+        w.truth = dynamics.truth(lg, w.groups)
+        ending = np.flatnonzero(~w.resolved & (w.end_ts <= t))
+        if ending.size:
+            w.payout[ending] = dynamics.draw_outcomes(self._rng, w.truth, ending, w.group, w.groups)
+            w.resolved[ending] = True
+        return ending, lg
+
+    def _move_prices(
+        self, live: IntArray, score_logits: FloatArray
+    ) -> tuple[IntArray, FloatArray, IntArray]:
+        """Traded price towards its biased target, with lag and noise; retick and requote.
+
+        Returns the rows whose tick changed, their old ticks, and the rows requoted (their
+        fair price moved a tick or more from the last quote, or their grid changed).
+        """
+        w = self.world
+        s = self.settings
+        target = dynamics.price_target(score_logits, w.groups, s.favourite_longshot_bias)
+        w.price_logit += w.reaction * (target - w.price_logit)
+        dynamics.step_noise(self._rng, w.noise, w.noise_scale, s.price_noise, self._dt)
+        w.mid = dynamics.sigmoid(w.price_logit + w.noise)
+        new_tick = dynamics.next_tick(w.mid[live], w.tick[live])
+        retick = new_tick != w.tick[live]
+        tick_rows = live[retick]
+        old_tick = w.tick[tick_rows]
+        w.tick[live] = new_tick
+        moved = np.abs(w.mid[live] - w.center[live]) >= w.tick[live]
+        requote = live[moved | retick]
+        self._requote(requote, self._rng)
+        return tick_rows, old_tick, requote

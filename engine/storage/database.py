@@ -1,0 +1,266 @@
+"""One database handle per process: the engine, the CLI and each test build their own.
+
+SQLite (the default) is set up for several processes on one file: WAL so readers never block
+the writer, a busy timeout so a second writer waits instead of failing, and transactions we
+begin ourselves. pysqlite's own transaction handling defers BEGIN until the first DML and
+commits before DDL, which would make schema changes non-atomic; we switch it off and emit
+BEGIN (or BEGIN IMMEDIATE for `write()`, taking the write lock up front so a transaction that
+reads before it writes cannot fail half-way with SQLITE_BUSY).
+
+PostgreSQL is chosen by URL; `postgresql://` and `postgres://` are rewritten to psycopg 3,
+the driver we ship. Passwords never appear in what we raise: messages use the masked URL and
+driver errors are scrubbed of the password.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.pool import StaticPool
+
+from engine.config import Settings, mask_url
+from engine.storage.errors import DatabaseUnavailable, SchemaError, StorageError
+from engine.storage.schema import (
+    MIGRATIONS,
+    Migration,
+    SchemaStatus,
+    pending,
+    read_status,
+    stamp,
+    validate_migrations,
+)
+from engine.storage.tables import TableBase
+
+BUSY_TIMEOUT_MS = 5_000
+_WRITE_OPTION = "polybot_write"
+# Any constant works: it only has to be the same in every polyb0t process.
+_PG_SCHEMA_LOCK = 0x706F6C79  # "poly"
+
+
+def normalise_url(raw: str) -> URL:
+    """Parse a database URL and pick our driver; refuse backends we do not support."""
+    try:
+        url = make_url(raw)
+    except (sa_exc.ArgumentError, ValueError):
+        # Not echoed: we cannot tell which part of an unparseable URL is a password.
+        raise StorageError(
+            "database_url is not a valid URL: expected sqlite:///PATH or "
+            "postgresql://USER:PASSWORD@HOST[:PORT]/DB"
+        ) from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise StorageError(
+            f"unsupported database {backend!r} in {mask_url(raw)}: use sqlite:///PATH or "
+            f"postgresql://USER:PASSWORD@HOST/DB"
+        )
+    return url
+
+
+class Database:
+    """Engine, connections and schema lifecycle for one database URL."""
+
+    def __init__(self, url: str, *, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+        validate_migrations(migrations)
+        self.url = normalise_url(url)
+        self.display_url = mask_url(self.url.render_as_string(hide_password=False))
+        self._password = self.url.password
+        self._migrations = tuple(migrations)
+        self.engine: Engine = self._create_engine()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(settings.db_url)
+
+    @property
+    def dialect(self) -> str:
+        """ "sqlite" or "postgresql": the few SQL differences branch on this."""
+        return self.url.get_backend_name()
+
+    @property
+    def code_version(self) -> int:
+        return self._migrations[-1].version
+
+    def __repr__(self) -> str:
+        return f"Database({self.display_url!r})"
+
+    # --- engine ------------------------------------------------------------------------------
+
+    def _create_engine(self) -> Engine:
+        if self.dialect == "postgresql":
+            return create_engine(self.url, pool_pre_ping=True)
+        database = self.url.database or ""
+        if database in ("", ":memory:"):
+            # One shared connection, or every checkout would see its own empty database.
+            engine = create_engine(
+                self.url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+        else:
+            try:
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseUnavailable(
+                    f"cannot create the folder for {self.display_url}: {exc}"
+                ) from None
+            engine = create_engine(self.url)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+
+    def close(self) -> None:
+        """Close pooled connections (tests and short CLI commands; the engine keeps one)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- connections -------------------------------------------------------------------------
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        try:
+            conn = self.engine.connect()
+        except sa_exc.DBAPIError as exc:
+            raise DatabaseUnavailable(
+                f"cannot open {self.display_url}: {self._scrub(str(exc.orig))}"
+            ) from None
+        with conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction: one consistent snapshot for several queries (a report)."""
+        with self._connect() as conn:
+            if self.dialect == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction, committed on success and rolled back on any exception."""
+        with self._connect() as conn:
+            conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    def _scrub(self, message: str) -> str:
+        if self._password:
+            message = message.replace(self._password, "********")
+        return message
+
+    # --- schema ------------------------------------------------------------------------------
+
+    def check(self) -> SchemaStatus:
+        """What the database holds, without changing it; `SchemaError` if it must not be
+        used (newer schema, too old to migrate, not a polyb0t database)."""
+        with self.read() as conn:
+            return read_status(conn, self._migrations, self.display_url)
+
+    def schema_version(self) -> int | None:
+        """The version stamped in the database (None when empty); `SchemaError` as `check`."""
+        return self.check().found
+
+    def init(self) -> SchemaStatus:
+        """Create the schema on an empty database or migrate an older one; idempotent.
+
+        Returns the status found before the call, so a caller can say whether it created,
+        migrated or found the database ready. Concurrent callers are serialised (SQLite's
+        write lock, a PostgreSQL advisory lock), so two processes starting together cannot
+        both create tables.
+        """
+        with self.write() as conn:
+            self._lock_schema(conn)
+            status = read_status(conn, self._migrations, self.display_url)
+            if status.fresh:
+                TableBase.metadata.create_all(conn)
+                stamp(conn, self.code_version)
+            for migration in pending(self._migrations, status):
+                migration.apply(conn)
+                stamp(conn, migration.version)
+            return status
+
+    def ensure_ready(self) -> SchemaStatus:
+        """What every process calls at start: `init()` only when something is to be done,
+        so the common case (already current) takes no write lock."""
+        status = self.check()
+        return status if status.up_to_date else self.init()
+
+    def reset(self) -> SchemaStatus:
+        """Drop polyb0t's tables and create them empty (`polyb0t db reset`).
+
+        Tables that are not polyb0t's are left alone. Returns the new status.
+        """
+        with self.write() as conn:
+            self._lock_schema(conn)
+            TableBase.metadata.drop_all(conn)
+            TableBase.metadata.create_all(conn)
+            stamp(conn, self.code_version)
+        return SchemaStatus(found=self.code_version, code=self.code_version)
+
+    def require_ready(self) -> None:
+        """For readers (the CLI) that must not create anything: refuse an empty or outdated
+        database with a message saying what to run."""
+        status = self.check()
+        if status.fresh:
+            raise SchemaError(
+                f"the database at {self.display_url} is empty: start polyb0t once or run "
+                f"`polyb0t db init`"
+            )
+        if not status.up_to_date:
+            raise SchemaError(
+                f"the database at {self.display_url} has schema version {status.found}; this "
+                f"polyb0t needs {status.code}: run `polyb0t db init` to migrate it"
+            )
+
+    def _lock_schema(self, conn: Connection) -> None:
+        if self.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK})
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Transactions are ours (see the module docstring); pragmas run outside any transaction,
+    # which journal_mode requires.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _enable_wal(cursor)
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable enough under WAL, much faster
+    finally:
+        cursor.close()
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL (persistent; a no-op once done).
+
+    The switch needs an exclusive lock, and SQLite answers "database is locked" at once,
+    without waiting out the busy timeout, when several connections open a new file together
+    (two processes starting on an empty data dir). So we wait here ourselves.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

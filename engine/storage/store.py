@@ -1,0 +1,314 @@
+"""The engine's writes and the CLI's reads.
+
+The engine calls `record_cycle` from a worker thread once per cycle: everything the cycle
+produced goes in one transaction of bulk statements, so a crash leaves either the whole cycle
+or none of it, and the cost is a handful of statements however many rows. Reads return plain
+values (domain dataclasses or `engine.storage.records`), never ORM objects tied to a session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, Table, func, insert, select, update
+
+from engine.models import Fill, Market, Position, Signal
+from engine.storage import rows
+from engine.storage.database import Database
+from engine.storage.records import (
+    CycleRecord,
+    DailyPnl,
+    EngineStatus,
+    EventRecord,
+    Report,
+    RunInfo,
+    utc_day,
+)
+from engine.storage.sql import text_before, upsert
+from engine.storage.tables import (
+    DailyPnlRow,
+    EngineEventRow,
+    EngineStateRow,
+    FillRow,
+    MarketRow,
+    OrderRow,
+    PositionRow,
+    RunRow,
+    SignalRow,
+    SnapshotRow,
+    table_of,
+)
+
+_RUNS = table_of(RunRow)
+_MARKETS = table_of(MarketRow)
+_SNAPSHOTS = table_of(SnapshotRow)
+_SIGNALS = table_of(SignalRow)
+_ORDERS = table_of(OrderRow)
+_FILLS = table_of(FillRow)
+_POSITIONS = table_of(PositionRow)
+_DAILY = table_of(DailyPnlRow)
+_EVENTS = table_of(EngineEventRow)
+_STATE = table_of(EngineStateRow)
+
+_REJECTED = "rejected"
+
+
+def _insert_many(conn: Connection, table: Table, batch: list[dict[str, Any]]) -> None:
+    if batch:
+        conn.execute(insert(table), batch)
+
+
+def _latest_run() -> Select[Any]:
+    return select(_RUNS).order_by(_RUNS.c.started_ts.desc(), _RUNS.c.run_id.desc()).limit(1)
+
+
+def _window(
+    column: Any, since_ts: float | None, until_ts: float | None
+) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if since_ts is not None:
+        conds.append(column >= since_ts)
+    if until_ts is not None:
+        conds.append(column < until_ts)
+    return conds
+
+
+class Store:
+    """Typed access to the run tables; one per process, safe to share between threads."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- runs and markets --------------------------------------------------------------------
+
+    def start_run(
+        self,
+        run_id: str,
+        started_ts: float,
+        mode: str,
+        source: str,
+        seed: int | None = None,
+        settings_json: str = "{}",
+    ) -> None:
+        """Record a new run. `settings_json` must already have its secrets masked."""
+        with self._db.write() as conn:
+            conn.execute(
+                insert(_RUNS).values(
+                    run_id=run_id,
+                    started_ts=started_ts,
+                    mode=mode,
+                    source=source,
+                    seed=seed,
+                    status="running",
+                    settings_json=settings_json,
+                )
+            )
+
+    def end_run(self, run_id: str, status: str, ts: float) -> bool:
+        """Close a run; False if no such run."""
+        with self._db.write() as conn:
+            result = conn.execute(
+                update(_RUNS).where(_RUNS.c.run_id == run_id).values(status=status, ended_ts=ts)
+            )
+        return result.rowcount == 1
+
+    def upsert_markets(self, markets: Sequence[Market], now: float) -> None:
+        with self._db.write() as conn:
+            upsert(conn, _MARKETS, [rows.market_row(m, now) for m in markets], ["market_id"])
+
+    def mark_resolved(self, market_id: str, payout_yes: float, ts: float) -> bool:
+        """Record a resolution; False if the market was never stored."""
+        with self._db.write() as conn:
+            result = conn.execute(
+                update(_MARKETS)
+                .where(_MARKETS.c.market_id == market_id)
+                .values(resolved=True, payout_yes=payout_yes, updated_ts=ts)
+            )
+        return result.rowcount == 1
+
+    # --- the engine's per-cycle write --------------------------------------------------------
+
+    def record_cycle(self, batch: CycleRecord) -> None:
+        """Write one cycle atomically (see `CycleRecord` for what each list means)."""
+        run_id = batch.run_id
+        with self._db.write() as conn:
+            _insert_many(conn, _SNAPSHOTS, [rows.snapshot_row(s, run_id) for s in batch.snapshots])
+            _insert_many(conn, _SIGNALS, [rows.signal_row(s, run_id) for s in batch.signals])
+            upsert(conn, _ORDERS, [rows.order_row(r, run_id) for r in batch.orders], ["order_id"])
+            _insert_many(conn, _FILLS, [rows.fill_row(f, run_id) for f in batch.fills])
+            upsert(
+                conn,
+                _POSITIONS,
+                [rows.position_row(p, run_id, batch.ts) for p in batch.positions],
+                ["run_id", "market_id", "outcome"],
+            )
+            _insert_many(conn, _EVENTS, [rows.event_row(e, run_id) for e in batch.events])
+            if batch.state is not None:
+                upsert(conn, _STATE, [rows.engine_state_row(batch.state, run_id)], ["run_id"])
+            if batch.daily_pnl is not None:
+                self._upsert_daily(conn, run_id, batch.daily_pnl)
+
+    def set_engine_state(self, run_id: str, status: EngineStatus) -> None:
+        """Outside a cycle: pause, resume, a kill switch firing."""
+        with self._db.write() as conn:
+            upsert(conn, _STATE, [rows.engine_state_row(status, run_id)], ["run_id"])
+
+    def record_daily_pnl(self, run_id: str, pnl: DailyPnl) -> None:
+        with self._db.write() as conn:
+            self._upsert_daily(conn, run_id, pnl)
+
+    @staticmethod
+    def _upsert_daily(conn: Connection, run_id: str, pnl: DailyPnl) -> None:
+        upsert(conn, _DAILY, [rows.daily_pnl_row(pnl, run_id)], ["run_id", "day"])
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def latest_run(self) -> RunInfo | None:
+        with self._db.read() as conn:
+            row = conn.execute(_latest_run()).mappings().first()
+        return rows.run_from_row(row) if row is not None else None
+
+    def run(self, run_id: str) -> RunInfo | None:
+        with self._db.read() as conn:
+            row = conn.execute(select(_RUNS).where(_RUNS.c.run_id == run_id)).mappings().first()
+        return rows.run_from_row(row) if row is not None else None
+
+    def engine_state(self, run_id: str) -> EngineStatus | None:
+        with self._db.read() as conn:
+            row = conn.execute(select(_STATE).where(_STATE.c.run_id == run_id)).mappings().first()
+        return rows.engine_state_from_row(row) if row is not None else None
+
+    def positions(self, run_id: str, include_closed: bool = False) -> list[Position]:
+        query = select(_POSITIONS).where(_POSITIONS.c.run_id == run_id)
+        if not include_closed:
+            query = query.where(_POSITIONS.c.size > 0)
+        query = query.order_by(_POSITIONS.c.market_id, _POSITIONS.c.outcome)
+        with self._db.read() as conn:
+            return [rows.position_from_row(r) for r in conn.execute(query).mappings()]
+
+    def fills(
+        self, run_id: str, since_ts: float | None = None, limit: int | None = None
+    ) -> list[Fill]:
+        """Fills in time order; with `limit`, the most recent `limit` of them."""
+        query = (
+            select(_FILLS)
+            .where(_FILLS.c.run_id == run_id, *_window(_FILLS.c.ts, since_ts, None))
+            .order_by(_FILLS.c.ts.desc(), _FILLS.c.id.desc())
+            .limit(limit)
+        )
+        with self._db.read() as conn:
+            found = [rows.fill_from_row(r) for r in conn.execute(query).mappings()]
+        return found[::-1]
+
+    def signals(self, run_id: str, limit: int = 100) -> list[Signal]:
+        """The most recent signals, in time order."""
+        query = (
+            select(_SIGNALS)
+            .where(_SIGNALS.c.run_id == run_id)
+            .order_by(_SIGNALS.c.ts.desc(), _SIGNALS.c.id.desc())
+            .limit(limit)
+        )
+        with self._db.read() as conn:
+            found = [rows.signal_from_row(r) for r in conn.execute(query).mappings()]
+        return found[::-1]
+
+    def recent_events(self, run_id: str, limit: int = 50) -> list[EventRecord]:
+        """The most recent events, in time order (as a log pane shows them)."""
+        query = (
+            select(_EVENTS)
+            .where(_EVENTS.c.run_id == run_id)
+            .order_by(_EVENTS.c.ts.desc(), _EVENTS.c.id.desc())
+            .limit(limit)
+        )
+        with self._db.read() as conn:
+            found = [rows.event_from_row(r) for r in conn.execute(query).mappings()]
+        return found[::-1]
+
+    def markets(self, include_resolved: bool = True) -> list[Market]:
+        query = select(_MARKETS).order_by(_MARKETS.c.market_id)
+        if not include_resolved:
+            query = query.where(_MARKETS.c.resolved.is_(False))
+        with self._db.read() as conn:
+            return [rows.market_from_row(r) for r in conn.execute(query).mappings()]
+
+    def report(
+        self,
+        run_id: str | None = None,
+        since_ts: float | None = None,
+        until_ts: float | None = None,
+    ) -> Report:
+        """Totals for one run (default: the latest) in [since_ts, until_ts); see `Report`."""
+        with self._db.read() as conn:
+            if run_id is None:
+                latest = conn.execute(_latest_run()).mappings().first()
+                run_id = latest["run_id"] if latest is not None else None
+            if run_id is None:
+                return Report(run_id=None, since_ts=since_ts, until_ts=until_ts)
+            return self._report(conn, run_id, since_ts, until_ts)
+
+    def _report(
+        self, conn: Connection, run_id: str, since_ts: float | None, until_ts: float | None
+    ) -> Report:
+        fills = conn.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(_FILLS.c.price * _FILLS.c.size), 0.0),
+                func.coalesce(func.sum(_FILLS.c.fee), 0.0),
+            ).where(_FILLS.c.run_id == run_id, *_window(_FILLS.c.ts, since_ts, until_ts))
+        ).one()
+        signal_window = [_SIGNALS.c.run_id == run_id, *_window(_SIGNALS.c.ts, since_ts, until_ts)]
+        n_signals = conn.execute(select(func.count()).where(*signal_window)).scalar_one()
+        rule = text_before(conn, _SIGNALS.c.reason, ":").label("rule")
+        rejections = conn.execute(
+            select(rule, func.count())
+            .where(*signal_window, _SIGNALS.c.decision == _REJECTED)
+            .group_by(rule)
+        ).all()
+        orders = conn.execute(
+            select(_ORDERS.c.status, func.count())
+            .where(_ORDERS.c.run_id == run_id, *_window(_ORDERS.c.ts, since_ts, until_ts))
+            .group_by(_ORDERS.c.status)
+        ).all()
+        start_equity, end_equity, realized = self._pnl(conn, run_id, since_ts, until_ts)
+        return Report(
+            run_id=run_id,
+            since_ts=since_ts,
+            until_ts=until_ts,
+            start_equity=start_equity,
+            end_equity=end_equity,
+            realized_pnl=realized,
+            fees=float(fills[2]),
+            fills=int(fills[0]),
+            notional=float(fills[1]),
+            signals=int(n_signals),
+            orders={str(status): int(n) for status, n in orders},
+            rejections_by_reason={str(name or "unknown"): int(n) for name, n in rejections},
+        )
+
+    @staticmethod
+    def _pnl(
+        conn: Connection, run_id: str, since_ts: float | None, until_ts: float | None
+    ) -> tuple[float | None, float | None, float]:
+        days = [_DAILY.c.run_id == run_id]
+        if since_ts is not None:
+            days.append(_DAILY.c.day >= utc_day(since_ts))
+        if until_ts is not None:
+            days.append(_DAILY.c.day <= utc_day(until_ts))
+        daily = conn.execute(select(_DAILY).where(*days).order_by(_DAILY.c.day)).mappings().all()
+        start = float(daily[0]["start_equity"]) if daily else None
+        end = float(daily[-1]["end_equity"]) if daily else None
+        if until_ts is None:
+            live = conn.execute(
+                select(_STATE.c.equity).where(_STATE.c.run_id == run_id)
+            ).scalar_one_or_none()
+            end = float(live) if live is not None else end
+        if since_ts is None and until_ts is None:
+            realized = conn.execute(
+                select(func.coalesce(func.sum(_POSITIONS.c.realized_pnl), 0.0)).where(
+                    _POSITIONS.c.run_id == run_id
+                )
+            ).scalar_one()
+        else:
+            realized = sum(float(d["realized_pnl"]) for d in daily)
+        return start, end, float(realized)

@@ -1,0 +1,1 @@
+"""Turning features into probabilities (`Predictor`) and probabilities into candidates."""

@@ -1,0 +1,78 @@
+"""From P(YES) per market to a short list of trade candidates.
+
+Screening is vectorised: the edge of the first share at the best level, fee included, is an
+upper bound on the edge at any size (walking deeper only costs more), so markets failing it
+are dropped before any per-market work. Survivors are ranked by that bound and handed to the
+risk manager, which sizes them and re-checks the edge after the real book walk.
+
+Long-only per token: bullish means buying YES (or closing a held NO); bearish means buying
+NO or closing a held YES. Closing a held token is preferred to buying the other one: it has
+the same edge (selling YES at b earns b - fee - p, buying NO at 1 - b earns the same) and
+frees capital instead of locking more.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.book import top_cost_per_share
+from engine.market_state import MarketState
+from engine.models import Outcome, Side
+from engine.risk.account import Candidate
+from engine.strategy.base import FloatArray
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+def screen_candidates(
+    st: MarketState,
+    p_yes: FloatArray,
+    eligible: BoolArray,
+    now: float,
+    threshold: float,
+    held: dict[tuple[str, Outcome], float],
+    limit: int,
+) -> list[Candidate]:
+    n = st.n
+    fee = st.fee_rate[:n]
+    ask = st.ask_px[:n, 0]
+    bid = st.bid_px[:n, 0]
+    ok = eligible & ~np.isnan(p_yes)
+    with np.errstate(invalid="ignore"):
+        edge_yes = p_yes - top_cost_per_share(ask, fee)  # buy YES at the ask
+        no_ask = 1.0 - bid
+        edge_no = (1.0 - p_yes) - top_cost_per_share(no_ask, fee)  # buy NO = hit YES bids
+    edge_yes = np.where(ok, edge_yes, -np.inf)
+    edge_no = np.where(ok, edge_no, -np.inf)
+    best = np.maximum(edge_yes, edge_no)
+    rows = np.flatnonzero(best >= threshold)
+    order = rows[np.argsort(-best[rows], kind="stable")][:limit]
+
+    out: list[Candidate] = []
+    for r in order.tolist():
+        m = st.markets[r]
+        bullish = edge_yes[r] >= edge_no[r]
+        buy_outcome = Outcome.YES if bullish else Outcome.NO
+        # Close the opposite token if we hold it, rather than buying this one.
+        opposite = buy_outcome.other
+        if held.get((m.market_id, opposite), 0.0) > 0.0:
+            outcome, side = opposite, Side.SELL
+        else:
+            outcome, side = buy_outcome, Side.BUY
+        p_tok = float(p_yes[r]) if outcome is Outcome.YES else 1.0 - float(p_yes[r])
+        prices, sizes = st.ladder(m.market_id, outcome, side)
+        out.append(
+            Candidate(
+                ts=now,
+                market=m,
+                outcome=outcome,
+                side=side,
+                p_model=p_tok,
+                p_market=st.mid(m.market_id, outcome),
+                prices=prices,
+                sizes=sizes,
+                book_age=now - float(st.book_ts[r]),
+            )
+        )
+    return out

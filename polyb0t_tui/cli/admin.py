@@ -1,0 +1,296 @@
+"""Set-up and diagnosis commands: `db`, `config`, `doctor`, `diagnose-filters`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import asdict
+
+from rich.console import Console
+from rich.table import Table
+
+from engine.config import ConfigError, Settings, mask_url, masked_dump, resolve_config_path
+from engine.market_state import MarketState
+from engine.storage import Database, StorageError
+from engine.universe import UniverseFilter
+from polyb0t_tui.cli.common import (
+    CliError,
+    config_parent,
+    print_json,
+    settings_from,
+    storage_from,
+)
+from polyb0t_tui.runtime import StartupError, build_source, sim_start
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = sub.add_parser(
+        "db",
+        help="create or reset the database",
+        description="Manage the database named by database_url (default: SQLite under data_dir).",
+    )
+    dsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    p = dsub.add_parser(
+        "init",
+        parents=[config_parent()],
+        help="create tables (idempotent)",
+        description="Create the schema if missing and record its version; "
+        "migrate an older database. Safe to run again.",
+    )
+    p.set_defaults(func=cmd_db_init)
+    p = dsub.add_parser(
+        "reset",
+        parents=[config_parent()],
+        help="drop and recreate every table (asks first)",
+        description="Delete ALL stored data (runs, fills, intents...) and "
+        "recreate an empty schema.",
+    )
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_db_reset)
+
+    cfg = sub.add_parser(
+        "config",
+        help="check or print the settings",
+        description="Settings come from defaults < TOML file < POLYBOT_* "
+        "environment < command-line flags.",
+    )
+    csub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    p = csub.add_parser(
+        "validate",
+        parents=[config_parent()],
+        help="check the settings; one line per problem",
+        description="Load and validate the settings; exit 2 on problems.",
+    )
+    p.set_defaults(func=cmd_config_validate)
+    p = csub.add_parser(
+        "show",
+        parents=[config_parent()],
+        help="print the effective settings (secrets masked)",
+        description="Print the settings in force, as TOML-like text or JSON.",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_config_show)
+
+    p = sub.add_parser(
+        "doctor",
+        parents=[config_parent()],
+        help="check config, database, data dir, source and clock",
+        description="Run each check and print PASS or FAIL with a hint; exit 1 if any check fails.",
+    )
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser(
+        "diagnose-filters",
+        parents=[config_parent()],
+        help="how many markets each universe rule removes, with examples",
+        description="Build the market universe from the source and show, rule "
+        "by rule, how many markets fail it and which ones.",
+    )
+    p.add_argument("--seed", type=int, help="simulated world seed")
+    p.add_argument("--markets", type=int, metavar="N", help="simulated market count")
+    p.add_argument("--examples", type=int, default=3, help="examples per rule (default 3)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_diagnose_filters)
+
+
+# --- db ------------------------------------------------------------------------------------
+
+
+def cmd_db_init(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    storage = storage_from(settings, create=True)
+    print(f"database ready: {mask_url(settings.db_url)} (schema v{storage.db.schema_version()})")
+    return 0
+
+
+def cmd_db_reset(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    url = mask_url(settings.db_url)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError("refusing to reset without confirmation: pass --yes", code=2)
+        answer = input(f"Delete ALL data in {url}? Type 'yes' to confirm: ")
+        if answer.strip().lower() != "yes":
+            print("aborted; nothing changed")
+            return 1
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        db = Database(settings.db_url)
+        db.reset()
+    except StorageError as exc:
+        raise CliError(str(exc)) from None
+    print(f"database reset: {url}")
+    return 0
+
+
+# --- config --------------------------------------------------------------------------------
+
+
+def cmd_config_validate(args: argparse.Namespace) -> int:
+    path = resolve_config_path(getattr(args, "config", None))
+    settings_from(args)  # raises ConfigError -> one line per problem, exit 2
+    print(f"configuration OK ({path or 'defaults + environment'})")
+    return 0
+
+
+def cmd_config_show(args: argparse.Namespace) -> int:
+    data = masked_dump(settings_from(args))
+    if args.json:
+        print_json(data)
+        return 0
+    scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    for k, v in scalars.items():
+        print(f"{k} = {_toml_value(v)}")
+    for section, values in data.items():
+        if isinstance(values, dict):
+            print(f"\n[{section}]")
+            for k, v in values.items():
+                print(f"{k} = {_toml_value(v)}")
+    return 0
+
+
+def _toml_value(v: object) -> str:
+    if v is None:
+        return "# (unset)"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return str(v)
+
+
+# --- doctor --------------------------------------------------------------------------------
+
+Check = Callable[[Settings], str]
+
+
+def _check_config(args: argparse.Namespace) -> tuple[Settings | None, str, bool]:
+    path = resolve_config_path(getattr(args, "config", None))
+    try:
+        settings = settings_from(args)
+    except ConfigError as exc:
+        return None, "; ".join(exc.problems) + " -> fix the file or environment", False
+    if path is not None:
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            return settings, f"cannot read {path}: {exc}", False
+    return settings, f"valid ({path or 'defaults + environment'})", True
+
+
+def _check_data_dir(settings: Settings) -> str:
+    d = settings.data_dir
+    d.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=d, prefix=".doctor-", delete=True):
+        pass
+    return f"{d.resolve()} writable"
+
+
+def _check_database(settings: Settings) -> str:
+    storage = storage_from(settings, create=False)
+    return f"{mask_url(settings.db_url)} schema v{storage.db.schema_version()}"
+
+
+def _check_source(settings: Settings) -> str:
+    start = sim_start(settings)
+    src = build_source(
+        settings.model_copy(
+            update={
+                "sim": settings.sim.model_copy(update={"markets": min(settings.sim.markets, 50)})
+            }
+        ),
+        start,
+    )
+    asyncio.run(src.start())
+    markets = src.discover()
+    events = src.poll(start)
+    asyncio.run(src.stop())
+    if not markets or not events:
+        raise RuntimeError("source produced no markets or books")
+    return f"{settings.source}: {len(markets)} markets, {len(events)} events on first poll"
+
+
+def _check_clock(settings: Settings) -> str:
+    now = time.time()
+    if now < 1_700_000_000:  # before Nov 2023: the system clock is wrong
+        raise RuntimeError(f"system clock reads {time.ctime(now)}; fix NTP")
+    return f"system clock {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(now))} UTC"
+
+
+_HINTS = {
+    "data dir": "set data_dir (POLYBOT_DATA_DIR) to a writable directory",
+    "database": "run `polyb0t db init`, or check database_url",
+    "source": "use --source sim until the Polymarket connectivity work lands",
+    "clock": "synchronise the system clock",
+}
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    con = Console()
+    settings, detail, ok = _check_config(args)
+    results: list[tuple[str, bool, str]] = [("config", ok, detail)]
+    checks: list[tuple[str, Check]] = [
+        ("data dir", _check_data_dir),
+        ("database", _check_database),
+        ("source", _check_source),
+        ("clock", _check_clock),
+    ]
+    for name, check in checks:
+        if settings is None:
+            results.append((name, False, "skipped: configuration invalid"))
+            continue
+        try:
+            results.append((name, True, check(settings)))
+        except (CliError, StorageError, StartupError, OSError, RuntimeError, ValueError) as exc:
+            results.append((name, False, f"{exc} -> {_HINTS[name]}"))
+    t = Table("check", "result", "detail")
+    for name, passed, text in results:
+        t.add_row(name, "[green]PASS[/green]" if passed else "[red]FAIL[/red]", text)
+    con.print(t)
+    return 0 if all(p for _, p, _ in results) else 1
+
+
+# --- diagnose-filters ----------------------------------------------------------------------
+
+
+def cmd_diagnose_filters(args: argparse.Namespace) -> int:
+    sim: dict[str, object] = {}
+    if args.seed is not None:
+        sim["seed"] = args.seed
+    if args.markets is not None:
+        sim["markets"] = args.markets
+    settings = settings_from(args, **({"sim": sim} if sim else {}))
+    start = sim_start(settings)
+    try:
+        src = build_source(settings, start)
+    except StartupError as exc:
+        raise CliError(str(exc), code=2) from None
+    asyncio.run(src.start())
+    state = MarketState(depth=max(settings.sim.book_levels, settings.features.depth_levels))
+    for m in src.discover():
+        state.add_market(m)
+    state.apply(src.poll(start))
+    asyncio.run(src.stop())
+    uf = UniverseFilter(settings.universe, settings.features.depth_levels)
+    reports = uf.diagnose(state, start, examples=args.examples)
+    eligible = int(uf.eligible(state, start).sum())
+    if args.json:
+        print_json(
+            {"markets": state.n, "eligible": eligible, "rules": [asdict(r) for r in reports]}
+        )
+        return 0
+    con = Console()
+    con.print(f"{state.n} markets from {settings.source}; {eligible} pass every rule")
+    t = Table("rule", "keeps", "fails alone", "removed (in order)", "examples removed")
+    for r in reports:
+        t.add_row(r.name, r.describe, str(r.failing), str(r.removed), "\n".join(r.examples))
+    con.print(t)
+    return 0

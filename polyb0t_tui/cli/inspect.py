@@ -1,0 +1,281 @@
+"""Read-side commands: `status`, `report`, `intents`.
+
+They read the database, so they work whether or not an engine is running (and against a
+daemon on another machine when the database is PostgreSQL). `--json` gives stable,
+scriptable output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from engine.clock import WallClock, day_start
+from engine.commands import EngineCommands
+from engine.execution.intents import IntentError
+from engine.models import TradeIntent
+from polyb0t_tui.cli.common import (
+    CliError,
+    config_parent,
+    fmt_age,
+    fmt_ts,
+    print_json,
+    settings_from,
+    storage_from,
+)
+
+HEARTBEAT_GRACE = 60.0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "status",
+        parents=[config_parent()],
+        help="engine state, bankroll, positions and exposure",
+        description="Show the latest run: engine state, cash, equity, exposure and open positions.",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser(
+        "report",
+        parents=[config_parent()],
+        help="PnL, fills, signals and rejections by reason",
+        description="Summarise trading: PnL, fills, signals and why signals "
+        "were rejected. Default: the latest run.",
+    )
+    p.add_argument("--today", action="store_true", help="everything recorded today (UTC)")
+    p.add_argument("--run", metavar="RUN_ID", help="one run (default: the latest)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "intents",
+        help="list, approve or reject live trade intents",
+        description="Trade intents are live-mode orders waiting for a person. "
+        "Approval is atomic: if two people approve at once, exactly one wins.",
+    )
+    isub = p.add_subparsers(dest="intents_command", metavar="ACTION", required=True)
+    lp = isub.add_parser(
+        "list",
+        parents=[config_parent()],
+        help="pending and recent intents",
+        description="List open intents (pending, approved, submitted).",
+    )
+    lp.add_argument("--all", action="store_true", help="include closed intents")
+    lp.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    lp.add_argument("--json", action="store_true", help="machine-readable output")
+    lp.set_defaults(func=cmd_intents_list)
+    ap = isub.add_parser(
+        "approve",
+        parents=[config_parent()],
+        help="approve a pending intent",
+        description="Approve a pending intent; the engine re-checks the book "
+        "and executes it (EXECUTED_DRYRUN while dry_run is on).",
+    )
+    ap.add_argument("intent_id", metavar="ID", help="intent id (a unique prefix is enough)")
+    ap.set_defaults(func=cmd_intents_approve)
+    rp = isub.add_parser(
+        "reject",
+        parents=[config_parent()],
+        help="reject a pending intent",
+        description="Reject a pending intent; it will not be proposed again "
+        "until the market's cooldown passes.",
+    )
+    rp.add_argument("intent_id", metavar="ID", help="intent id (a unique prefix is enough)")
+    rp.add_argument("--reason", default="rejected by operator", help="recorded with the intent")
+    rp.set_defaults(func=cmd_intents_reject)
+
+
+# --- status --------------------------------------------------------------------------------
+
+
+def _plain(obj: Any) -> Any:
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return asdict(obj)
+    return obj
+
+
+def _liveness(state: dict[str, Any] | None) -> str:
+    """Is the engine that wrote this state still alive? (pid on this host + fresh heartbeat)."""
+    if not state or state.get("state") == "stopped":
+        return "stopped"
+    pid = state.get("pid")
+    beat = state.get("heartbeat_wall") or 0.0
+    alive = False
+    if pid:
+        try:
+            os.kill(int(pid), 0)
+            alive = True
+        except (OSError, ValueError):
+            alive = False
+    if alive and time.time() - beat < HEARTBEAT_GRACE:
+        return f"running (pid {pid})"
+    return "not running (last heartbeat " + fmt_age(time.time() - beat) + " ago)"
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    storage = storage_from(settings)
+    store = storage.store
+    run = store.latest_run()
+    if run is None:
+        if args.json:
+            print_json({"run": None})
+        else:
+            print("no runs yet: start one with `polyb0t run --source sim`")
+        return 0
+    state = _plain(store.engine_state(run.run_id))
+    positions = [_plain(p) for p in store.positions(run.run_id)]
+    data = {
+        "run": _plain(run),
+        "engine": state,
+        "process": _liveness(state),
+        "positions": positions,
+    }
+    if args.json:
+        print_json(data)
+        return 0
+    con = Console()
+    con.print(
+        f"[b]run[/b] {run.run_id}  mode {run.mode}  source {run.source}  "
+        f"started {fmt_ts(run.started_ts)}"
+    )
+    if state:
+        con.print(
+            f"[b]engine[/b] {state['state']}"
+            + (f" ({state['reason']})" if state.get("reason") else "")
+            + f"  {data['process']}  cycle {state.get('cycle', 0)}"
+        )
+        con.print(
+            f"[b]cash[/b] {state['cash']:.2f}  [b]equity[/b] {state['equity']:.2f}  "
+            f"[b]peak[/b] {state['peak_equity']:.2f}  [b]exposure[/b] {state['exposure']:.2f}"
+        )
+    if positions:
+        t = Table("market", "outcome", "shares", "avg price", "realized", "event")
+        for p in positions:
+            t.add_row(
+                p["market_id"][:12],
+                str(p["outcome"]),
+                f"{p['size']:.2f}",
+                f"{p['avg_price']:.3f}",
+                f"{p['realized_pnl']:+.2f}",
+                p.get("event_id") or "",
+            )
+        con.print(t)
+    else:
+        con.print("no open positions")
+    return 0
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    store = storage_from(settings).store
+    if args.today:
+        since = day_start(time.time())
+        rep = store.report(since_ts=since, until_ts=since + 86400.0)
+        scope = f"today ({fmt_ts(since)[:10]} UTC)"
+    else:
+        run_id = args.run
+        if run_id is None:
+            run = store.latest_run()
+            if run is None:
+                print("no runs yet: start one with `polyb0t run --source sim`")
+                return 0
+            run_id = run.run_id
+        rep = store.report(run_id=run_id)
+        scope = f"run {run_id}"
+    data = _plain(rep)
+    if args.json:
+        print_json({"scope": scope, **data})
+        return 0
+    con = Console()
+    con.print(f"[b]report[/b] {scope}")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            continue
+        con.print(
+            f"  {key.replace('_', ' ')}: "
+            + (f"{value:,.2f}" if isinstance(value, float) else str(value))
+        )
+    rejections = data.get("rejections_by_reason") or {}
+    if rejections:
+        t = Table("rejection reason", "signals")
+        for reason, count in sorted(rejections.items(), key=lambda kv: -kv[1]):
+            t.add_row(reason, str(count))
+        con.print(t)
+    return 0
+
+
+# --- intents -------------------------------------------------------------------------------
+
+
+def _commands(args: argparse.Namespace) -> EngineCommands:
+    settings = settings_from(args)
+    storage = storage_from(settings)
+    return EngineCommands(storage.intents, WallClock())
+
+
+def _intent_dict(i: TradeIntent) -> dict[str, Any]:
+    d = asdict(i)
+    d["outcome"] = i.outcome.name
+    d["side"] = i.side.value
+    d["state"] = i.state.value
+    d["cost"] = i.cost
+    return d
+
+
+def cmd_intents_list(args: argparse.Namespace) -> int:
+    intents = _commands(args).list_intents(include_closed=args.all, limit=args.limit)
+    if args.json:
+        print_json([_intent_dict(i) for i in intents])
+        return 0
+    if not intents:
+        print("no open intents" + ("" if args.all else " (--all shows closed ones)"))
+        return 0
+    now = time.time()
+    t = Table("id", "state", "market", "side", "price", "shares", "cost", "edge", "expires")
+    for i in intents:
+        t.add_row(
+            i.intent_id,
+            i.state.value,
+            (i.question or i.market_id)[:40],
+            f"{i.side.value} {i.outcome.name}",
+            f"{i.limit_price:.3f}",
+            f"{i.size:.2f}",
+            f"{i.cost:.2f}",
+            f"{i.edge:+.3f}",
+            fmt_age(i.expires_ts - now) if i.state.value == "PENDING" else "-",
+        )
+    Console().print(t)
+    return 0
+
+
+def cmd_intents_approve(args: argparse.Namespace) -> int:
+    try:
+        intent = _commands(args).approve(args.intent_id)
+    except IntentError as exc:
+        raise CliError(str(exc)) from None
+    print(
+        f"intent {intent.intent_id} {intent.state.value}: the engine re-checks the book and "
+        "executes it at its next check"
+    )
+    return 0
+
+
+def cmd_intents_reject(args: argparse.Namespace) -> int:
+    try:
+        intent = _commands(args).reject(args.intent_id, args.reason)
+    except IntentError as exc:
+        raise CliError(str(exc)) from None
+    print(f"intent {intent.intent_id} {intent.state.value}")
+    return 0

@@ -1,0 +1,217 @@
+"""The composition root: build every part of the engine once, from Settings, and wire them.
+
+The daemon, the CLI, the (future) console, the backtester and the tests all go through
+`build_runtime`, so there is exactly one way the parts fit together and no global state.
+This module never imports Textual: the daemon must not pay for a UI.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+
+from engine.approvals import ApprovalProcessor
+from engine.clock import Clock, SimClock, WallClock
+from engine.commands import EngineCommands
+from engine.config import Settings, masked_dump
+from engine.control import EngineControl
+from engine.cycle import DecisionCycle
+from engine.execution.intents import IntentStore
+from engine.execution.paper import PaperExecutor
+from engine.execution.portfolio import Portfolio
+from engine.features import FeatureEngine, history_samples
+from engine.ids import IdGen, new_run_id
+from engine.market_state import MarketState
+from engine.models import Mode
+from engine.recorder import Recorder
+from engine.risk.manager import RiskManager
+from engine.routing import IntentRoute, PaperRoute, Route
+from engine.runner import Engine
+from engine.sources.base import MarketSource
+from engine.storage import Database, Store
+from engine.strategy.baseline import BaselinePredictor
+from engine.universe import UniverseFilter
+
+
+class StartupError(RuntimeError):
+    """The runtime cannot be built as configured; the message says what to change."""
+
+
+@dataclass(slots=True)
+class Storage:
+    db: Database
+    store: Store
+    intents: IntentStore
+
+
+@dataclass(slots=True)
+class Runtime:
+    settings: Settings
+    mode: Mode
+    run_id: str
+    clock: Clock
+    storage: Storage
+    source: MarketSource
+    state: MarketState
+    portfolio: Portfolio
+    control: EngineControl
+    cycle: DecisionCycle
+    engine: Engine
+    commands: EngineCommands
+
+    @property
+    def speed(self) -> float | None:
+        return self.engine.speed
+
+
+def open_storage(settings: Settings, create: bool = True) -> Storage:
+    """The database, ready to use: created or migrated if `create`, else only checked
+    (readers such as `status` must not create an empty database as a side effect)."""
+    if create and settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.db_url)
+    if create:
+        db.init()
+    else:
+        db.require_ready()
+    return Storage(db=db, store=Store(db), intents=IntentStore(db))
+
+
+def sim_start(settings: Settings) -> float:
+    """Simulated start: configured, else now (to the minute) so sim time reads like today."""
+    if settings.sim.start is not None:
+        return settings.sim.start.timestamp()
+    return math.floor(time.time() / 60.0) * 60.0
+
+
+def build_source(settings: Settings, start: float) -> MarketSource:
+    if settings.source == "sim":
+        from engine.sources.sim import SimExchange
+
+        return SimExchange(settings.sim, start)
+    raise StartupError(
+        f"source '{settings.source}' is not available yet (it arrives with the Polymarket "
+        "connectivity work); use --source sim"
+    )
+
+
+def check_live(settings: Settings, live: bool) -> None:
+    """Real orders need --live, credentials and dry_run off; and a CLOB executor."""
+    if live and not settings.live.dry_run:
+        missing = [
+            name
+            for name in ("private_key", "api_key", "api_secret", "api_passphrase")
+            if getattr(settings.live, name) is None
+        ]
+        if missing:
+            raise StartupError(
+                "live orders with dry_run = false need credentials: missing "
+                + ", ".join(f"live.{m} (POLYBOT_LIVE__{m.upper()})" for m in missing)
+            )
+        raise StartupError(
+            "live orders with dry_run = false need the CLOB executor, which is not built yet; "
+            "keep live.dry_run = true (approvals end EXECUTED_DRYRUN)"
+        )
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    live: bool = False,
+    speed: float | None = 1.0,
+    storage: Storage | None = None,
+) -> Runtime:
+    check_live(settings, live)
+    mode = Mode.LIVE if live else Mode.PAPER
+    storage = storage or open_storage(settings)
+    run_id = new_run_id()
+    start = sim_start(settings) if settings.source in ("sim", "replay") else time.time()
+    clock: Clock = SimClock(start) if settings.source in ("sim", "replay") else WallClock()
+    source = build_source(settings, start)
+
+    interval = settings.loop_interval_seconds
+    state = MarketState(
+        depth=max(settings.sim.book_levels, settings.features.depth_levels),
+        history=history_samples(settings.features, interval),
+    )
+    portfolio = Portfolio(settings.risk.bankroll)
+    control = EngineControl()
+    ids = IdGen(run_id)
+    risk = RiskManager(settings.risk, settings.strategy.edge_threshold, ids)
+
+    executor: PaperExecutor | None = None
+    approvals: ApprovalProcessor | None = None
+    route: Route
+    if mode is Mode.PAPER:
+        executor = PaperExecutor(portfolio, state, settings.paper.latency_ms / 1000.0)
+        route = PaperRoute(executor)
+    else:
+        route = IntentRoute(storage.intents, run_id, settings.live.intent_expiry_seconds)
+        approvals = ApprovalProcessor(
+            storage.intents,
+            state,
+            threshold=settings.strategy.edge_threshold,
+            tolerance=settings.live.approval_price_tolerance,
+            expiry_seconds=settings.live.intent_expiry_seconds,
+            dry_run=settings.live.dry_run,
+        )
+
+    cycle = DecisionCycle(
+        state=state,
+        universe=UniverseFilter(settings.universe, settings.features.depth_levels),
+        features=FeatureEngine(settings.features, interval),
+        predictor=BaselinePredictor(settings.strategy),
+        risk=risk,
+        portfolio=portfolio,
+        route=route,
+        control=control,
+        edge_threshold=settings.strategy.edge_threshold,
+        max_signals=settings.strategy.max_signals_per_cycle,
+        stale_seconds=settings.risk.stale_data_seconds,
+    )
+    recorder = Recorder(
+        storage.store,
+        run_id=run_id,
+        state=state,
+        snapshot_interval=settings.snapshot_interval_seconds,
+        control=control,
+    )
+    storage.store.start_run(
+        run_id=run_id,
+        started_ts=start,
+        mode=mode.value,
+        source=settings.source,
+        seed=settings.sim.seed if settings.source == "sim" else None,
+        settings_json=json.dumps(masked_dump(settings), default=str),
+    )
+    engine = Engine(
+        run_id=run_id,
+        clock=clock,
+        source=source,
+        state=state,
+        cycle=cycle,
+        portfolio=portfolio,
+        executor=executor,
+        approvals=approvals,
+        recorder=recorder,
+        interval=interval,
+        speed=speed,
+        intent_poll_seconds=settings.live.intent_poll_seconds,
+    )
+    commands = EngineCommands(storage.intents, clock, control)
+    return Runtime(
+        settings=settings,
+        mode=mode,
+        run_id=run_id,
+        clock=clock,
+        storage=storage,
+        source=source,
+        state=state,
+        portfolio=portfolio,
+        control=control,
+        cycle=cycle,
+        engine=engine,
+        commands=commands,
+    )

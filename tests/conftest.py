@@ -1,0 +1,66 @@
+"""Shared fixtures.
+
+Databases: `db_url` / `db` run a test on SQLite and, when `POLYBOT_TEST_PG_URL` is set, on
+PostgreSQL too (marked `postgres`). Each PostgreSQL test gets its own schema, selected through
+the URL's search_path, so tests never see each other's tables and child processes that open
+the same URL land in the same schema.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from engine.storage import Database, normalise_url
+
+PG_URL_ENV = "POLYBOT_TEST_PG_URL"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{(tmp_path / 'data' / 'polybot.db').as_posix()}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL to a fresh, empty PostgreSQL schema, dropped after the test."""
+    raw = os.environ.get(PG_URL_ENV)
+    if not raw:
+        pytest.skip(
+            f"PostgreSQL tests need {PG_URL_ENV}=postgresql://USER:PASSWORD@HOST/DB "
+            f"(a role that may create schemas in DB)"
+        )
+    base = normalise_url(raw)
+    schema = f"polybot_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """An empty database on each backend (nothing created yet)."""
+    name = "sqlite_url" if request.param == "sqlite" else "pg_url"
+    url: str = request.getfixturevalue(name)
+    return url
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """An initialised database on each backend."""
+    database = Database(db_url)
+    database.init()
+    yield database
+    database.close()
