@@ -50,7 +50,7 @@ class SimSettings(_Section):
     new_listings_per_day: float = Field(5.0, ge=0)
     jump_rate_per_day: float = Field(0.5, ge=0)  # news jumps per market per day
     # Biases a model could learn; set to 0 / [] to switch them off.
-    favourite_longshot_bias: float = Field(0.15, ge=0, le=1)
+    favourite_longshot_bias: float = Field(0.3, ge=0, le=1)
     slow_categories: list[str] = Field(default_factory=lambda: ["politics", "geopolitics"])
     slow_reaction: float = Field(0.1, gt=0, le=1)  # share of the gap closed per step there
     price_noise: float = Field(0.01, ge=0, le=0.2)  # std of the traded price's noise (prob.)
@@ -85,7 +85,7 @@ class StrategySettings(_Section):
 
     edge_threshold: float = Field(0.05, gt=0, lt=1)
     microprice_weight: float = Field(1.0, ge=0, le=1)  # 0: mid, 1: microprice
-    longshot_correction: float = Field(0.15, ge=0, le=1)  # undo a favourite-longshot bias
+    longshot_correction: float = Field(0.3, ge=0, le=1)  # undo a favourite-longshot bias
     move_shrinkage: float = Field(0.3, ge=0, le=1)  # share of the last move assumed noise
     max_signals_per_cycle: int = Field(50, ge=1)
 

@@ -69,7 +69,7 @@ class Runtime:
 def open_storage(settings: Settings, create: bool = True) -> Storage:
     """The database, ready to use: created or migrated if `create`, else only checked
     (readers such as `status` must not create an empty database as a side effect)."""
-    if create and settings.database_url is None:
+    if create:  # the data dir also holds models and tokens, whatever the database
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_url)
     if create:

@@ -48,6 +48,10 @@ def screen_candidates(
     best = np.maximum(edge_yes, edge_no)
     rows = np.flatnonzero(best >= threshold)
     order = rows[np.argsort(-best[rows], kind="stable")][:limit]
+    # A quiet book is a valid book: Polymarket (and the sim) send nothing while nothing
+    # changes. What makes a book untrustworthy is a silent feed, so a candidate's data age
+    # is the age of the newest event from the source, not of its own last update.
+    feed_age = now - float(np.nanmax(st.book_ts[:n])) if n else float("inf")
 
     out: list[Candidate] = []
     for r in order.tolist():
@@ -72,7 +76,7 @@ def screen_candidates(
                 p_market=st.mid(m.market_id, outcome),
                 prices=prices,
                 sizes=sizes,
-                book_age=now - float(st.book_ts[r]),
+                book_age=feed_age,
             )
         )
     return out
