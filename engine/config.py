@@ -88,6 +88,9 @@ class StrategySettings(_Section):
     longshot_correction: float = Field(0.3, ge=0, le=1)  # undo a favourite-longshot bias
     move_shrinkage: float = Field(0.3, ge=0, le=1)  # share of the last move assumed noise
     max_signals_per_cycle: int = Field(50, ge=1)
+    # A rejected signal identical to one stored less than this ago (same market, token,
+    # side and rule) is not stored again: the same idea re-rejected every cycle is noise.
+    repeat_signal_seconds: float = Field(300.0, ge=0)
 
 
 class RiskSettings(_Section):

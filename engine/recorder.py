@@ -16,7 +16,7 @@ import numpy as np
 from engine.clock import day_start
 from engine.execution.portfolio import Portfolio
 from engine.market_state import MarketState
-from engine.models import Fill, Market, Outcome, Position
+from engine.models import Fill, Market, Outcome, Position, Side, Signal
 from engine.storage import CycleRecord, DailyPnl, EngineStatus, EventRecord, Snapshot, Store
 from engine.storage.records import utc_day
 
@@ -36,6 +36,7 @@ class Recorder:
         state: MarketState,
         snapshot_interval: float,
         control: EngineControl,
+        repeat_signal_seconds: float = 0.0,
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -49,6 +50,8 @@ class Recorder:
         self._day_fills = 0
         self._last_skip: str | None = None
         self._last_state: str | None = None
+        self.repeat_signal_seconds = repeat_signal_seconds
+        self._last_rejection: dict[tuple[str, Outcome, Side, str], float] = {}
 
     # --- called by the engine --------------------------------------------------------------
 
@@ -70,7 +73,7 @@ class Recorder:
         rec.positions = self._changed_positions(rec.fills, portfolio)
         rec.events = self._events(step)
         if step.outcome is not None:
-            rec.signals = list(step.outcome.signals)
+            rec.signals = self._signals_to_store(step.outcome.signals, t)
         if step.applied.listed:
             self.store.upsert_markets(step.applied.listed, now=t)
         for r in step.applied.resolved:
@@ -104,6 +107,20 @@ class Recorder:
             self.store.set_engine_state(self.run_id, status)
 
     # --- pieces ----------------------------------------------------------------------------
+
+    def _signals_to_store(self, signals: list[Signal], t: float) -> list[Signal]:
+        """Every accepted signal; a rejected one unless it repeats a recent identical one."""
+        out = []
+        for s in signals:
+            if s.decision == "rejected" and self.repeat_signal_seconds > 0:
+                rule = (s.reason or "").split(":", 1)[0]
+                key = (s.market_id, s.outcome, s.side, rule)
+                last = self._last_rejection.get(key)
+                if last is not None and t - last < self.repeat_signal_seconds:
+                    continue
+                self._last_rejection[key] = t
+            out.append(s)
+        return out
 
     @staticmethod
     def _changed_positions(fills: list[Fill], portfolio: Portfolio) -> list[Position]:

@@ -177,6 +177,7 @@ def build_runtime(
         state=state,
         snapshot_interval=settings.snapshot_interval_seconds,
         control=control,
+        repeat_signal_seconds=settings.strategy.repeat_signal_seconds,
     )
     storage.store.start_run(
         run_id=run_id,

@@ -42,9 +42,20 @@ def _all_commands() -> list[list[str]]:
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     commands = _all_commands()
     names = {" ".join(c) for c in commands}
-    for expected in ("run", "status", "report", "doctor", "diagnose-filters", "intents list",
-                     "intents approve", "intents reject", "db init", "db reset",
-                     "config validate", "config show"):
+    for expected in (
+        "run",
+        "status",
+        "report",
+        "doctor",
+        "diagnose-filters",
+        "intents list",
+        "intents approve",
+        "intents reject",
+        "db init",
+        "db reset",
+        "config validate",
+        "config show",
+    ):
         assert expected in names
     for cmd in commands:
         with pytest.raises(SystemExit) as info:
@@ -111,9 +122,18 @@ def _seed_intents(now: float) -> list[str]:
     storage = open_storage(load_settings(), create=True)
     intents = [
         TradeIntent(
-            intent_id=f"run1-{i:07d}", created_ts=now, expires_ts=now + 300 if i < 2 else now - 1,
-            market_id=f"0x{i:064x}", token_id=str(i), outcome=Outcome.YES, side=Side.BUY,
-            size=10.0, limit_price=0.4, p_model=0.5, edge=0.08, question=f"Q{i}?",
+            intent_id=f"run1-{i:07d}",
+            created_ts=now,
+            expires_ts=now + 300 if i < 2 else now - 1,
+            market_id=f"0x{i:064x}",
+            token_id=str(i),
+            outcome=Outcome.YES,
+            side=Side.BUY,
+            size=10.0,
+            limit_price=0.4,
+            p_model=0.5,
+            edge=0.08,
+            question=f"Q{i}?",
         )
         for i in range(3)
     ]
@@ -140,8 +160,11 @@ def test_intents_list_approve_reject_from_the_cli(capsys: pytest.CaptureFixture[
     assert "nope-nope" in capsys.readouterr().err
     storage = open_storage(load_settings(), create=False)
     states = {i.intent_id: i.state for i in storage.intents.list()}
-    assert states == {a: IntentState.APPROVED, b: IntentState.REJECTED,
-                      expired: IntentState.EXPIRED}
+    assert states == {
+        a: IntentState.APPROVED,
+        b: IntentState.REJECTED,
+        expired: IntentState.EXPIRED,
+    }
 
 
 def test_diagnose_filters_counts_rules_with_examples(capsys: pytest.CaptureFixture[str]) -> None:

@@ -103,21 +103,24 @@ def _plain(obj: Any) -> Any:
 
 
 def _liveness(state: dict[str, Any] | None) -> str:
-    """Is the engine that wrote this state still alive? (pid on this host + fresh heartbeat)."""
+    """Is the engine that wrote this state still running? (its pid, on this host)."""
     if not state or state.get("state") == "stopped":
-        return "stopped"
+        return "not running"
     pid = state.get("pid")
-    beat = state.get("heartbeat_wall") or 0.0
-    alive = False
-    if pid:
-        try:
-            os.kill(int(pid), 0)
-            alive = True
-        except (OSError, ValueError):
-            alive = False
-    if alive and time.time() - beat < HEARTBEAT_GRACE:
-        return f"running (pid {pid})"
-    return "not running (last heartbeat " + fmt_age(time.time() - beat) + " ago)"
+    if not pid:
+        return "unknown"
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError):
+        return f"not running: pid {pid} is gone (crashed or killed?)"
+    return f"running (pid {pid})"
+
+
+def _position_dict(p: Any, questions: dict[str, str]) -> dict[str, Any]:
+    d: dict[str, Any] = asdict(p)
+    d["outcome"] = p.outcome.name
+    d["question"] = questions.get(p.market_id, "")
+    return d
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -132,7 +135,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             print("no runs yet: start one with `polyb0t run --source sim`")
         return 0
     state = _plain(store.engine_state(run.run_id))
-    positions = [_plain(p) for p in store.positions(run.run_id)]
+    questions = {m.market_id: m.question for m in store.markets()}
+    positions = [_position_dict(p, questions) for p in store.positions(run.run_id)]
     data = {
         "run": _plain(run),
         "engine": state,
@@ -151,22 +155,22 @@ def cmd_status(args: argparse.Namespace) -> int:
         con.print(
             f"[b]engine[/b] {state['state']}"
             + (f" ({state['reason']})" if state.get("reason") else "")
-            + f"  {data['process']}  cycle {state.get('cycle', 0)}"
+            + f", {data['process']}, cycle {state.get('cycle', 0)}"
         )
         con.print(
             f"[b]cash[/b] {state['cash']:.2f}  [b]equity[/b] {state['equity']:.2f}  "
             f"[b]peak[/b] {state['peak_equity']:.2f}  [b]exposure[/b] {state['exposure']:.2f}"
         )
     if positions:
-        t = Table("market", "outcome", "shares", "avg price", "realized", "event")
+        t = Table("market", "token", "shares", "avg price", "cost", "realized")
         for p in positions:
             t.add_row(
-                p["market_id"][:12],
-                str(p["outcome"]),
+                (p["question"] or p["market_id"])[:48],
+                p["outcome"],
                 f"{p['size']:.2f}",
                 f"{p['avg_price']:.3f}",
+                f"{p['size'] * p['avg_price']:.2f}",
                 f"{p['realized_pnl']:+.2f}",
-                p.get("event_id") or "",
             )
         con.print(t)
     else:
@@ -195,24 +199,30 @@ def cmd_report(args: argparse.Namespace) -> int:
         rep = store.report(run_id=run_id)
         scope = f"run {run_id}"
     data = _plain(rep)
+    data["pnl"] = rep.pnl
     if args.json:
         print_json({"scope": scope, **data})
         return 0
     con = Console()
     con.print(f"[b]report[/b] {scope}")
-    for key, value in data.items():
-        if isinstance(value, dict):
-            continue
-        con.print(
-            f"  {key.replace('_', ' ')}: "
-            + (f"{value:,.2f}" if isinstance(value, float) else str(value))
-        )
-    rejections = data.get("rejections_by_reason") or {}
-    if rejections:
+    money = lambda v: "-" if v is None else f"{v:,.2f}"  # noqa: E731
+    con.print(
+        f"  equity {money(rep.start_equity)} -> {money(rep.end_equity)}  "
+        f"PnL {'-' if rep.pnl is None else f'{rep.pnl:+,.2f}'}  "
+        f"realized {rep.realized_pnl:+,.2f}  fees {rep.fees:,.2f}"
+    )
+    con.print(
+        f"  fills {rep.fills}  notional {rep.notional:,.2f}  signals {rep.signals}  "
+        + "orders "
+        + (", ".join(f"{k} {v}" for k, v in rep.orders.items()) or "0")
+    )
+    if rep.rejections_by_reason:
         t = Table("rejection reason", "signals")
-        for reason, count in sorted(rejections.items(), key=lambda kv: -kv[1]):
+        for reason, count in sorted(rep.rejections_by_reason.items(), key=lambda kv: -kv[1]):
             t.add_row(reason, str(count))
         con.print(t)
+    else:
+        con.print("  no rejected signals")
     return 0
 
 
