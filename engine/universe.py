@@ -61,7 +61,8 @@ class UniverseFilter:
             m = n(st)
             bid = np.nansum(st.bid_px[:m, :k] * st.bid_sz[:m, :k], axis=1)
             ask = np.nansum(st.ask_px[:m, :k] * st.ask_sz[:m, :k], axis=1)
-            return bid + ask >= s.min_liquidity
+            keep: BoolArray = bid + ask >= s.min_liquidity
+            return keep
 
         def spread(st: MarketState, now: float) -> BoolArray:
             m = n(st)

@@ -8,7 +8,7 @@ from tests.state_factories import DAY, T0, book, market, state_with
 
 
 def _universe(**kw: object) -> UniverseFilter:
-    return UniverseFilter(UniverseSettings(**kw), depth_levels=3)  # type: ignore[arg-type]
+    return UniverseFilter(UniverseSettings(**kw), depth_levels=3)
 
 
 def test_each_rule_removes_its_markets() -> None:

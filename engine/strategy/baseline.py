@@ -25,11 +25,11 @@ EPS = 1e-4
 
 def logit(p: FloatArray) -> FloatArray:
     q = np.clip(p, EPS, 1.0 - EPS)
-    return np.log(q / (1.0 - q))  # type: ignore[no-any-return]
+    return np.log(q / (1.0 - q))
 
 
 def sigmoid(x: FloatArray) -> FloatArray:
-    return 1.0 / (1.0 + np.exp(-x))  # type: ignore[no-any-return]
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 class BaselinePredictor:

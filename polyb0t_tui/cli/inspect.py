@@ -205,9 +205,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 0
     con = Console()
     con.print(f"[b]report[/b] {scope}")
-    money = lambda v: "-" if v is None else f"{v:,.2f}"  # noqa: E731
     con.print(
-        f"  equity {money(rep.start_equity)} -> {money(rep.end_equity)}  "
+        f"  equity {_money(rep.start_equity)} -> {_money(rep.end_equity)}  "
         f"PnL {'-' if rep.pnl is None else f'{rep.pnl:+,.2f}'}  "
         f"realized {rep.realized_pnl:+,.2f}  fees {rep.fees:,.2f}"
     )
@@ -224,6 +223,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         con.print("  no rejected signals")
     return 0
+
+
+def _money(v: float | None) -> str:
+    return "-" if v is None else f"{v:,.2f}"
 
 
 # --- intents -------------------------------------------------------------------------------
