@@ -146,6 +146,7 @@ class Engine:
                     next_intents = t + self.intent_poll
                 if step is not None:
                     self._account(step, summary)
+                self._log_state_change()
             summary.stopped_by = "signal" if stop.is_set() else "completed"
         finally:
             summary.end_ts = self.clock.now()
@@ -189,8 +190,9 @@ class Engine:
             await asyncio.to_thread(
                 self.recorder.event, t, "ERROR", "step_failed", f"{type(exc).__name__}: {exc}"
             )
-            if self.errors.add(True):
-                self.control.halt("error rate: 5 of the last 10 steps failed")
+            reason = "error rate: 5 of the last 10 steps failed"
+            if self.errors.add(True) and self.control.halt(reason):
+                await asyncio.to_thread(self.recorder.event, t, "ERROR", "kill_switch", reason)
             return None
 
     def _step(self, t: float, do_cycle: bool) -> StepResult:
@@ -210,13 +212,7 @@ class Engine:
         self.recorder.step(step, self.cycle, self.portfolio)
         return step
 
-    def _account(self, step: StepResult, summary: RunSummary) -> None:
-        fills = sum(len(r.fills) for r in step.reports)
-        summary.fills += fills
-        for line in step.intent_lines:
-            log.info(line)
-        for r in step.applied.resolved:
-            log.info("market %s resolved: YES pays %.2f", r.market_id[:10], r.payout_yes)
+    def _log_state_change(self) -> None:
         if self.control.take_changed():
             state = self.control.state
             log.log(
@@ -225,6 +221,14 @@ class Engine:
                 state.value,
                 f": {self.control.reason}" if self.control.reason else "",
             )
+
+    def _account(self, step: StepResult, summary: RunSummary) -> None:
+        fills = sum(len(r.fills) for r in step.reports)
+        summary.fills += fills
+        for line in step.intent_lines:
+            log.info(line)
+        for r in step.applied.resolved:
+            log.info("market %s resolved: YES pays %.2f", r.market_id[:10], r.payout_yes)
         o = step.outcome
         if o is None:
             return

@@ -1,0 +1,122 @@
+"""The engine loop and the cycle around the risk manager: bounds, kill switches, pauses,
+stale data and surviving bad steps."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from engine.config import Settings, load_settings
+from engine.models import EngineState
+from polyb0t_tui.runtime import Runtime, build_runtime
+
+START = "2026-03-02T00:00:00Z"
+
+
+def _runtime(tmp_path: Path, **extra: object) -> Runtime:
+    over: dict[str, object] = {
+        "data_dir": str(tmp_path / "data"),
+        "sim": {"seed": 7, "start": START, "markets": 200},
+    }
+    over.update(extra)
+    settings: Settings = load_settings(None, over)
+    return build_runtime(settings, speed=None)
+
+
+def _run(rt: Runtime, **kw: object) -> object:
+    return asyncio.run(rt.engine.run(asyncio.Event(), **kw))  # type: ignore[arg-type]
+
+
+def test_duration_bounds_a_run_in_engine_time(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path)
+    summary = _run(rt, duration=95.0)
+    # cycles at t = 0, 10, ..., 90 s of simulated time
+    assert summary.cycles == 10  # type: ignore[attr-defined]
+    assert summary.end_ts - summary.start_ts <= 95.0  # type: ignore[attr-defined]
+
+
+def test_a_daily_loss_halts_trading_and_is_recorded(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path)
+    _run(rt, cycles=2)
+    rt.control.start()
+    # A loss beyond the daily limit (5% of the day's start equity) appears.
+    rt.portfolio.cash -= 0.06 * rt.settings.risk.bankroll
+    out = rt.cycle.run(rt.clock.now() + 10)
+    assert out.halted is not None and out.halted.startswith("daily_loss_limit")
+    assert rt.control.state is EngineState.HALTED
+    assert out.signals == [] and out.routed == 0
+    assert out.skipped is not None and out.skipped.startswith("halted")
+    # stays halted on the next cycle until a person resumes
+    assert rt.cycle.run(rt.clock.now() + 20).skipped is not None
+    assert rt.commands.resume() is True
+    assert rt.control.state is EngineState.RUNNING
+
+
+def test_a_drawdown_from_peak_halts_trading(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path, risk={"max_drawdown_pct": 0.1, "daily_loss_limit_pct": 0.5})
+    _run(rt, cycles=1)
+    rt.control.start()
+    rt.portfolio.cash -= 0.11 * rt.settings.risk.bankroll
+    out = rt.cycle.run(rt.clock.now() + 10)
+    assert out.halted is not None and out.halted.startswith("max_drawdown")
+
+
+def test_pause_and_manual_kill_stop_new_orders(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path)
+    _run(rt, cycles=1)
+    rt.control.start()
+    assert rt.commands.pause()
+    out = rt.cycle.run(rt.clock.now() + 10)
+    assert out.routed == 0 and out.skipped is not None and "paused" in out.skipped
+    assert rt.commands.resume()
+    assert rt.commands.kill("operator pressed K")
+    out = rt.cycle.run(rt.clock.now() + 20)
+    assert out.routed == 0 and out.skipped == "halted: operator pressed K"
+
+
+def test_stale_data_skips_trading_until_fresh(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path)
+    _run(rt, cycles=1)
+    rt.control.start()
+    later = rt.clock.now() + rt.settings.risk.stale_data_seconds + 60
+    out = rt.cycle.run(later)  # nobody polled the source meanwhile: the newest book is old
+    assert out.skipped is not None and out.skipped.startswith("stale data")
+    assert out.routed == 0
+    assert rt.control.state is EngineState.RUNNING  # not a kill switch: resumes by itself
+
+
+def test_a_failing_step_is_logged_and_the_engine_keeps_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = _runtime(tmp_path)
+    calls = {"n": 0}
+    real_poll = rt.source.poll
+
+    def flaky(now: float) -> list[object]:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise ValueError("malformed payload from the source")
+        return real_poll(now)  # type: ignore[return-value]
+
+    monkeypatch.setattr(rt.source, "poll", flaky)
+    summary = _run(rt, cycles=6)
+    assert summary.errors == 1  # type: ignore[attr-defined]
+    assert summary.cycles == 6  # type: ignore[attr-defined]
+    events = rt.storage.store.recent_events(rt.run_id, limit=50)
+    assert any(e.kind == "step_failed" and "malformed" in e.message for e in events)
+
+
+def test_repeated_failures_trip_the_error_rate_kill_switch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = _runtime(tmp_path)
+
+    def broken(now: float) -> list[object]:
+        raise ValueError("source down")
+
+    monkeypatch.setattr(rt.source, "poll", broken)
+    _run(rt, cycles=6)
+    events = rt.storage.store.recent_events(rt.run_id, limit=50)
+    assert any("error rate" in e.message for e in events)
