@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from typing import Any
 
 from engine.config import Settings
@@ -36,24 +37,20 @@ def _speed(text: str) -> float | None:
     return value
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse type for a number > 0 of `kind`, with a message naming what was given."""
+    word = "a whole number" if kind is int else "a number"
 
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {word}, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+        return value
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
+    return parse
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -72,15 +69,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="live mode: trade intents for a person to approve (dry run by default)",
     )
-    p.add_argument("--cycles", type=_positive_int, metavar="N", help="stop after N decision cycles")
+    p.add_argument(
+        "--cycles", type=_positive(int), metavar="N", help="stop after N decision cycles"
+    )
     p.add_argument(
         "--duration",
-        type=_positive_float,
+        type=_positive(float),
         metavar="SECONDS",
         help="stop after this much engine time (simulated seconds on the sim)",
     )
     p.add_argument("--seed", type=int, help="simulated world seed")
-    p.add_argument("--markets", type=_positive_int, metavar="N", help="simulated market count")
+    p.add_argument("--markets", type=_positive(int), metavar="N", help="simulated market count")
     p.add_argument(
         "--speed",
         type=_speed,
