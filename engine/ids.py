@@ -10,7 +10,7 @@ import uuid
 
 
 def new_run_id() -> str:
-    return uuid.uuid4().hex[:12]
+    return uuid.uuid4().hex[:8]
 
 
 class IdGen:
@@ -19,4 +19,4 @@ class IdGen:
         self._n = itertools.count(1)
 
     def __call__(self) -> str:
-        return f"{self.prefix}-{next(self._n):07d}"
+        return f"{self.prefix}-{next(self._n):06d}"

@@ -70,7 +70,13 @@ def open_storage(settings: Settings, create: bool = True) -> Storage:
     """The database, ready to use: created or migrated if `create`, else only checked
     (readers such as `status` must not create an empty database as a side effect)."""
     if create:  # the data dir also holds models and tokens, whatever the database
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StartupError(
+                f"cannot create data_dir {settings.data_dir}: {exc.strerror}; set data_dir "
+                "(POLYBOT_DATA_DIR) to a writable directory"
+            ) from None
     db = Database(settings.db_url)
     if create:
         db.init()

@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.config import Settings, load_settings
 from engine.storage import StorageError
-from polyb0t_tui.runtime import Storage, open_storage
+from polyb0t_tui.runtime import StartupError, Storage, open_storage
 
 
 class CliError(Exception):
@@ -37,7 +37,7 @@ def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
 def storage_from(settings: Settings, create: bool = False) -> Storage:
     try:
         return open_storage(settings, create=create)
-    except StorageError as exc:
+    except (StorageError, StartupError) as exc:
         raise CliError(str(exc)) from None
 
 

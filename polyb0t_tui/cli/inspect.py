@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import time
 from dataclasses import asdict, is_dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from rich.table import Table
 from engine.clock import WallClock, day_start
 from engine.commands import EngineCommands
 from engine.execution.intents import IntentError
-from engine.models import TradeIntent
+from engine.models import IntentState, TradeIntent
 from polyb0t_tui.cli.common import (
     CliError,
     config_parent,
@@ -256,20 +257,29 @@ def cmd_intents_list(args: argparse.Namespace) -> int:
         print("no open intents" + ("" if args.all else " (--all shows closed ones)"))
         return 0
     now = time.time()
-    t = Table("id", "state", "market", "side", "price", "shares", "cost", "edge", "expires")
-    for i in intents:
-        t.add_row(
+    # Plain columns: the id must survive any terminal width (it is what `approve` takes);
+    # the question takes whatever width is left.
+    rows = [
+        (
             i.intent_id,
             i.state.value,
-            (i.question or i.market_id)[:40],
             f"{i.side.value} {i.outcome.name}",
             f"{i.limit_price:.3f}",
             f"{i.size:.2f}",
             f"{i.cost:.2f}",
             f"{i.edge:+.3f}",
-            fmt_age(i.expires_ts - now) if i.state.value == "PENDING" else "-",
+            fmt_age(i.expires_ts - now) if i.state is IntentState.PENDING else "-",
+            i.question or i.market_id,
         )
-    Console().print(t)
+        for i in intents
+    ]
+    head = ("id", "state", "side", "price", "shares", "cost", "edge", "expires", "market")
+    widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head) - 1)]
+    room = max(shutil.get_terminal_size().columns - sum(widths) - 2 * len(widths), 12)
+    for r in [head, *rows]:
+        cells = [c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)]
+        market = r[-1] if len(r[-1]) <= room else r[-1][: room - 1] + "…"
+        print("  ".join([*cells, market]).rstrip())
     return 0
 
 
