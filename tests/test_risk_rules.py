@@ -328,7 +328,7 @@ def test_accepted_signal_carries_the_walked_price_and_net_edge() -> None:
 def test_order_fields_come_from_the_candidate_and_the_id_factory() -> None:
     d = manager().evaluate(candidate(outcome=Outcome.NO), account())
     assert d.order is not None
-    assert (d.order.order_id, d.order.token_id, d.order.outcome) == ("t-0000001", "m1-no", 1)
+    assert (d.order.order_id, d.order.token_id, d.order.outcome) == ("t-000001", "m1-no", 1)
 
 
 # --- kill switches -------------------------------------------------------------------------
