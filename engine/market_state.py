@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from engine.events import (
     BookSnapshot,
+    BookTrust,
     MarketListed,
     MarketResolved,
     PriceChange,
@@ -93,6 +94,8 @@ class MarketState:
         self.created_ts: FloatArray = grow(g("created_ts"), (cap,), NAN)
         self.volume: FloatArray = grow(g("volume"), (cap,), 0.0)
         self.active: npt.NDArray[np.bool_] = grow(g("active"), (cap,), False, np.bool_)
+        # Sources that can lose their feed say so; the sim's books are always trusted.
+        self.trusted: npt.NDArray[np.bool_] = grow(g("trusted"), (cap,), True, np.bool_)
         self.category: npt.NDArray[np.int32] = grow(g("category"), (cap,), -1, np.int32)
         self.event: npt.NDArray[np.int32] = grow(g("event"), (cap,), -1, np.int32)
         self.version: npt.NDArray[np.int64] = grow(g("version"), (cap,), 0, np.int64)
@@ -218,6 +221,14 @@ class MarketState:
             row = self.add_market(ev.market)
             res.listed.append(ev.market)
             res.changed_rows.add(row)
+        elif isinstance(ev, BookTrust):
+            row_opt = self._row.get(ev.market_id)
+            if row_opt is None:
+                res.errors.append(f"trust change for unknown market {ev.market_id}")
+                return
+            self.trusted[row_opt] = ev.trusted
+            self.version[row_opt] += 1
+            res.changed_rows.add(row_opt)
         elif isinstance(ev, MarketResolved):
             row_opt = self._row.get(ev.market_id)
             if row_opt is None:

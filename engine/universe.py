@@ -53,6 +53,9 @@ class UniverseFilter:
         def accepting(st: MarketState, now: float) -> BoolArray:
             return st.active[: n(st)].copy()
 
+        def trusted(st: MarketState, now: float) -> BoolArray:
+            return st.trusted[: n(st)].copy()
+
         def two_sided(st: MarketState, now: float) -> BoolArray:
             m = n(st)
             return ~np.isnan(st.bid_px[:m, 0]) & ~np.isnan(st.ask_px[:m, 0])
@@ -93,6 +96,7 @@ class UniverseFilter:
 
         return [
             Rule("accepting_orders", "market open and accepting orders", accepting),
+            Rule("book_trusted", "feed live and book rebuilt since any gap", trusted),
             Rule("two_sided_book", "has a bid and an ask", two_sided),
             Rule("liquidity", f"top-{k} book depth >= ${s.min_liquidity:,.0f}", liquidity),
             Rule("spread", f"spread <= {s.max_spread:.3f}", spread),

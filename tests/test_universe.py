@@ -52,3 +52,17 @@ def test_one_sided_book_is_not_eligible() -> None:
     st = state_with([m], [b])
     rep = {r.name: r for r in _universe().diagnose(st, T0)}
     assert rep["two_sided_book"].removed == 1
+
+
+def test_an_untrusted_book_is_never_eligible_until_trusted_again() -> None:
+    from engine.events import BookTrust
+
+    m = market(0)
+    st = state_with([m], [book(m, 0.4, 0.42)])
+    uf = _universe()
+    assert uf.eligible(st, T0).tolist() == [True]
+    st.apply([BookTrust(m.market_id, T0, False, "feed silent for 15 s")])
+    assert uf.eligible(st, T0).tolist() == [False]
+    assert {r.name: r.removed for r in uf.diagnose(st, T0)}["book_trusted"] == 1
+    st.apply([BookTrust(m.market_id, T0 + 1, True, "fresh snapshot")])
+    assert uf.eligible(st, T0).tolist() == [True]
