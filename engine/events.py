@@ -93,8 +93,29 @@ class MarketResolved:
     payout_yes: float  # 1.0 if YES won, 0.0 if NO won (fractional for rare 50/50 finals)
 
 
+@dataclass(slots=True)
+class BookTrust:
+    """Whether the books of a market can be traded on.
+
+    A network source marks a market untrusted when its feed stalls, reconnects, or a tick
+    size change invalidates the held levels, and trusted again after a fresh snapshot.
+    The engine never trades an untrusted book (universe rule `book_trusted`).
+    """
+
+    market_id: str
+    ts: float
+    trusted: bool
+    reason: str = ""
+
+
 SourceEvent = (
-    BookSnapshot | PriceChange | TradePrint | TickSizeChange | MarketListed | MarketResolved
+    BookSnapshot
+    | PriceChange
+    | TradePrint
+    | TickSizeChange
+    | MarketListed
+    | MarketResolved
+    | BookTrust
 )
 
 
