@@ -30,6 +30,7 @@ from engine.market_state import ApplyResult, MarketState
 from engine.models import EngineState, ExecutionReport, Fill
 from engine.recorder import Recorder
 from engine.sources.base import MarketSource
+from engine.view_publisher import EngineView
 
 log = logging.getLogger("polyb0t.engine")
 
@@ -85,6 +86,7 @@ class Engine:
         interval: float,
         speed: float | None,
         intent_poll_seconds: float = 1.0,
+        view: EngineView | None = None,
     ) -> None:
         self.run_id = run_id
         self.clock = clock
@@ -100,6 +102,7 @@ class Engine:
         self.speed = speed
         self.intent_poll = intent_poll_seconds
         self.errors = ErrorBudget()
+        self.view = view
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -210,6 +213,8 @@ class Engine:
         if self.approvals is not None:
             step.intent_lines = self.approvals.process(t)
         self.recorder.step(step, self.cycle, self.portfolio)
+        if self.view is not None:
+            self.view.publish(t, step.outcome, applied.resolved)
         return step
 
     def _log_state_change(self) -> None:

@@ -23,6 +23,7 @@ from engine.execution.paper import PaperExecutor
 from engine.execution.portfolio import Portfolio
 from engine.features import FeatureEngine, history_samples
 from engine.ids import IdGen, new_run_id
+from engine.link import LocalLink
 from engine.market_state import MarketState
 from engine.models import Mode
 from engine.recorder import Recorder
@@ -33,6 +34,7 @@ from engine.sources.base import MarketSource
 from engine.storage import Database, Store
 from engine.strategy.baseline import BaselinePredictor
 from engine.universe import UniverseFilter
+from engine.view_publisher import EngineView
 
 
 class StartupError(RuntimeError):
@@ -60,6 +62,8 @@ class Runtime:
     cycle: DecisionCycle
     engine: Engine
     commands: EngineCommands
+    view: EngineView
+    link: LocalLink
 
     @property
     def speed(self) -> float | None:
@@ -101,6 +105,12 @@ def build_source(settings: Settings, start: float) -> MarketSource:
         f"source '{settings.source}' is not available yet (it arrives with the Polymarket "
         "connectivity work); use --source sim"
     )
+
+
+def mode_label(mode: Mode, dry_run: bool) -> str:
+    if mode is Mode.PAPER:
+        return "PAPER"
+    return "LIVE DRY-RUN" if dry_run else "LIVE"
 
 
 def check_live(settings: Settings, live: bool) -> None:
@@ -193,6 +203,16 @@ def build_runtime(
         seed=settings.sim.seed if settings.source == "sim" else None,
         settings_json=json.dumps(masked_dump(settings), default=str),
     )
+    view = EngineView(
+        state=state,
+        cycle=cycle,
+        portfolio=portfolio,
+        control=control,
+        intents=storage.intents if mode is Mode.LIVE else None,
+        mode_label=mode_label(mode, settings.live.dry_run),
+        source_name=settings.source,
+        predictor_name=cycle.predictor.name,
+    )
     engine = Engine(
         run_id=run_id,
         clock=clock,
@@ -206,8 +226,15 @@ def build_runtime(
         interval=interval,
         speed=speed,
         intent_poll_seconds=settings.live.intent_poll_seconds,
+        view=view,
     )
     commands = EngineCommands(storage.intents, clock, control)
+    link = LocalLink(
+        view,
+        commands,
+        threshold=settings.strategy.edge_threshold,
+        tolerance=settings.live.approval_price_tolerance,
+    )
     return Runtime(
         settings=settings,
         mode=mode,
@@ -221,4 +248,6 @@ def build_runtime(
         cycle=cycle,
         engine=engine,
         commands=commands,
+        view=view,
+        link=link,
     )

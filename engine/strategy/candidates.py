@@ -25,6 +25,17 @@ from engine.strategy.base import FloatArray
 BoolArray = npt.NDArray[np.bool_]
 
 
+def top_edges(st: MarketState, p_yes: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Edge of the first share of buying YES (at the ask) and NO (hitting YES bids), fees
+    included, per market row. NaN where a side of the book is empty or p is unknown."""
+    n = st.n
+    fee = st.fee_rate[:n]
+    with np.errstate(invalid="ignore"):
+        edge_yes = p_yes - top_cost_per_share(st.ask_px[:n, 0], fee)
+        edge_no = (1.0 - p_yes) - top_cost_per_share(1.0 - st.bid_px[:n, 0], fee)
+    return edge_yes, edge_no
+
+
 def screen_candidates(
     st: MarketState,
     p_yes: FloatArray,
@@ -35,14 +46,8 @@ def screen_candidates(
     limit: int,
 ) -> list[Candidate]:
     n = st.n
-    fee = st.fee_rate[:n]
-    ask = st.ask_px[:n, 0]
-    bid = st.bid_px[:n, 0]
     ok = eligible & ~np.isnan(p_yes)
-    with np.errstate(invalid="ignore"):
-        edge_yes = p_yes - top_cost_per_share(ask, fee)  # buy YES at the ask
-        no_ask = 1.0 - bid
-        edge_no = (1.0 - p_yes) - top_cost_per_share(no_ask, fee)  # buy NO = hit YES bids
+    edge_yes, edge_no = top_edges(st, p_yes)
     edge_yes = np.where(ok, edge_yes, -np.inf)
     edge_no = np.where(ok, edge_no, -np.inf)
     best = np.maximum(edge_yes, edge_no)
