@@ -124,6 +124,31 @@ class LiveSettings(_Section):
     signature_type: int = Field(0, ge=0, le=3)
 
 
+class UiSettings(_Section):
+    """The trading console."""
+
+    refresh_per_second: float = Field(4.0, gt=0, le=30)  # pulls of the engine view
+    confirm_above_usd: float = Field(100.0, ge=0)  # approvals above this cost ask first
+    result_linger_seconds: float = Field(10.0, ge=0)  # closed intents stay visible this long
+    keys: dict[str, str] = Field(default_factory=dict)  # binding id -> key(s), e.g. approve = "y"
+
+
+class ControlSettings(_Section):
+    """The daemon's control socket (consoles attach to it)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(8765, ge=0, le=65535)  # 0: any free port (written to the data dir)
+    allow_remote: bool = False  # binding beyond loopback must be asked for explicitly
+
+    @field_validator("host")
+    @classmethod
+    def _host_not_empty(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must name an address, e.g. 127.0.0.1")
+        return v
+
+
 class Settings(BaseSettings):
     """Everything the runtime is built from."""
 
@@ -151,6 +176,8 @@ class Settings(BaseSettings):
     risk: RiskSettings = RiskSettings()
     paper: PaperSettings = PaperSettings()
     live: LiveSettings = LiveSettings()
+    ui: UiSettings = UiSettings()
+    control: ControlSettings = ControlSettings()
 
     @property
     def db_url(self) -> str:
