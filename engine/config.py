@@ -168,6 +168,8 @@ class Settings(BaseSettings):
     speed: float = Field(1.0, gt=0)  # simulated seconds per wall second (sim/replay)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: Path | None = None
+    record: bool = False  # store every source event so `--source replay` can play it back
+    replay_run: str | None = None  # which recorded run `--source replay` plays (default: latest)
 
     sim: SimSettings = SimSettings()
     universe: UniverseSettings = UniverseSettings()

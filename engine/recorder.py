@@ -14,10 +14,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.clock import day_start
+from engine.event_codec import encode_event
+from engine.events import MarketListed, SourceEvent
 from engine.execution.portfolio import Portfolio
 from engine.market_state import MarketState
 from engine.models import Fill, Market, Outcome, Position, Side, Signal
-from engine.storage import CycleRecord, DailyPnl, EngineStatus, EventRecord, Snapshot, Store
+from engine.storage import (
+    CycleRecord,
+    DailyPnl,
+    EngineStatus,
+    EventRecord,
+    RecordedEvent,
+    Snapshot,
+    Store,
+)
 from engine.storage.records import utc_day
 
 if TYPE_CHECKING:
@@ -37,6 +47,7 @@ class Recorder:
         snapshot_interval: float,
         control: EngineControl,
         repeat_signal_seconds: float = 0.0,
+        record: bool = False,
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -51,13 +62,20 @@ class Recorder:
         self._last_skip: str | None = None
         self._last_state: str | None = None
         self.repeat_signal_seconds = repeat_signal_seconds
+        self.record = record
         self._last_rejection: dict[tuple[str, Outcome, Side, str], float] = {}
 
     # --- called by the engine --------------------------------------------------------------
 
-    def markets(self, markets: list[Market]) -> None:
+    def markets(self, markets: list[Market], ts: float) -> None:
+        """The markets discovered at start (recorded as listings, so a replay has them)."""
         if markets:
-            self.store.upsert_markets(markets, now=markets[0].created_ts)
+            self.store.upsert_markets(markets, now=ts)
+        if self.record and markets:
+            listed: list[SourceEvent] = [MarketListed(m, ts) for m in markets]
+            self.store.record_cycle(
+                CycleRecord(run_id=self.run_id, ts=ts, recorded=_encode(listed))
+            )
 
     def event(self, ts: float, level: str, kind: str, message: str) -> None:
         self.store.record_cycle(
@@ -72,6 +90,8 @@ class Recorder:
         rec.fills = fills + step.settlements
         rec.positions = self._changed_positions(rec.fills, portfolio)
         rec.events = self._events(step)
+        if self.record:
+            rec.recorded = _encode(step.events)
         if step.outcome is not None:
             rec.signals = self._signals_to_store(step.outcome.signals, t)
         if step.applied.listed:
@@ -217,3 +237,11 @@ class Recorder:
             fees=pf.fees_paid - self._day_fees0,
             fills=self._day_fills,
         )
+
+
+def _encode(events: list[SourceEvent]) -> list[RecordedEvent]:
+    out = []
+    for ev in events:
+        kind, payload = encode_event(ev)
+        out.append(RecordedEvent(ev.ts, kind, payload))
+    return out

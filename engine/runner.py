@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from engine.approvals import ApprovalProcessor
 from engine.clock import Clock, SimClock
 from engine.cycle import CycleOutcome, DecisionCycle
+from engine.events import SourceEvent
 from engine.execution.base import Executor
 from engine.execution.portfolio import Portfolio
 from engine.market_state import ApplyResult, MarketState
@@ -43,6 +44,7 @@ class StepResult:
     reports: list[ExecutionReport] = field(default_factory=list)
     outcome: CycleOutcome | None = None
     intent_lines: list[str] = field(default_factory=list)
+    events: list[SourceEvent] = field(default_factory=list)  # as polled (for recording)
 
 
 @dataclass(slots=True)
@@ -117,8 +119,8 @@ class Engine:
         markets = await asyncio.to_thread(self.source.discover)
         for m in markets:
             self.state.add_market(m)
-        await asyncio.to_thread(self.recorder.markets, markets)
         start = self.clock.now()
+        await asyncio.to_thread(self.recorder.markets, markets, start)
         summary.start_ts = start
         end = start + duration if duration is not None else math.inf
         self.control.start()
@@ -201,7 +203,7 @@ class Engine:
     def _step(self, t: float, do_cycle: bool) -> StepResult:
         events = self.source.poll(t)
         applied = self.state.apply(events)
-        step = StepResult(t=t, applied=applied)
+        step = StepResult(t=t, applied=applied, events=events)
         for err in applied.errors[:5]:
             log.warning("bad source event: %s", err)
         for r in applied.resolved:

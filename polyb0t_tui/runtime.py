@@ -31,6 +31,7 @@ from engine.risk.manager import RiskManager
 from engine.routing import IntentRoute, PaperRoute, Route
 from engine.runner import Engine
 from engine.sources.base import MarketSource
+from engine.sources.replay import ReplayError, ReplaySource
 from engine.storage import Database, Store
 from engine.strategy.baseline import BaselinePredictor
 from engine.universe import UniverseFilter
@@ -107,6 +108,19 @@ def build_source(settings: Settings, start: float) -> MarketSource:
     )
 
 
+def source_and_start(settings: Settings, storage: Storage) -> tuple[MarketSource, float]:
+    """The source and the engine time it starts at: a replay starts where its recording did,
+    the sim at `sim.start` (or now), a live source now."""
+    if settings.source == "replay":
+        try:
+            replay = ReplaySource(storage.store, settings.replay_run)
+        except ReplayError as exc:
+            raise StartupError(str(exc)) from None
+        return replay, replay.start_ts
+    start = sim_start(settings) if settings.source == "sim" else time.time()
+    return build_source(settings, start), start
+
+
 def mode_label(mode: Mode, dry_run: bool) -> str:
     if mode is Mode.PAPER:
         return "PAPER"
@@ -143,9 +157,8 @@ def build_runtime(
     mode = Mode.LIVE if live else Mode.PAPER
     storage = storage or open_storage(settings)
     run_id = new_run_id()
-    start = sim_start(settings) if settings.source in ("sim", "replay") else time.time()
+    source, start = source_and_start(settings, storage)
     clock: Clock = SimClock(start) if settings.source in ("sim", "replay") else WallClock()
-    source = build_source(settings, start)
 
     interval = settings.loop_interval_seconds
     state = MarketState(
@@ -194,6 +207,7 @@ def build_runtime(
         snapshot_interval=settings.snapshot_interval_seconds,
         control=control,
         repeat_signal_seconds=settings.strategy.repeat_signal_seconds,
+        record=settings.record,
     )
     storage.store.start_run(
         run_id=run_id,

@@ -9,6 +9,7 @@ import pytest
 
 from engine.config import load_settings
 from engine.models import IntentState, Outcome, Side, TradeIntent
+from engine.storage.schema import MIGRATIONS
 from polyb0t_tui.cli import build_parser, main
 from polyb0t_tui.runtime import open_storage
 
@@ -102,7 +103,7 @@ def test_db_init_is_idempotent_and_reset_needs_confirmation(
 ) -> None:
     assert main(["db", "init"]) == 0
     assert main(["db", "init"]) == 0
-    assert "schema v1" in capsys.readouterr().out
+    assert f"schema v{MIGRATIONS[-1].version}" in capsys.readouterr().out
     assert (tmp_path / "data" / "polybot.db").is_file()
     assert main(["db", "reset"]) == 2  # no terminal to ask on, no --yes
     assert "pass --yes" in capsys.readouterr().err

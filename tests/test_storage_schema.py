@@ -270,3 +270,23 @@ def test_unsupported_or_bad_urls_are_refused_without_the_password(raw: str) -> N
     with pytest.raises(StorageError) as err:
         Database(raw)
     assert "s3cr3t-pw" not in str(err.value)
+
+
+def test_a_version_1_database_gains_recorded_events_and_keeps_its_data(db: Database) -> None:
+    """The real v1 -> v2 migration: an existing database from before recording."""
+    from engine.storage import Store
+
+    store = Store(db)
+    store.start_run(run_id="old", started_ts=1.0, mode="paper", source="sim")
+    with db.write() as conn:
+        conn.execute(text("DROP TABLE recorded_events"))
+    _set_version(db, 1)
+    url = db.url.render_as_string(hide_password=False)
+    reopened = Database(url)
+    before = reopened.ensure_ready()
+    assert before.found == 1 and reopened.check().up_to_date
+    with reopened.read() as conn:
+        assert "recorded_events" in inspect(conn).get_table_names()
+    assert Store(reopened).latest_run() is not None
+    assert _stored_version(reopened) == str(CODE)
+    reopened.close()

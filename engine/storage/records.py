@@ -35,6 +35,16 @@ class Snapshot(NamedTuple):
     volume: float | None = None
 
 
+class RecordedEvent(NamedTuple):
+    """One source event as recorded for replay: `kind` and JSON `payload` come from
+    `engine.event_codec`. `id` is the arrival order (0 before it is stored)."""
+
+    ts: float
+    kind: str
+    payload: str
+    id: int = 0
+
+
 @dataclass(slots=True, frozen=True)
 class EventRecord:
     """A line of the engine's own log worth keeping (kill switch fired, source reconnected)."""
@@ -96,6 +106,7 @@ class CycleRecord:
     events: list[EventRecord] = field(default_factory=list)
     state: EngineStatus | None = None
     daily_pnl: DailyPnl | None = None
+    recorded: list[RecordedEvent] = field(default_factory=list)  # only when recording
 
 
 @dataclass(slots=True, frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, inspect, select
 
 from engine.storage.errors import SchemaError
-from engine.storage.tables import SchemaMeta, TableBase, table_of
+from engine.storage.tables import RecordedEventRow, SchemaMeta, TableBase, table_of
 
 APP_NAME = "polyb0t"
 _META = table_of(SchemaMeta)
@@ -44,6 +44,10 @@ def _baseline(conn: Connection) -> None:
     TableBase.metadata.create_all(conn)
 
 
+def _recorded_events(conn: Connection) -> None:
+    table_of(RecordedEventRow).create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -51,6 +55,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "daily_pnl, engine_events, engine_state",
         _baseline,
     ),
+    Migration(2, "recorded_events: source events kept for --source replay", _recorded_events),
 )
 
 

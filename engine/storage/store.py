@@ -21,6 +21,7 @@ from engine.storage.records import (
     DailyPnl,
     EngineStatus,
     EventRecord,
+    RecordedEvent,
     Report,
     RunInfo,
     utc_day,
@@ -34,6 +35,7 @@ from engine.storage.tables import (
     MarketRow,
     OrderRow,
     PositionRow,
+    RecordedEventRow,
     RunRow,
     SignalRow,
     SnapshotRow,
@@ -50,6 +52,7 @@ _POSITIONS = table_of(PositionRow)
 _DAILY = table_of(DailyPnlRow)
 _EVENTS = table_of(EngineEventRow)
 _STATE = table_of(EngineStateRow)
+_RECORDED = table_of(RecordedEventRow)
 
 _REJECTED = "rejected"
 
@@ -144,6 +147,14 @@ class Store:
                 ["run_id", "market_id", "outcome"],
             )
             _insert_many(conn, _EVENTS, [rows.event_row(e, run_id) for e in batch.events])
+            _insert_many(
+                conn,
+                _RECORDED,
+                [
+                    {"run_id": run_id, "ts": e.ts, "kind": e.kind, "payload": e.payload}
+                    for e in batch.recorded
+                ],
+            )
             if batch.state is not None:
                 upsert(conn, _STATE, [rows.engine_state_row(batch.state, run_id)], ["run_id"])
             if batch.daily_pnl is not None:
@@ -224,6 +235,37 @@ class Store:
         with self._db.read() as conn:
             found = [rows.event_from_row(r) for r in conn.execute(query).mappings()]
         return found[::-1]
+
+    def recorded_events(
+        self, run_id: str, after_id: int = 0, until_ts: float | None = None, limit: int = 10_000
+    ) -> list[RecordedEvent]:
+        """Recorded source events of a run in arrival order, after `after_id` (a cursor)."""
+        query = (
+            select(_RECORDED.c.ts, _RECORDED.c.kind, _RECORDED.c.payload, _RECORDED.c.id)
+            .where(_RECORDED.c.run_id == run_id, _RECORDED.c.id > after_id)
+            .order_by(_RECORDED.c.id)
+            .limit(limit)
+        )
+        if until_ts is not None:
+            query = query.where(_RECORDED.c.ts <= until_ts)
+        with self._db.read() as conn:
+            return [RecordedEvent(r.ts, r.kind, r.payload, r.id) for r in conn.execute(query)]
+
+    def latest_recording(self) -> str | None:
+        """The run id of the newest run that recorded events, if any."""
+        query = select(_RECORDED.c.run_id).order_by(_RECORDED.c.id.desc()).limit(1)
+        with self._db.read() as conn:
+            found = conn.execute(query).scalar()
+        return str(found) if found is not None else None
+
+    def recording_span(self, run_id: str) -> tuple[float, float, int] | None:
+        """(first ts, last ts, event count) of a recording, or None if it has none."""
+        query = select(func.min(_RECORDED.c.ts), func.max(_RECORDED.c.ts), func.count()).where(
+            _RECORDED.c.run_id == run_id
+        )
+        with self._db.read() as conn:
+            first, last, count = conn.execute(query).one()
+        return None if not count else (float(first), float(last), int(count))
 
     def markets(self, include_resolved: bool = True) -> list[Market]:
         query = select(_MARKETS).order_by(_MARKETS.c.market_id)

@@ -228,6 +228,23 @@ class EngineEventRow(TableBase, table=True):
     message: str = Field(sa_type=Text)
 
 
+class RecordedEventRow(TableBase, table=True):
+    """Every source event a recording run received, to replay it (`--source replay`).
+
+    The payload is the event as JSON (see `engine.event_codec`); `id` keeps arrival order
+    among events with the same timestamp.
+    """
+
+    __tablename__ = "recorded_events"
+    __table_args__ = (Index("ix_recorded_events_run_id", "run_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=_ID)
+    run_id: str
+    ts: float
+    kind: str
+    payload: str = Field(sa_type=Text)
+
+
 class EngineStateRow(TableBase, table=True):
     """One row per run, overwritten every cycle: what `polyb0t status` shows."""
 
