@@ -199,6 +199,8 @@ class ViewStore:
         with self._lock:
             self.seq += 1
             s = self.seq
+            if delta.full:  # a whole view (a console (re)attaching): forget rows it lacks
+                self._rows, self._row_seq = [], []
             if delta.n_rows > len(self._rows):
                 grow = delta.n_rows - len(self._rows)
                 self._rows.extend([None] * grow)

@@ -64,3 +64,13 @@ def db(db_url: str) -> Iterator[Database]:
     database.init()
     yield database
     database.close()
+
+
+# The fake Polymarket (engine.fake_exchange) as fixtures for every test: `fake_polymarket`
+# (async, frozen clock) and `fake_polymarket_thread` (background loop, for sync clients).
+from tests.fake_exchange_fixture import (  # noqa: E402
+    fake_polymarket_fixture,
+    fake_polymarket_thread_fixture,
+)
+
+__all__ = ["fake_polymarket_fixture", "fake_polymarket_thread_fixture"]

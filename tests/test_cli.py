@@ -187,3 +187,33 @@ def test_doctor_passes_on_a_fresh_machine_after_init(capsys: pytest.CaptureFixtu
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert out.count("PASS") == 5
+
+
+def test_fake_exchange_command_serves_polymarket_formats_on_loopback(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "polyb0t_tui", "fake-exchange", "--markets", "20", "--seed", "3"],
+        stdout=subprocess.PIPE, text=True, cwd=tmp_path,
+    )
+    try:
+        assert proc.stdout is not None
+        urls = dict(line.rsplit(None, 1) for line in (proc.stdout.readline() for _ in range(4)))
+        gamma = urls["gamma"]
+        markets = httpx.get(f"{gamma}/markets", params={"limit": 5, "closed": "false"}).json()
+        assert len(markets) == 5 and isinstance(markets[0]["clobTokenIds"], str)
+        token = json.loads(markets[0]["clobTokenIds"])[0]
+        book = httpx.get(f"{urls['clob']}/book", params={"token_id": token}).json()
+        assert book["asset_id"] == token and isinstance(book["bids"][0]["price"], str)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
+def test_fake_exchange_refuses_non_loopback(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fake-exchange", "--host", "0.0.0.0"]) == 2
+    assert "loopback" in capsys.readouterr().err

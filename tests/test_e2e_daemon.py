@@ -25,6 +25,7 @@ def write_config(path: Path, data_dir: Path, db_url: str | None = None, **extra:
         lines.append(f'database_url = "{db_url}"')
     lines += [f"{k} = {v}" for k, v in extra.items()]
     lines += ["[sim]", f'start = "{START}"', "seed = 7", "markets = 300"]
+    lines += ["[control]", "port = 0"]  # any free port: tests must not collide on 8765
     path.write_text("\n".join(lines) + "\n")
     return path
 

@@ -120,7 +120,7 @@ def test_daemon_executes_an_intent_approved_from_another_process(tmp_path: Path)
     # Sim time tracks wall time (default start = now, speed 1), one-second cycles.
     cfg.write_text(
         f'data_dir = "{data.as_posix()}"\nloop_interval_seconds = 1.0\n'
-        "[sim]\nseed = 7\nstep_seconds = 1.0\n"
+        "[sim]\nseed = 7\nstep_seconds = 1.0\n[control]\nport = 0\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLYBOT_")}
     log = (tmp_path / "daemon.log").open("w")

@@ -135,3 +135,20 @@ def test_log_lines_reach_the_view_bounded(tmp_path: Path) -> None:
         log.removeHandler(handler)
     lines = rt.link.pull(0).log
     assert len(lines) == 500 and lines[-1].message == "line 599"
+
+
+def test_a_full_delta_replaces_rows_a_restarted_engine_no_longer_has() -> None:
+    from engine.view import MarketRow, ViewDelta
+
+    def row(i: int) -> MarketRow:
+        return MarketRow(i, f"m{i}", "q", "c", 0.4, 0.42, 0.41, 0.02, 0.0, 1.0, 0.0, 0.5,
+                         0.01, True, True)
+
+    def full(n: int) -> ViewDelta:
+        return ViewDelta(1, n, tuple(row(i) for i in range(n)), None, (), (), None, (), (),
+                         full=True)
+
+    store = ViewStore()
+    store.apply(full(5))
+    store.apply(full(3))
+    assert store.pull(0).n_rows == 3 and len(store.pull(0).rows) == 3

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from engine.config import ConfigError
-from polyb0t_tui.cli import admin, inspect, run
+from polyb0t_tui.cli import admin, fake, inspect, run, tui
 from polyb0t_tui.cli.common import CliError
 
 
@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.register(sub)
     inspect.register(sub)
     admin.register(sub)
+    tui.register(sub)
+    fake.register(sub)
     return parser
 
 

@@ -1,8 +1,9 @@
-"""`polyb0t run`: the engine, headless (--daemon) or in the foreground.
+"""`polyb0t run`: the engine, headless (--daemon) or under the trading console.
 
-Until the console lands, `run` without --daemon runs the same engine in the foreground.
-SIGINT/SIGTERM set a stop event; the engine finishes the step it is on (milliseconds) and
-shuts down cleanly, recording the run's end.
+Without --daemon the console opens on an engine in this process (Textual is imported only
+on that path, so the daemon never loads it); quitting the console stops the engine. With
+--daemon, SIGINT/SIGTERM set a stop event; the engine finishes the step it is on
+(milliseconds) and shuts down cleanly, recording the run's end.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import argparse
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from engine.config import Settings
-from engine.logs import setup_logging
+from engine.control_server import ControlServer, ControlStartError
+from engine.logs import RedactSecrets, setup_logging
 from engine.runner import RunSummary
 from polyb0t_tui.cli.common import CliError, config_parent, settings_from, storage_from
-from polyb0t_tui.runtime import StartupError, build_runtime
+from polyb0t_tui.runtime import Runtime, StartupError, build_runtime
 
 log = logging.getLogger("polyb0t.cli")
 
@@ -87,6 +90,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=argparse.SUPPRESS,
         help="simulated seconds per wall second, or 'max' (as fast as it computes)",
     )
+    p.add_argument(
+        "--record", action="store_true", help="store every source event for --source replay"
+    )
+    p.add_argument(
+        "--replay-run", metavar="RUN_ID", help="with --source replay: which recording (latest)"
+    )
     p.set_defaults(func=cmd_run)
 
 
@@ -94,6 +103,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if args.source:
         out["source"] = args.source
+    if args.record:
+        out["record"] = True
+    if args.replay_run:
+        out["replay_run"] = args.replay_run
     sim: dict[str, Any] = {}
     if args.seed is not None:
         sim["seed"] = args.seed
@@ -110,6 +123,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from(args, **_overrides(args))
     speed = getattr(args, "speed", settings.speed)
+    if not args.daemon:
+        return _run_console(settings, args, speed)
     setup_logging(settings.log_level, settings.log_file, _secrets(settings))
     try:
         summary = asyncio.run(_run(settings, args, speed))
@@ -138,10 +153,86 @@ async def _run(settings: Settings, args: argparse.Namespace, speed: float | None
         "max" if speed is None else f"{speed:g}x",
     )
     try:
+        if args.daemon:
+            return await _run_daemon(rt, stop, args)
         return await rt.engine.run(stop, cycles=args.cycles, duration=args.duration)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+async def _run_daemon(rt: Runtime, stop: asyncio.Event, args: argparse.Namespace) -> RunSummary:
+    """The headless engine with its control socket beside it (`polyb0t tui --attach`).
+
+    The socket starts before the engine so a console can watch from the first step, and
+    closes after it stops. Attached consoles get the engine's log lines, redacted like the
+    daemon's own log.
+    """
+    settings = rt.settings
+    if not settings.control.enabled:
+        return await rt.engine.run(stop, cycles=args.cycles, duration=args.duration)
+    feed = rt.view.log_handler()
+    feed.addFilter(RedactSecrets(_secrets(settings)))
+    root = logging.getLogger("polyb0t")
+    root.addHandler(feed)
+    server = ControlServer(rt.link, settings.control, settings.data_dir)
+    try:
+        try:
+            await server.start()
+        except ControlStartError as exc:
+            now = rt.clock.now()  # the run is recorded as started: end it, saying why
+            ended = RunSummary(rt.run_id, start_ts=now, end_ts=now, stopped_by="control socket")
+            await asyncio.to_thread(rt.engine.recorder.finish, ended)
+            raise StartupError(str(exc)) from None
+        try:
+            return await rt.engine.run(stop, cycles=args.cycles, duration=args.duration)
+        finally:
+            await server.close()
+    finally:
+        root.removeHandler(feed)
+
+
+def _run_console(settings: Settings, args: argparse.Namespace, speed: float | None) -> int:
+    """The console on an in-process engine; prints the run summary after quitting."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):  # Textual draws on stderr
+        raise CliError("the console needs a terminal; use --daemon to run headless", code=2)
+    storage = storage_from(settings, create=True)
+    try:
+        rt = build_runtime(settings, live=args.live, speed=speed, storage=storage)
+    except StartupError as exc:
+        raise CliError(str(exc), code=2) from None
+    setup_logging(settings.log_level, settings.log_file, _secrets(settings))
+    _log_to_view(rt.view.log_handler())
+    from polyb0t_tui.app import make_app  # Textual is loaded here and only here
+
+    app = make_app(
+        settings,
+        rt.link,
+        mode="local",
+        engine=rt.engine,
+        cycles=args.cycles,
+        duration=args.duration,
+        handle_signals=True,
+    )
+    summary = app.run()
+    if isinstance(summary, RunSummary):
+        print(
+            f"run {summary.run_id}: {summary.cycles} cycles, {summary.signals} signals, "
+            f"{summary.fills} fills, equity {summary.equity:.2f} ({summary.stopped_by})"
+        )
+    return 0
+
+
+def _log_to_view(handler: logging.Handler) -> None:
+    """Engine logs go to the console's log pane (and the log file), never to the terminal
+    the console draws on; the secret filter moves over with them."""
+    root = logging.getLogger("polyb0t")
+    for h in list(root.handlers):
+        if type(h) is logging.StreamHandler:
+            root.removeHandler(h)
+            for f in h.filters:
+                handler.addFilter(f)
+    root.addHandler(handler)
 
 
 def _secrets(settings: Settings) -> list[str]:

@@ -1,0 +1,128 @@
+"""Pytest fixtures for the fake Polymarket (engine.fake_exchange), to wire into conftest.
+
+Import the `*_fixture` functions (e.g. `from tests.fake_exchange_fixture import
+fake_polymarket_fixture`): each registers under its short name (`fake_polymarket`), so a
+test's parameter never shadows the import.
+
+`fake_polymarket`: an async fixture, the fake on the test's own event loop with a frozen
+clock (time moves only with `await fake.advance(seconds)`), so every message sequence is
+deterministic. `fake_polymarket_thread`: the same on a background loop for synchronous
+clients. `Trader` drives the real `py_clob_client_v2` (synchronous) from async tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import pytest_asyncio
+from py_clob_client_v2 import ClobClient, OrderArgs
+from py_clob_client_v2.clob_types import CreateOrderOptions, RequestArgs
+from py_clob_client_v2.headers.headers import create_level_2_headers
+from py_clob_client_v2.order_utils.model.order_data_v2 import order_to_json_v2
+
+from engine.config import SimSettings
+from engine.fake_exchange import FakeConfig, FakePolymarket, ThreadedFakePolymarket
+
+T = TypeVar("T")
+
+START_TS = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+# Hardhat's first two well-known test keys (public, hold nothing anywhere).
+WALLET_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+OTHER_WALLET_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+
+
+def sim_settings(**overrides: Any) -> SimSettings:
+    """A small world: 30 markets, half in neg-risk groups, one-minute steps."""
+    values: dict[str, Any] = {
+        "markets": 30,
+        "seed": 11,
+        "step_seconds": 60.0,
+        "event_group_share": 0.5,
+    }
+    values.update(overrides)
+    return SimSettings(**values)
+
+
+def frozen_config(**overrides: Any) -> FakeConfig:
+    config = FakeConfig(speed=0.0, start_ts=START_TS)
+    for name, value in overrides.items():
+        setattr(config, name, value)
+    return config
+
+
+@pytest_asyncio.fixture(name="fake_polymarket")
+async def fake_polymarket_fixture() -> AsyncIterator[FakePolymarket]:
+    async with FakePolymarket(sim_settings(), frozen_config()) as fake:
+        yield fake
+
+
+@pytest.fixture(name="fake_polymarket_thread")
+def fake_polymarket_thread_fixture() -> Iterator[ThreadedFakePolymarket]:
+    with ThreadedFakePolymarket(sim_settings(), frozen_config()) as threaded:
+        yield threaded
+
+
+class Trader:
+    """A wallet on the fake through the real py_clob_client_v2, its calls run in a thread."""
+
+    def __init__(self, fake: FakePolymarket, key: str = WALLET_KEY) -> None:
+        self.fake = fake
+        self.client = ClobClient(fake.urls.clob, 137, key=key)
+
+    @property
+    def address(self) -> str:
+        return str(self.client.get_address())
+
+    async def login(self) -> Trader:
+        creds = await asyncio.to_thread(self.client.create_or_derive_api_key)
+        self.client.set_api_creds(creds)
+        return self
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def signed(
+        self,
+        token: str,
+        price: float,
+        size: float,
+        side: str = "BUY",
+        *,
+        tick: str = "0.01",
+        neg_risk: bool | None = None,
+        order_type: str = "GTC",
+        post_only: bool = False,
+        expiration: int = 0,
+    ) -> dict[str, Any]:
+        """A `POST /order` body signed by the SDK's builder, skipping its client-side checks
+        (so a test can send what the server must refuse)."""
+        if neg_risk is None:  # as the SDK asks /neg-risk: sign for the right exchange
+            info = self.fake.world.catalog.market_of_token(token)
+            neg_risk = info is not None and info.market.neg_risk
+        args = OrderArgs(token_id=token, price=price, size=size, side=side, expiration=expiration)
+        order = self.client.builder.build_order(
+            args, CreateOrderOptions(tick_size=tick, neg_risk=neg_risk)
+        )
+        creds = self.client.creds
+        assert creds is not None
+        body: dict[str, Any] = order_to_json_v2(order, creds.api_key, order_type, post_only)
+        return body
+
+    async def request(
+        self, method: str, path: str, body: Any = None, timeout: float = 5.0
+    ) -> httpx.Response:
+        """An L2-signed request with exactly the bytes that were signed."""
+        text = json.dumps(body, separators=(",", ":")) if body is not None else None
+        args = RequestArgs(
+            method=method, request_path=path.split("?")[0], body=body, serialized_body=text
+        )
+        headers = create_level_2_headers(self.client.signer, self.client.creds, args)
+        async with httpx.AsyncClient(timeout=timeout) as c:
+            return await c.request(
+                method, self.fake.urls.clob + path, content=text, headers=headers
+            )
