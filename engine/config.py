@@ -15,7 +15,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -31,7 +39,7 @@ CATEGORIES = (
     "culture",
     "tech",
     "weather",
-)
+)  # the simulated world's categories; Polymarket's also include finance, mentions, other
 
 
 class _Section(BaseModel):
@@ -124,6 +132,56 @@ class LiveSettings(_Section):
     signature_type: int = Field(0, ge=0, le=3)
 
 
+class PolymarketSettings(_Section):
+    """Hosts, HTTP behaviour, discovery and websocket timing for the live data source."""
+
+    # --- hosts (reference §1); overridable so tests and the fake exchange can stand in ---
+    gamma_url: str = "https://gamma-api.polymarket.com"
+    clob_url: str = "https://clob.polymarket.com"
+    ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
+
+    # --- HTTP ---
+    http_timeout_seconds: float = Field(10.0, gt=0)
+    http_connect_timeout_seconds: float = Field(5.0, gt=0)
+    retry_attempts: int = Field(5, ge=1, le=20)  # total tries per request, first included
+    retry_base_seconds: float = Field(0.5, gt=0)  # first backoff; doubles per retry
+    retry_max_seconds: float = Field(30.0, gt=0)  # cap of one backoff
+    retry_after_max_seconds: float = Field(120.0, gt=0)  # longer Retry-After: give up
+    # Client-side throttle as a share of the documented limits (§2.8, §4.9): the server
+    # counts sliding 10 s windows and delays, then 429s, whoever exceeds them.
+    rate_limit_share: float = Field(0.9, gt=0, le=1)
+
+    # --- discovery (Gamma /markets) ---
+    max_markets: int = Field(500, ge=1, le=20_000)
+    gamma_page_size: int = Field(100, ge=1, le=500)  # third-party wrappers cap limit at 100
+    discovery_order: str | None = "volume24hr"  # Gamma sort field; None: server order
+    discovery_tag_id: int | None = None  # only markets with this Gamma tag
+    min_liquidity: float = Field(0.0, ge=0)  # Gamma liquidity_num_min; 0: no filter
+
+    # --- CLOB REST snapshots ---
+    books_batch_size: int = Field(100, ge=1, le=500)  # token ids per POST /books
+    books_concurrency: int = Field(4, ge=1, le=32)
+
+    # --- market websocket (§5) ---
+    ws_assets_per_connection: int = Field(200, ge=2, le=500)  # > 500 loses snapshots (G14)
+    ws_ping_seconds: float = Field(10.0, gt=0)  # text PING cadence, after subscribing (G12)
+    ws_stall_seconds: float = Field(15.0, gt=0)  # no market data this long: resubscribe
+    ws_reconnect_min_seconds: float = Field(1.0, gt=0)
+    ws_reconnect_max_seconds: float = Field(60.0, gt=0)
+    ws_snapshot_timeout_seconds: float = Field(10.0, gt=0)  # then fetch the book over REST
+    ws_open_timeout_seconds: float = Field(10.0, gt=0)
+    ws_max_frame_bytes: int = Field(16 * 1024 * 1024, ge=1024)  # initial dumps are large
+    subscribe_new_markets: bool = True  # follow `new_market` listings up to max_markets
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PolymarketSettings:
+        if self.ws_reconnect_max_seconds < self.ws_reconnect_min_seconds:
+            raise ValueError("ws_reconnect_max_seconds must be >= ws_reconnect_min_seconds")
+        if self.retry_max_seconds < self.retry_base_seconds:
+            raise ValueError("retry_max_seconds must be >= retry_base_seconds")
+        return self
+
+
 class UiSettings(_Section):
     """The trading console."""
 
@@ -178,6 +236,7 @@ class Settings(BaseSettings):
     risk: RiskSettings = RiskSettings()
     paper: PaperSettings = PaperSettings()
     live: LiveSettings = LiveSettings()
+    polymarket: PolymarketSettings = PolymarketSettings()
     ui: UiSettings = UiSettings()
     control: ControlSettings = ControlSettings()
 

@@ -102,10 +102,11 @@ def build_source(settings: Settings, start: float) -> MarketSource:
         from engine.sources.sim import SimExchange
 
         return SimExchange(settings.sim, start)
-    raise StartupError(
-        f"source '{settings.source}' is not available yet (it arrives with the Polymarket "
-        "connectivity work); use --source sim"
-    )
+    if settings.source == "polymarket":
+        from engine.sources.polymarket import PolymarketSource
+
+        return PolymarketSource(settings.polymarket)
+    raise StartupError(f"unknown source {settings.source!r}")
 
 
 def source_and_start(settings: Settings, storage: Storage) -> tuple[MarketSource, float]:

@@ -1,0 +1,110 @@
+"""Which books of one websocket connection can be traded on.
+
+A book is only as good as the unbroken chain of updates since its last snapshot. The chain
+breaks when the connection drops or stalls (updates were missed) and when the tick size
+changes (levels on the old grid may be gone, Nautilus drops the book, §5.4). Then the
+market is untrusted (`BookTrust(trusted=False)`, the engine stops trading it) until every
+token of it has a fresh snapshot; updates for a token that waits for its snapshot are
+dropped (G12), and so are updates older than the token's last snapshot (sizes are
+absolute: a stale one would overwrite a newer level).
+
+One tracker per connection; all tokens of a market live on the same connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from engine.events import BookSnapshot, BookTrust, PriceChange, SourceEvent, TickSizeChange
+
+
+class TrustTracker:
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._market_of: dict[str, str] = {}
+        self._tokens_of: dict[str, tuple[str, ...]] = {}
+        self._awaiting: set[str] = set()
+        self._untrusted: dict[str, str] = {}  # market -> reason last announced
+        self._snapshot_ts: dict[str, float] = {}
+        self.dropped = 0  # updates discarded while waiting for a snapshot, or stale
+
+    def add(self, market_id: str, tokens: Iterable[str]) -> None:
+        """Track a market. Its tokens wait for their first snapshot on this connection, but
+        the market is not announced untrusted: its row starts with a REST snapshot or none."""
+        toks = tuple(tokens)
+        self._tokens_of[market_id] = toks
+        for t in toks:
+            self._market_of[t] = market_id
+            self._awaiting.add(t)
+
+    @property
+    def tokens(self) -> list[str]:
+        return list(self._market_of)
+
+    @property
+    def awaiting(self) -> set[str]:
+        return set(self._awaiting)
+
+    def untrusted(self) -> dict[str, str]:
+        return dict(self._untrusted)
+
+    def market_of(self, token: str) -> str | None:
+        return self._market_of.get(token)
+
+    def _distrust(self, market_id: str, reason: str, ts: float) -> BookTrust | None:
+        if market_id in self._untrusted:
+            return None
+        self._untrusted[market_id] = reason
+        return BookTrust(market_id, ts, False, reason)
+
+    def lost(self, reason: str) -> list[BookTrust]:
+        """The feed broke (drop, stall, failed connect): every book needs a new snapshot."""
+        ts = self._clock()
+        self._awaiting.update(self._market_of)
+        out = [self._distrust(m, reason, ts) for m in self._tokens_of]
+        return [e for e in out if e is not None]
+
+    def invalidate(self, token: str, reason: str) -> list[BookTrust]:
+        market = self._market_of.get(token)
+        if market is None:
+            return []
+        self._awaiting.add(token)
+        ev = self._distrust(market, reason, self._clock())
+        return [] if ev is None else [ev]
+
+    def filter(self, events: list[SourceEvent]) -> tuple[list[SourceEvent], list[str]]:
+        """Events to forward, trust changes inserted; plus tokens whose tick size changed
+        (the caller fetches fresh snapshots for them)."""
+        out: list[SourceEvent] = []
+        retick: list[str] = []
+        awaiting = self._awaiting
+        for ev in events:
+            if isinstance(ev, PriceChange):
+                token = ev.asset_id
+                if token in awaiting or ev.ts < self._snapshot_ts.get(token, 0.0):
+                    self.dropped += 1
+                    continue
+                if token not in self._market_of:
+                    continue  # not subscribed here (cannot be applied anyway)
+                out.append(ev)
+            elif isinstance(ev, BookSnapshot):
+                token = ev.asset_id
+                market = self._market_of.get(token)
+                if market is None:
+                    continue
+                awaiting.discard(token)
+                self._snapshot_ts[token] = ev.ts
+                out.append(ev)
+                if market in self._untrusted and not any(
+                    t in awaiting for t in self._tokens_of[market]
+                ):
+                    del self._untrusted[market]
+                    out.append(BookTrust(market, self._clock(), True, "fresh snapshot"))
+            elif isinstance(ev, TickSizeChange):
+                out.append(ev)
+                if ev.asset_id in self._market_of:
+                    out.extend(self.invalidate(ev.asset_id, "tick size change"))
+                    retick.append(ev.asset_id)
+            else:
+                out.append(ev)
+        return out, retick
