@@ -7,16 +7,21 @@ or whose price moved past the tolerance fails with that reason instead of tradin
 
 At most once: the APPROVED -> SUBMITTED / EXECUTED_DRYRUN step is a conditional update in
 the database; whoever loses that race does nothing.
+
+Real orders go through a `LiveExecutor` (`engine.execution.clob_executor.ClobExecutor`), and
+only when dry run is off; without one, an approval that passes its re-check fails with "no
+live executor configured" rather than pretending to trade.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from engine.book import walk
 from engine.execution.intents import IntentStore
 from engine.market_state import MarketState
-from engine.models import IntentState, Side, TradeIntent
+from engine.models import ExecutionReport, IntentState, Side, TradeIntent
 
 
 @dataclass(slots=True, frozen=True)
@@ -54,6 +59,22 @@ def recheck_intent(
     return Recheck(True, "ok", edge)
 
 
+class LiveExecutor(Protocol):
+    """Sends approved intents to the exchange (called from the engine's worker thread)."""
+
+    def poll(self, now: float) -> list[str]:
+        """Connect if need be and resolve SUBMITTED intents; log lines."""
+        ...
+
+    def execute(self, intent: TradeIntent, now: float) -> str:
+        """Send one re-checked APPROVED intent, at most once; a log line."""
+        ...
+
+    def take_reports(self) -> list[ExecutionReport]:
+        """Orders that ended since the last call, fills included, for the recorder."""
+        ...
+
+
 class ApprovalProcessor:
     def __init__(
         self,
@@ -63,6 +84,7 @@ class ApprovalProcessor:
         tolerance: float,
         expiry_seconds: float,
         dry_run: bool,
+        executor: LiveExecutor | None = None,
     ) -> None:
         self.store = store
         self.state = state
@@ -70,13 +92,20 @@ class ApprovalProcessor:
         self.tolerance = tolerance
         self.expiry = expiry_seconds
         self.dry_run = dry_run
+        self.executor = executor
 
     def process(self, now: float) -> list[str]:
-        """Expire stale intents and execute approved ones; returns log lines."""
+        """Expire stale intents, resolve submitted ones, execute approved ones; log lines."""
         lines = [f"intent {i} expired" for i in self.store.expire_due(now)]
+        if self.executor is not None and not self.dry_run:
+            lines.extend(self.executor.poll(now))
         for intent in self.store.list(states=[IntentState.APPROVED]):
             lines.append(self._execute(intent, now))
         return lines
+
+    def take_reports(self) -> list[ExecutionReport]:
+        """Live orders that ended since the last call (none in dry run)."""
+        return self.executor.take_reports() if self.executor is not None else []
 
     def _execute(self, intent: TradeIntent, now: float) -> str:
         iid = intent.intent_id
@@ -104,7 +133,8 @@ class ApprovalProcessor:
             if self.store.mark_dryrun(iid, now):
                 return f"intent {iid} executed (dry run, nothing sent), edge {check.edge:.3f}"
             return f"intent {iid} was taken by another process"
-        # Real submission arrives with the CLOB executor (Polymarket connectivity issue).
+        if self.executor is not None:
+            return self.executor.execute(intent, now)
         self.store.transition(
             iid,
             IntentState.APPROVED,

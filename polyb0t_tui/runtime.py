@@ -122,6 +122,13 @@ def source_and_start(settings: Settings, storage: Storage) -> tuple[MarketSource
     return build_source(settings, start), start
 
 
+def book_depth(settings: Settings) -> int:
+    """Levels kept per side. Real books run deep, and a `price_change` that empties a top
+    level must leave the next ones known, so the live feed keeps more than the sim shows."""
+    levels = settings.sim.book_levels if settings.source == "sim" else 32
+    return max(levels, settings.features.depth_levels)
+
+
 def mode_label(mode: Mode, dry_run: bool) -> str:
     if mode is Mode.PAPER:
         return "PAPER"
@@ -163,8 +170,7 @@ def build_runtime(
 
     interval = settings.loop_interval_seconds
     state = MarketState(
-        depth=max(settings.sim.book_levels, settings.features.depth_levels),
-        history=history_samples(settings.features, interval),
+        depth=book_depth(settings), history=history_samples(settings.features, interval)
     )
     portfolio = Portfolio(settings.risk.bankroll)
     control = EngineControl()
