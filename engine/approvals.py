@@ -74,6 +74,10 @@ class LiveExecutor(Protocol):
         """Orders that ended since the last call, fills included, for the recorder."""
         ...
 
+    def close(self) -> None:
+        """Stop the heartbeat and close connections (engine shutdown)."""
+        ...
+
 
 class ApprovalProcessor:
     def __init__(
@@ -106,6 +110,10 @@ class ApprovalProcessor:
     def take_reports(self) -> list[ExecutionReport]:
         """Live orders that ended since the last call (none in dry run)."""
         return self.executor.take_reports() if self.executor is not None else []
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.close()
 
     def _execute(self, intent: TradeIntent, now: float) -> str:
         iid = intent.intent_id

@@ -130,6 +130,10 @@ class LiveSettings(_Section):
     api_passphrase: SecretStr | None = None
     funder: str | None = None
     signature_type: int = Field(0, ge=0, le=3)
+    # How approved intents are sent: FAK takes what the book offers now at <= the limit and
+    # never rests (what the paper executor simulates); GTC/GTD rest; FOK is all-or-nothing.
+    order_type: Literal["GTC", "GTD", "FOK", "FAK"] = "FAK"
+    chain_id: int = 137  # Polygon; 80002 is the Amoy testnet
 
 
 class PolymarketSettings(_Section):

@@ -157,6 +157,8 @@ class Engine:
             summary.end_ts = self.clock.now()
             summary.equity = self.portfolio.equity(self.cycle.mark)
             self.control.stop()
+            if self.approvals is not None:
+                await asyncio.to_thread(self.approvals.close)
             await asyncio.to_thread(self.recorder.finish, summary)
             await self.source.stop()
             log.info(
@@ -214,6 +216,7 @@ class Engine:
             step.outcome = self.cycle.run(t)
         if self.approvals is not None:
             step.intent_lines = self.approvals.process(t)
+            step.reports.extend(self.approvals.take_reports())  # live fills, for the record
         self.recorder.step(step, self.cycle, self.portfolio)
         if self.view is not None:
             self.view.publish(t, step.outcome, applied.resolved)

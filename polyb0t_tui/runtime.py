@@ -18,6 +18,8 @@ from engine.commands import EngineCommands
 from engine.config import Settings, masked_dump
 from engine.control import EngineControl
 from engine.cycle import DecisionCycle
+from engine.execution.clob_executor import ClobExecutor, LiveSetupError, build_live_executor
+from engine.execution.clob_settings import ClobSettings
 from engine.execution.intents import IntentStore
 from engine.execution.paper import PaperExecutor
 from engine.execution.portfolio import Portfolio
@@ -135,23 +137,40 @@ def mode_label(mode: Mode, dry_run: bool) -> str:
     return "LIVE DRY-RUN" if dry_run else "LIVE"
 
 
+def clob_settings(settings: Settings) -> ClobSettings:
+    """The live executor's knobs: host from [polymarket], order type and chain from [live]."""
+    return ClobSettings(
+        host=settings.polymarket.clob_url,
+        chain_id=settings.live.chain_id,
+        order_type=settings.live.order_type,
+    )
+
+
 def check_live(settings: Settings, live: bool) -> None:
-    """Real orders need --live, credentials and dry_run off; and a CLOB executor."""
-    if live and not settings.live.dry_run:
-        missing = [
-            name
-            for name in ("private_key", "api_key", "api_secret", "api_passphrase")
-            if getattr(settings.live, name) is None
-        ]
-        if missing:
-            raise StartupError(
-                "live orders with dry_run = false need credentials: missing "
-                + ", ".join(f"live.{m} (POLYBOT_LIVE__{m.upper()})" for m in missing)
-            )
+    """Real orders need --live, dry_run off, a private key, and a real exchange's ids."""
+    if live and not settings.live.dry_run and settings.source != "polymarket":
         raise StartupError(
-            "live orders with dry_run = false need the CLOB executor, which is not built yet; "
-            "keep live.dry_run = true (approvals end EXECUTED_DRYRUN)"
+            "live orders with dry_run = false need --source polymarket (intents must carry "
+            f"the exchange's own market and token ids, not {settings.source}'s)"
         )
+
+
+def build_live_execution(
+    settings: Settings, live: bool, storage: Storage, portfolio: Portfolio
+) -> ClobExecutor | None:
+    """The CLOB executor when real orders are allowed; None for dry runs and paper."""
+    if not live or settings.live.dry_run:
+        return None
+    try:
+        return build_live_executor(
+            settings,
+            live=live,
+            store=storage.intents,
+            portfolio=portfolio,
+            clob=clob_settings(settings),
+        )
+    except LiveSetupError as exc:
+        raise StartupError(str(exc)) from None
 
 
 def build_runtime(
@@ -192,6 +211,7 @@ def build_runtime(
             tolerance=settings.live.approval_price_tolerance,
             expiry_seconds=settings.live.intent_expiry_seconds,
             dry_run=settings.live.dry_run,
+            executor=build_live_execution(settings, live, storage, portfolio),
         )
 
     cycle = DecisionCycle(

@@ -106,8 +106,11 @@ def test_unanswered_intents_expire(tmp_path: Path) -> None:
     assert states == {IntentState.EXPIRED}
 
 
-def test_live_without_dry_run_is_refused_without_credentials(tmp_path: Path) -> None:
+def test_real_orders_need_the_real_exchange_and_credentials(tmp_path: Path) -> None:
     s = _settings(tmp_path, live={"dry_run": False})
+    with pytest.raises(StartupError, match="need --source polymarket"):
+        build_runtime(s, live=True)
+    s = _settings(tmp_path, live={"dry_run": False}, source="polymarket")
     with pytest.raises(StartupError, match="need credentials"):
         build_runtime(s, live=True)
 

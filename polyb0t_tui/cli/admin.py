@@ -10,6 +10,7 @@ import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -26,6 +27,9 @@ from polyb0t_tui.cli.common import (
     storage_from,
 )
 from polyb0t_tui.runtime import StartupError, build_source, sim_start
+
+if TYPE_CHECKING:
+    from engine.execution.live_checks import CheckResult
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -81,6 +85,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         parents=[config_parent()],
         help="check config, database, data dir, source and clock",
         description="Run each check and print PASS or FAIL with a hint; exit 1 if any check fails.",
+    )
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help="also check live trading: credentials, signature type vs funder, balance and "
+        "allowances, geoblock, clock skew against the exchange (on when live.dry_run = false)",
     )
     p.set_defaults(func=cmd_doctor)
 
@@ -251,11 +261,32 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             results.append((name, True, check(settings)))
         except (CliError, StorageError, StartupError, OSError, RuntimeError, ValueError) as exc:
             results.append((name, False, f"{exc} -> {_HINTS[name]}"))
+    labels = {name: ("PASS" if passed else "FAIL") for name, passed, _ in results}
+    if settings is not None and (args.live or not settings.live.dry_run):
+        for name, r in _live_checks(settings).items():
+            results.append(
+                (
+                    f"live: {name}",
+                    r.ok is True,
+                    f"{r.detail} -> {r.hint}" if r.hint and r.ok is not True else r.detail,
+                )
+            )
+            labels[f"live: {name}"] = "PASS" if r.ok is True else r.label
+    colours = {"PASS": "green", "FAIL": "red", "WARN": "yellow", "UNKNOWN": "yellow"}
     t = Table("check", "result", "detail")
-    for name, passed, text in results:
-        t.add_row(name, "[green]PASS[/green]" if passed else "[red]FAIL[/red]", text)
+    for name, _, text in results:
+        label = labels[name]
+        t.add_row(name, f"[{colours[label]}]{label}[/{colours[label]}]", text)
     con.print(t)
     return 0 if all(p for _, p, _ in results) else 1
+
+
+def _live_checks(settings: Settings) -> dict[str, CheckResult]:
+    """The exchange-facing checks (network, in this thread: the doctor has no engine)."""
+    from engine.execution.live_checks import run_live_checks
+    from polyb0t_tui.runtime import clob_settings
+
+    return run_live_checks(settings.live, clob_settings(settings))
 
 
 # --- diagnose-filters ----------------------------------------------------------------------

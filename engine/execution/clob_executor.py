@@ -1,0 +1,487 @@
+"""Live execution of approved intents on Polymarket's CLOB, at most once per intent.
+
+The path of one approved intent (`execute`, called by `engine.approvals.ApprovalProcessor`
+after its re-check, from the engine's worker thread):
+
+1. market rules fetched fresh (tick, neg-risk, minimum), the order planned and refused before
+   anything is signed if it breaks a rule (`clob_orders`); a network failure here leaves the
+   intent APPROVED for the next pass;
+2. the order is signed locally; its EIP-712 hash is the exchange's order id;
+3. claim: APPROVED -> SUBMITTED *with that hash stored*, in one conditional statement. If the
+   claim fails someone else has the intent and nothing happens;
+4. POST /order. Every re-send is the same signed order (same hash), which the exchange refuses
+   as "Duplicated" if it already has it, and before any re-send after a timeout, a dropped
+   connection or a 5xx, the order is looked up (open orders, trades): one intent never yields
+   two orders. A 429 waits its Retry-After; a 4xx is a refusal (FAILED with the exchange's
+   words); an outcome still unknown after the attempts leaves the intent SUBMITTED;
+5. the order is resolved from `/data/trades` (`reconcile.decide`): FILLED / PARTIAL with fills
+   booked on the portfolio, FAILED with a reason, or still SUBMITTED while it rests.
+
+`poll` resolves SUBMITTED intents (a crash, an unknown outcome, a resting order) by looking
+them up, never by posting; the first `poll` also connects, reconciles the account and starts
+the heartbeat. Fills are booked only by whoever wins the SUBMITTED -> final transition, so two
+engines on one database never both book them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TypeVar
+
+import httpx
+
+from engine.config import LiveSettings, Settings
+from engine.execution.clob_client import (
+    JSON,
+    ClobError,
+    ClobSession,
+    SignedOrder,
+    backoff_delay,
+)
+from engine.execution.clob_fills import to_fill
+from engine.execution.clob_heartbeat import Heartbeat
+from engine.execution.clob_orders import OrderRefused, plan_order
+from engine.execution.clob_settings import ClobSettings
+from engine.execution.clob_wallet import WalletError, WalletKeys
+from engine.execution.intents import IntentRecord, IntentStore
+from engine.execution.portfolio import Portfolio
+from engine.execution.reconcile import (
+    Decision,
+    OrderLookup,
+    Target,
+    decide,
+    known_order_ids,
+    lookup_order,
+    reconcile_account,
+    with_retries,
+)
+from engine.models import ExecutionReport, Fill, IntentState, OrderRequest, TradeIntent
+
+T = TypeVar("T")
+log = logging.getLogger("polyb0t.live")
+
+_STATUS = {
+    IntentState.FILLED: "filled",
+    IntentState.PARTIAL: "partial",
+    IntentState.FAILED: "unfilled",
+}
+
+
+class LiveSetupError(RuntimeError):
+    """Live execution cannot be set up as configured; the message says what to change."""
+
+
+@dataclass(frozen=True, slots=True)
+class PostOutcome:
+    """What sending one signed order came to."""
+
+    accepted: bool = False  # the exchange has the order
+    refused: str | None = None  # it does not, and said why
+    answer: JSON | None = None  # the POST answer, when one came
+    lookup: OrderLookup | None = None  # a lookup made on the way, if it found the order
+
+    @property
+    def unknown(self) -> bool:
+        return not self.accepted and self.refused is None
+
+
+class ClobExecutor:
+    """Carries approved intents out on the CLOB; implements `approvals.LiveExecutor`."""
+
+    def __init__(
+        self,
+        session: ClobSession,
+        store: IntentStore,
+        settings: ClobSettings,
+        portfolio: Portfolio | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.session = session
+        self.store = store
+        self.settings = settings
+        self.portfolio = portfolio
+        self._sleep = sleep
+        self._wall = wall_clock
+        self._started = False
+        self._reports: list[ExecutionReport] = []
+        self._targets: dict[str, Target] = {}  # order id -> what counts as filled
+        self._fee_exponents: dict[str, Decimal] = {}  # order id -> its market's fee exponent
+        self._accepted: set[str] = set()  # order ids the exchange confirmed it has
+        self._next_poll: dict[str, float] = {}
+        self._next_start = -float("inf")  # a failed start is retried from then on
+        self._not_ready = ""  # why the last start failed
+        self.heartbeat: Heartbeat | None = None
+        if settings.rests and settings.heartbeat_interval_s:
+            self.heartbeat = Heartbeat(session.heartbeat, settings.heartbeat_interval_s)
+
+    def __repr__(self) -> str:
+        return f"ClobExecutor({self.session!r}, order_type={self.settings.order_type})"
+
+    # --- life --------------------------------------------------------------------------------
+
+    def start(self, now: float) -> list[str]:
+        """Connect, reconcile SUBMITTED intents and the account, start the heartbeat.
+        Idempotent; raises ClobError when the exchange cannot be reached."""
+        if self._started:
+            return []
+        self.session.connect()
+        # Intents first: fills they book are already in the exchange's balance, which the
+        # account step then caps the engine's cash at.
+        lines = []
+        for intent in self._submitted():
+            self._next_poll[intent.intent_id] = now + self.settings.poll_interval_s
+            lines.append(self._resolve(intent, now))
+        lines += self._reconcile_account(now)
+        if self.heartbeat is not None:
+            self.heartbeat.start()
+        self._started = True
+        return lines
+
+    def close(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+        self.session.close()
+
+    def _ensure_started(self, now: float) -> tuple[bool, list[str]]:
+        """(started, lines): start-up lines, or why it is not ready; attempts are spaced by
+        the poll interval so an unreachable exchange is not hammered every engine step."""
+        if self._started:
+            return True, []
+        if now < self._next_start:
+            return False, []
+        try:
+            return True, self.start(now)
+        except ClobError as exc:
+            self._next_start = now + self.settings.poll_interval_s
+            self._not_ready = str(exc)
+            return False, [f"live executor not ready: {exc}"]
+
+    def _reconcile_account(self, now: float) -> list[str]:
+        recent = [
+            i
+            for i in self.store.list(limit=None)
+            if (i.updated_ts or i.created_ts) >= now - self.settings.reconcile_lookback_s
+            or not i.state.is_terminal
+        ]
+        known = known_order_ids(self.store, recent)
+        try:
+            since = self.session.server_time() - int(self.settings.reconcile_lookback_s)
+        except ClobError:
+            since = None
+        report = self._read(lambda: reconcile_account(self.session, known, since))
+        lines = report.lines()
+        pf = self.portfolio
+        if pf is not None and report.collateral is not None and report.collateral < pf.cash:
+            lines.append(
+                f"engine cash {pf.cash:.2f} capped to the exchange balance {report.collateral:.2f}"
+            )
+            pf.cash = report.collateral
+        return [f"reconcile: {line}" for line in lines]
+
+    # --- the approvals interface --------------------------------------------------------------
+
+    def poll(self, now: float) -> list[str]:
+        """Resolve SUBMITTED intents that are due a look (connecting first if need be)."""
+        ok, lines = self._ensure_started(now)
+        if not ok:
+            return lines
+        for intent in self._submitted():
+            if now < self._next_poll.get(intent.intent_id, -float("inf")):
+                continue
+            self._next_poll[intent.intent_id] = now + self.settings.poll_interval_s
+            lines.append(self._resolve(intent, now))
+        return lines
+
+    def execute(self, intent: TradeIntent, now: float) -> str:
+        """Send one APPROVED intent (already re-checked); a log line says what happened."""
+        iid = intent.intent_id
+        ok, lines = self._ensure_started(now)
+        if not ok:
+            return f"intent {iid} waits: live executor not ready ({self._not_ready})"
+        for line in lines:  # start-up lines, when an execute comes before any poll
+            log.info(line)
+        try:
+            rules = self._read(lambda: self.session.market_rules(intent.market_id))
+            plan = plan_order(
+                intent,
+                rules,
+                self.settings.order_type,
+                wall_now=self._wall(),
+                gtd_seconds=self.settings.gtd_seconds,
+            )
+            signed = self.session.sign(plan)
+        except OrderRefused as exc:
+            return self._fail_unsent(intent, now, f"refused before sending: {exc}")
+        except ClobError as exc:
+            if exc.transient:
+                return f"intent {iid} waits: exchange unreachable ({exc})"
+            return self._fail_unsent(intent, now, f"refused before sending: {exc}")
+        claimed = self.store.transition(
+            iid,
+            IntentState.APPROVED,
+            IntentState.SUBMITTED,
+            now,
+            order_id=signed.order_id,
+            executed_ts=now,
+        )
+        if not claimed:
+            return f"intent {iid} was taken by another process"
+        self._targets[signed.order_id] = Target(plan.size, plan.budget)
+        self._fee_exponents[signed.order_id] = rules.fee_exponent
+        log.info(
+            "intent %s: sending %s %s %s at %s (order %s)%s",
+            iid,
+            plan.order_type,
+            plan.side.value,
+            f"${plan.budget}" if plan.budget is not None else f"{plan.size} sh",
+            plan.price,
+            signed.order_id,
+            f"; {plan.note}" if plan.note else "",
+        )
+        return self._conclude(intent, signed, self._send(signed), now)
+
+    def take_reports(self) -> list[ExecutionReport]:
+        """Reports of orders that ended since the last call (for the recorder)."""
+        out, self._reports = self._reports, []
+        return out
+
+    # --- sending -----------------------------------------------------------------------------
+
+    def _send(self, signed: SignedOrder) -> PostOutcome:
+        last: ClobError | None = None
+        maybe_sent = False
+        for attempt in range(self.settings.post_attempts):
+            if last is not None:
+                if last.kind != "unsent" and last.status != 429:
+                    found = self._lookup_quietly(signed)
+                    if found is None:
+                        return PostOutcome()  # cannot tell: never re-send blind
+                    if found.found:
+                        return PostOutcome(accepted=True, lookup=found)
+                self._sleep(backoff_delay(attempt - 1, self.settings, last.retry_after))
+            try:
+                answer = self.session.post(signed)
+            except ClobError as exc:
+                if _duplicate(exc):
+                    return PostOutcome(accepted=True)
+                if not exc.transient:
+                    return PostOutcome(refused=exc.error_text or str(exc))
+                log.warning("order %s: attempt %d: %s", signed.order_id[:12], attempt + 1, exc)
+                maybe_sent = maybe_sent or exc.kind == "maybe_sent"
+                last = exc
+                continue
+            error = str(answer.get("errorMsg") or "")
+            if answer.get("success") is False or (error and not answer.get("orderID")):
+                return PostOutcome(refused=error or "the exchange did not accept the order")
+            return PostOutcome(accepted=True, answer=answer)
+        found = self._lookup_quietly(signed)
+        if found is not None and found.found:
+            return PostOutcome(accepted=True, lookup=found)
+        if found is None or maybe_sent:
+            return PostOutcome()
+        assert last is not None
+        return PostOutcome(
+            refused=f"the exchange failed {self.settings.post_attempts} times: {last}"
+        )
+
+    def _lookup_quietly(self, signed: SignedOrder) -> OrderLookup | None:
+        try:
+            return self._read(
+                lambda: lookup_order(self.session, signed.order_id, signed.plan.token_id)
+            )
+        except ClobError as exc:
+            log.warning("order %s: lookup failed: %s", signed.order_id[:12], exc)
+            return None
+
+    def _conclude(
+        self, intent: TradeIntent, signed: SignedOrder, outcome: PostOutcome, now: float
+    ) -> str:
+        iid, oid = intent.intent_id, signed.order_id
+        record = self.store.get_record(iid)
+        if record is None:  # pragma: no cover - intents are never deleted
+            return f"intent {iid} vanished"
+        if outcome.refused is not None:
+            return self._finish(
+                record, Decision(IntentState.FAILED, f"exchange refused: {outcome.refused}"), now
+            )
+        if outcome.unknown:
+            self._next_poll[iid] = now  # look again on the next poll
+            return f"intent {iid}: outcome of order {oid} unknown; it will be looked up"
+        self._accepted.add(oid)
+        answer = outcome.answer or {}
+        if str(answer.get("status", "")).lower() == "delayed":
+            return f"intent {iid}: order {oid} accepted, matching delayed; looked up later"
+        lookup = outcome.lookup
+        trade_ids = [str(t) for t in answer.get("tradeIDs") or () if t]
+        if lookup is None or trade_ids:
+            try:
+                lookup = self._read(
+                    lambda: lookup_order(self.session, oid, signed.plan.token_id, trade_ids)
+                )
+            except ClobError as exc:
+                return f"intent {iid}: order {oid} accepted; fills not read yet ({exc})"
+        return self._decide_and_finish(record, lookup, now)
+
+    # --- resolving ---------------------------------------------------------------------------
+
+    def _submitted(self) -> list[TradeIntent]:
+        return self.store.list(states=[IntentState.SUBMITTED], limit=None)
+
+    def _resolve(self, intent: TradeIntent, now: float) -> str:
+        record = self.store.get_record(intent.intent_id)
+        if record is None or record.intent.state is not IntentState.SUBMITTED:
+            return f"intent {intent.intent_id} already resolved"
+        lookup = None
+        if record.order_id is not None:
+            oid = record.order_id
+            try:
+                lookup = self._read(lambda: lookup_order(self.session, oid, intent.token_id))
+            except ClobError as exc:
+                return f"intent {intent.intent_id}: lookup failed ({exc}); trying again later"
+        return self._decide_and_finish(record, lookup, now)
+
+    def _decide_and_finish(
+        self, record: IntentRecord, lookup: OrderLookup | None, now: float
+    ) -> str:
+        oid = record.order_id or ""
+        target = self._targets.get(oid) or Target.of_intent(record.intent, self.settings.order_type)
+        decision = decide(
+            record,
+            lookup,
+            target,
+            accepted=oid in self._accepted,
+            now=now,
+            grace_s=self.settings.lookup_grace_s,
+        )
+        return self._finish(record, decision, now)
+
+    def _finish(self, record: IntentRecord, decision: Decision, now: float) -> str:
+        intent = record.intent
+        iid = intent.intent_id
+        if decision.state is None:
+            return f"intent {iid} still submitted: {decision.reason}"
+        moved = self.store.transition(
+            iid, IntentState.SUBMITTED, decision.state, now, reason=decision.reason
+        )
+        if not moved:
+            return f"intent {iid} was resolved by another process"
+        self._next_poll.pop(iid, None)
+        if record.order_id is None:  # nothing was ever sent: no order to report
+            return f"intent {iid} {decision.state.value}: {decision.reason}"
+        oid = record.order_id
+        self._targets.pop(oid, None)
+        self._accepted.discard(oid)
+        # After a restart the market's exponent is not at hand: 1, as every market has today.
+        exponent = self._fee_exponents.pop(oid, Decimal(1))
+        fills = [
+            f
+            for f in (to_fill(x, intent, oid, now, exponent) for x in decision.fills)
+            if f is not None
+        ]
+        self._book(fills)
+        order = OrderRequest(
+            order_id=oid,
+            ts=now,
+            market_id=intent.market_id,
+            token_id=intent.token_id,
+            outcome=intent.outcome,
+            side=intent.side,
+            size=intent.size,
+            limit_price=intent.limit_price,
+            p_model=intent.p_model,
+            edge=intent.edge,
+            intent_id=iid,
+        )
+        reason = None if decision.state is IntentState.FILLED else decision.reason
+        self._reports.append(ExecutionReport(order, fills, _STATUS[decision.state], reason))
+        return f"intent {iid} {decision.state.value}: {decision.reason}"
+
+    def _book(self, fills: list[Fill]) -> None:
+        if self.portfolio is None:
+            return
+        for f in fills:
+            try:
+                self.portfolio.apply_fill(f)
+            except ValueError as exc:  # the exchange traded it; our books disagree
+                log.error("fill of order %s not booked: %s", f.order_id[:12], exc)
+
+    def _fail_unsent(self, intent: TradeIntent, now: float, reason: str) -> str:
+        moved = self.store.transition(
+            intent.intent_id, IntentState.APPROVED, IntentState.FAILED, now, reason=reason
+        )
+        if not moved:
+            return f"intent {intent.intent_id} was taken by another process"
+        return f"intent {intent.intent_id} failed: {reason}"
+
+    def _read(self, call: Callable[[], T]) -> T:
+        return with_retries(
+            call,
+            self.settings.lookup_attempts,
+            lambda attempt, exc: backoff_delay(attempt, self.settings, exc.retry_after),
+            self._sleep,
+        )
+
+    # --- the exchange, for people and the doctor -------------------------------------------
+
+    def open_orders(self, market: str | None = None) -> list[JSON]:
+        self.session.connect()
+        return self._read(lambda: self.session.open_orders(market=market))
+
+    def trades(self, market: str | None = None) -> list[JSON]:
+        self.session.connect()
+        return self._read(lambda: self.session.trades(market=market))
+
+    def cancel(self, order_ids: list[str]) -> JSON:
+        """Cancel orders; SUBMITTED intents of cancelled orders resolve on the next poll."""
+        self.session.connect()
+        return self.session.cancel(order_ids)
+
+    def cancel_all(self) -> JSON:
+        self.session.connect()
+        return self.session.cancel_all()
+
+
+def _duplicate(exc: ClobError) -> bool:
+    """The exchange already has this exact signed order (its hash)."""
+    return exc.status == 400 and "duplicated" in exc.error_text.lower()
+
+
+def build_live_executor(
+    settings: Settings | LiveSettings,
+    *,
+    live: bool,
+    store: IntentStore,
+    portfolio: Portfolio | None = None,
+    clob: ClobSettings | None = None,
+    http: httpx.Client | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ClobExecutor:
+    """The live executor, or LiveSetupError saying why real orders cannot be sent.
+
+    Real orders need all of: the engine running `--live` (`live=True`), `live.dry_run =
+    false`, and a private key (API creds are derived from it when not configured), with a
+    signature type and funder that fit together. No network here: the executor connects on
+    its first `poll` (or `start`), from a worker thread.
+    """
+    cfg = settings.live if isinstance(settings, Settings) else settings
+    if not live:
+        raise LiveSetupError(
+            "real orders need the engine to run with --live; without it nothing is sent"
+        )
+    if cfg.dry_run:
+        raise LiveSetupError(
+            "live.dry_run is true: approvals end EXECUTED_DRYRUN and nothing is sent; set "
+            "live.dry_run = false (POLYBOT_LIVE__DRY_RUN=false) to send real orders"
+        )
+    try:
+        keys = WalletKeys.from_settings(cfg)
+    except WalletError as exc:
+        raise LiveSetupError(str(exc)) from None
+    clob = clob or ClobSettings()
+    return ClobExecutor(ClobSession(keys, clob, http), store, clob, portfolio, sleep=sleep)

@@ -1,0 +1,91 @@
+"""End to end, live with dry_run off against the fake Polymarket: the engine proposes, a
+person approves, exactly one order reaches the exchange, and our books match its account."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from engine.config import load_settings
+from engine.fake_exchange import FakeConfig, ThreadedFakePolymarket
+from engine.models import IntentState
+from polyb0t_tui.runtime import Runtime, build_runtime
+from tests.fake_exchange_fixture import WALLET_KEY, sim_settings
+
+pytestmark = pytest.mark.slow
+SHARE = 1_000_000
+OPEN = (IntentState.PENDING, IntentState.APPROVED, IntentState.SUBMITTED)
+
+
+async def _approve_one_and_wait(rt: Runtime, stop: asyncio.Event) -> str:
+    """Wait for the engine to propose, approve the best idea, wait for its outcome."""
+    store = rt.storage.intents
+    for _ in range(200):
+        pending = await asyncio.to_thread(store.list, [IntentState.PENDING])
+        if pending:
+            break
+        await asyncio.sleep(0.05)
+    assert pending, "the engine proposed nothing"
+    best = max(pending, key=lambda i: i.edge)
+    await asyncio.to_thread(rt.commands.approve, best.intent_id)
+    for _ in range(200):
+        state = (await asyncio.to_thread(store.require, best.intent_id)).state
+        if state not in OPEN:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    return best.intent_id
+
+
+def test_an_approved_intent_becomes_exactly_one_filled_order(tmp_path: Path) -> None:
+    address = Account.from_key(WALLET_KEY).address
+    with ThreadedFakePolymarket(sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
+        t.call(t.fake.exchange.fund, address, 1000.0)
+        urls = t.urls
+        settings = load_settings(
+            None,
+            {
+                "data_dir": str(tmp_path / "data"),
+                "source": "polymarket",
+                "loop_interval_seconds": 1.0,
+                "polymarket": {
+                    "gamma_url": urls.gamma,
+                    "clob_url": urls.clob,
+                    "ws_url": urls.ws_market,
+                },
+                "control": {"enabled": False},
+                "live": {"dry_run": False, "private_key": WALLET_KEY, "intent_poll_seconds": 0.2},
+            },
+        )
+        rt = build_runtime(settings, live=True)
+
+        async def main() -> str:
+            stop = asyncio.Event()
+            engine = asyncio.create_task(rt.engine.run(stop, duration=30.0))
+            iid = await _approve_one_and_wait(rt, stop)
+            await engine
+            return iid
+
+        iid = asyncio.run(main())
+        final = rt.storage.intents.require(iid)
+        assert final.state is IntentState.FILLED, final.reason
+        orders = t.call(t.fake.exchange.open_orders)  # nothing left resting
+        assert orders == []
+        acct = t.call(t.fake.exchange.account, address)
+        trades = [
+            o for o in t.fake.exchange.orders.values() if o.address.lower() == address.lower()
+        ]
+        assert len(trades) == 1, "one intent, one order"
+        usdc = acct.usdc / SHARE
+        tokens = {k: v / SHARE for k, v in acct.tokens.items() if v}
+    assert rt.portfolio.cash == pytest.approx(usdc, abs=1e-5)
+    held = {
+        rt.state.market(m).token(o): p.size  # type: ignore[union-attr]
+        for (m, o), p in rt.portfolio.positions.items()
+    }
+    assert held == pytest.approx(tokens, abs=1e-5)
+    fills = rt.storage.store.fills(rt.run_id)
+    assert fills and {f.intent_id for f in fills} == {iid}

@@ -1,0 +1,749 @@
+"""Live execution against the fake Polymarket: real HTTP on 127.0.0.1, the real SDK.
+
+Every test counts the orders the fake holds for the wallet: one approved intent must never
+yield two, whatever the network does. Sleeps between attempts are recorded, not slept, so
+the retry schedule is asserted exactly and the tests stay fast.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from pydantic import SecretStr
+
+from engine.approvals import ApprovalProcessor, LiveExecutor
+from engine.config import LiveSettings
+from engine.events import BookSnapshot
+from engine.execution.clob_executor import ClobExecutor, LiveSetupError, build_live_executor
+from engine.execution.clob_orders import plan_order
+from engine.execution.clob_settings import ClobSettings
+from engine.execution.intents import IntentStore
+from engine.execution.portfolio import Portfolio
+from engine.fake_exchange import ThreadedFakePolymarket
+from engine.fake_exchange.catalog import MarketInfo
+from engine.fake_exchange.records import Order
+from engine.market_state import MarketState
+from engine.models import IntentState, Outcome, Side, TradeIntent
+from engine.storage import Database
+from tests.fake_exchange_fixture import (
+    OTHER_WALLET_KEY,
+    WALLET_KEY,
+    fake_polymarket_thread_fixture,  # noqa: F401  (registers the fixture)
+)
+
+S = IntentState
+SHARE = 1_000_000
+
+
+@dataclass
+class Wire:
+    """Every request the executor's HTTP client made, in order: "POST /order", ..."""
+
+    calls: list[str] = field(default_factory=list)
+
+    def hook(self, request: httpx.Request) -> None:
+        self.calls.append(f"{request.method} {request.url.path}")
+
+    def count(self, call: str) -> int:
+        return sum(1 for c in self.calls if c == call)
+
+
+@dataclass
+class Live:
+    t: ThreadedFakePolymarket
+    store: IntentStore
+    portfolio: Portfolio
+    executor: ClobExecutor
+    wire: Wire
+    sleeps: list[float]
+
+    @property
+    def address(self) -> str:
+        return self.executor.session.wallet.signer
+
+    def now(self) -> float:
+        return float(self.t.call(self.t.fake.world.clock.now))
+
+    def orders(self) -> list[Order]:
+        """Every order the fake ever accepted from this wallet, whatever its state."""
+
+        def mine() -> list[Order]:
+            return [
+                o
+                for o in self.t.fake.exchange.orders.values()
+                if o.address.lower() == self.address.lower()
+            ]
+
+        result: list[Order] = self.t.call(mine)
+        return result
+
+    def account(self) -> tuple[float, dict[str, float]]:
+        acct = self.t.call(self.t.fake.exchange.account, self.address)
+        return acct.usdc / SHARE, {k: v / SHARE for k, v in acct.tokens.items() if v}
+
+    def intent(self, iid: str) -> TradeIntent:
+        return self.store.require(iid)
+
+
+def live_settings(key: str = WALLET_KEY, **extra: Any) -> LiveSettings:
+    values: dict[str, Any] = {"dry_run": False, "private_key": SecretStr(key)}
+    values.update(extra)
+    return LiveSettings(**values)
+
+
+def make_live(
+    t: ThreadedFakePolymarket,
+    tmp_path: Path,
+    *,
+    key: str = WALLET_KEY,
+    store: IntentStore | None = None,
+    settings: LiveSettings | None = None,
+    **clob: Any,
+) -> Live:
+    if store is None:
+        db = Database(f"sqlite:///{(tmp_path / 'live.db').as_posix()}")
+        db.init()
+        store = IntentStore(db)
+    wire = Wire()
+    sleeps: list[float] = []
+    options: dict[str, Any] = {
+        "host": t.urls.clob,
+        "heartbeat_interval_s": None,
+        "backoff_base_s": 0.01,
+        "post_timeout_s": 2.0,
+    }
+    options.update(clob)
+    http = httpx.Client(timeout=5.0, event_hooks={"request": [wire.hook]})
+    collateral = 10_000.0
+    portfolio = Portfolio(collateral)
+    executor = build_live_executor(
+        settings or live_settings(key),
+        live=True,
+        store=store,
+        portfolio=portfolio,
+        clob=ClobSettings(**options),
+        http=http,
+        sleep=sleeps.append,
+    )
+    return Live(t, store, portfolio, executor, wire, sleeps)
+
+
+@pytest.fixture
+def live(fake_polymarket_thread: ThreadedFakePolymarket, tmp_path: Path) -> Iterator[Live]:
+    lv = make_live(fake_polymarket_thread, tmp_path)
+    yield lv
+    lv.executor.close()
+
+
+def pick_market(t: ThreadedFakePolymarket, *, fee: bool = True, tick: int = 100) -> MarketInfo:
+    """An open, liquid market on the given grid (fee: with a taker fee)."""
+
+    def find() -> MarketInfo:
+        for info in sorted(
+            t.fake.world.catalog.markets.values(), key=lambda i: -i.market.liquidity
+        ):
+            book = t.fake.world.books[info.market.market_id]
+            bid, ask = book.best(True), book.best(False)
+            if info.closed or book.tick != tick or bid is None or ask is None:
+                continue
+            if fee and info.market.fee_rate <= 0:
+                continue
+            return info
+        raise AssertionError("no such market in the fake's world")
+
+    found: MarketInfo = t.call(find)
+    return found
+
+
+def best(t: ThreadedFakePolymarket, info: MarketInfo, outcome: Outcome, bid: bool) -> float:
+    def read() -> float:
+        book = t.fake.world.books[info.market.market_id]
+        token = info.market.token(outcome)
+        b, a = book.token_best(token)
+        px = b if bid else a
+        assert px is not None
+        return px / 10_000
+
+    value: float = t.call(read)
+    return value
+
+
+_SEQ = iter(range(1_000_000))
+
+
+def approved(
+    lv: Live,
+    info: MarketInfo,
+    *,
+    side: Side = Side.BUY,
+    size: float = 10.0,
+    price: float,
+    outcome: Outcome = Outcome.YES,
+    state: IntentState = S.APPROVED,
+) -> TradeIntent:
+    now = lv.now()
+    intent = TradeIntent(
+        intent_id=f"intent-{next(_SEQ):06d}-{outcome.name.lower()}",
+        created_ts=now,
+        expires_ts=now + 300,
+        market_id=info.market.market_id,
+        token_id=info.market.token(outcome),
+        outcome=outcome,
+        side=side,
+        size=size,
+        limit_price=price,
+        p_model=0.95 if side is Side.BUY else 0.05,
+        edge=0.1,
+        state=state,
+        question=info.market.question,
+    )
+    lv.store.create([intent], "run-test")
+    return intent
+
+
+def assert_books_match(lv: Live) -> None:
+    """The engine's cash and positions are the exchange account's, to the micro-unit."""
+    usdc, tokens = lv.account()
+    assert lv.portfolio.cash == pytest.approx(usdc, abs=2e-6)
+    held = {}
+    for (market_id, outcome), pos in lv.portfolio.positions.items():
+        info = lv.t.fake.world.catalog.markets[market_id]
+        held[info.market.token(outcome)] = pos.size
+    assert held.keys() == tokens.keys()
+    for token, shares in tokens.items():
+        assert held[token] == pytest.approx(shares, abs=2e-6)
+
+
+# --- the happy path ------------------------------------------------------------------------
+
+
+def test_approved_intent_yields_one_filled_order_and_books_match_the_exchange(live: Live) -> None:
+    info = pick_market(live.t, fee=True)
+    ask = best(live.t, info, Outcome.YES, bid=False)
+    intent = approved(live, info, price=ask, size=10)
+
+    line = live.executor.execute(intent, live.now())
+
+    done = live.store.get_record(intent.intent_id)
+    assert done is not None and done.intent.state is S.FILLED, line
+    (order,) = live.orders()
+    assert done.order_id == order.id and order.status == "MATCHED"
+    (report,) = live.executor.take_reports()
+    assert report.status == "filled" and report.order.order_id == order.id
+    # A taker BUY pays its fee in shares: fewer shares than bought, cash = shares x price.
+    bought = sum(f.size + f.fee / f.price for f in report.fills)
+    assert bought == pytest.approx(order.matched / SHARE, abs=2e-6)
+    assert sum(f.size for f in report.fills) < bought
+    assert_books_match(live)
+    (row,) = live.executor.trades(market=info.market.market_id)
+    assert row["taker_order_id"] == order.id and row["trader_side"] == "TAKER"
+
+    # Selling part of it back: the fee now comes out of the USDC received.
+    held = live.portfolio.held(info.market.market_id, Outcome.YES)
+    bid = best(live.t, info, Outcome.YES, bid=True)
+    sell = approved(live, info, side=Side.SELL, size=round(held / 2, 2), price=bid)
+    live.executor.execute(sell, live.now())
+    assert live.intent(sell.intent_id).state is S.FILLED
+    assert len(live.orders()) == 2
+    assert_books_match(live)
+    # Executing again is a no-op: the intents are no longer APPROVED.
+    assert "taken by another process" in live.executor.execute(sell, live.now())
+    assert len(live.orders()) == 2
+
+
+def test_no_intent_buys_with_more_than_its_approved_cost(live: Live) -> None:
+    info = pick_market(live.t, fee=False)
+    ask = best(live.t, info, Outcome.NO, bid=False)
+    limit = round(min(ask + 0.03, 0.98), 2)  # generous limit: the book is better than it
+    intent = approved(live, info, outcome=Outcome.NO, price=limit, size=12)
+    live.executor.execute(intent, live.now())
+    assert live.intent(intent.intent_id).state is S.FILLED
+    usdc, _ = live.account()
+    assert 10_000 - usdc <= 12 * limit + 1e-9
+    assert_books_match(live)
+
+
+def market_state(t: ThreadedFakePolymarket, info: MarketInfo) -> MarketState:
+    """The engine's view of the fake's book for one market, for the approval re-check."""
+
+    def ladders() -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        book = t.fake.world.books[info.market.market_id]
+        return book.ladder(True), book.ladder(False)
+
+    bids, asks = t.call(ladders)
+    state = MarketState(depth=50)
+    state.add_market(replace(info.market))
+
+    def arr(levels: list[tuple[int, int]], scale: int) -> np.ndarray:
+        return np.array([lv[0] / 10_000 if scale == 0 else lv[1] / SHARE for lv in levels])
+
+    snap = BookSnapshot(
+        info.market.yes_token,
+        float(t.call(t.fake.world.clock.now)),
+        arr(bids, 0),
+        arr(bids, 1),
+        arr(asks, 0),
+        arr(asks, 1),
+    )
+    state.apply([snap])
+    return state
+
+
+def processor(lv: Live, info: MarketInfo, *, dry_run: bool) -> ApprovalProcessor:
+    executor: LiveExecutor = lv.executor
+    return ApprovalProcessor(
+        lv.store,
+        market_state(lv.t, info),
+        threshold=0.01,
+        tolerance=0.02,
+        expiry_seconds=300,
+        dry_run=dry_run,
+        executor=executor,
+    )
+
+
+def test_approval_processor_sends_a_person_approved_intent(live: Live) -> None:
+    info = pick_market(live.t)
+    intent = approved(live, info, price=best(live.t, info, Outcome.YES, False), state=S.PENDING)
+    assert live.store.approve(intent.intent_id, live.now())
+    proc = processor(live, info, dry_run=False)
+
+    lines = proc.process(live.now())
+
+    assert live.intent(intent.intent_id).state is S.FILLED, lines
+    assert len(live.orders()) == 1
+    (report,) = proc.take_reports()
+    assert report.fills and report.order.intent_id == intent.intent_id
+    proc.process(live.now() + 1)
+    assert len(live.orders()) == 1 and proc.take_reports() == []
+
+
+def test_dry_run_sends_nothing_to_the_exchange(live: Live) -> None:
+    info = pick_market(live.t)
+    intent = approved(live, info, price=best(live.t, info, Outcome.YES, False), state=S.PENDING)
+    live.store.approve(intent.intent_id, live.now())
+    proc = processor(live, info, dry_run=True)
+
+    proc.process(live.now())
+
+    assert live.intent(intent.intent_id).state is S.EXECUTED_DRYRUN
+    assert live.orders() == [] and live.wire.calls == []  # not even a connection
+    assert proc.take_reports() == []
+
+
+# --- faults: at most one order -------------------------------------------------------------
+
+
+def test_post_timeout_after_acceptance_is_looked_up_not_reposted(
+    fake_polymarket_thread: ThreadedFakePolymarket, tmp_path: Path
+) -> None:
+    t = fake_polymarket_thread
+    lv = make_live(t, tmp_path, post_timeout_s=0.3)
+    info = pick_market(t)
+    intent = approved(lv, info, price=best(t, info, Outcome.YES, False))
+    lv.executor.poll(lv.now())  # connect first, so only the order's own calls are counted
+    lv.wire.calls.clear()
+    t.call(t.fake.faults.timeout_after_accept, 1.5)
+
+    lv.executor.execute(intent, lv.now())
+
+    assert lv.intent(intent.intent_id).state is S.FILLED
+    assert len(lv.orders()) == 1
+    assert lv.wire.count("POST /order") == 1  # found by the lookup: never sent again
+    first_lookup = lv.wire.calls.index("GET /data/trades")
+    assert lv.wire.calls.index("POST /order") < first_lookup
+    assert_books_match(lv)
+    lv.executor.close()
+
+
+def test_5xx_and_429_bursts_are_retried_with_backoff_into_one_order(live: Live) -> None:
+    info = pick_market(live.t)
+    price = best(live.t, info, Outcome.YES, False)
+    first, second = approved(live, info, price=price), approved(live, info, price=price)
+    live.executor.poll(live.now())
+    live.wire.calls.clear()
+    faults = live.t.fake.faults
+    live.t.call(lambda: faults.http_error(500, count=3, path="/order", method="POST"))
+
+    live.executor.execute(first, live.now())
+
+    assert live.intent(first.intent_id).state is S.FILLED
+    assert len(live.orders()) == 1 and live.wire.count("POST /order") == 4
+    assert live.sleeps == [0.01, 0.02, 0.04]  # exponential backoff
+    # A 5xx may have acted: every re-send after one was preceded by a lookup.
+    posts = [i for i, c in enumerate(live.wire.calls) if c == "POST /order"]
+    for before, after in itertools.pairwise(posts):
+        assert "GET /data/trades" in live.wire.calls[before:after]
+
+    live.sleeps.clear()
+    live.wire.calls.clear()
+    live.t.call(lambda: faults.rate_limit(count=2, retry_after=3, path="/order", method="POST"))
+    live.executor.execute(second, live.now())
+    assert live.intent(second.intent_id).state is S.FILLED
+    assert len(live.orders()) == 2 and live.wire.count("POST /order") == 3
+    assert live.sleeps == [3.0, 3.0]  # the server's Retry-After
+    posts = [i for i, c in enumerate(live.wire.calls) if c == "POST /order"]
+    assert posts == list(range(posts[0], posts[0] + 3))  # a 429 did nothing: no lookup
+
+
+@pytest.mark.parametrize("garble", ["malformed_json", "truncated_json"])
+def test_a_garbled_answer_to_a_post_is_looked_up_not_trusted(live: Live, garble: str) -> None:
+    info = pick_market(live.t)
+    intent = approved(live, info, price=best(live.t, info, Outcome.YES, False))
+    live.executor.poll(live.now())
+    live.t.call(lambda: getattr(live.t.fake.faults, garble)(count=1, path="/order"))
+    live.executor.execute(intent, live.now())
+    assert live.intent(intent.intent_id).state is S.FILLED
+    assert len(live.orders()) == 1
+    assert_books_match(live)
+
+
+def test_an_exchange_that_keeps_failing_fails_the_intent_without_an_order(live: Live) -> None:
+    info = pick_market(live.t)
+    intent = approved(live, info, price=best(live.t, info, Outcome.YES, False))
+    live.t.call(
+        lambda: live.t.fake.faults.http_error(500, count=None, path="/order", method="POST")
+    )
+    live.executor.execute(intent, live.now())
+    failed = live.intent(intent.intent_id)
+    assert failed.state is S.FAILED and failed.reason is not None
+    assert "failed 4 times" in failed.reason and "HTTP 500" in failed.reason
+    assert live.orders() == []
+    assert live.portfolio.cash == 10_000
+
+
+def test_posts_that_never_answer_leave_the_intent_submitted_until_the_grace_ends(
+    fake_polymarket_thread: ThreadedFakePolymarket, tmp_path: Path
+) -> None:
+    """Every post times out before the exchange reads it: each send may have acted, so each
+    re-send (the same signed order) follows a lookup, and the intent is failed only after a
+    grace period in which a late answer could still have created the order."""
+    t = fake_polymarket_thread
+    lv = make_live(t, tmp_path, post_timeout_s=0.2, post_attempts=3, lookup_grace_s=60)
+    info = pick_market(t)
+    intent = approved(lv, info, price=best(t, info, Outcome.YES, False))
+    lv.executor.poll(lv.now())
+    lv.wire.calls.clear()
+    t.call(lambda: t.fake.faults.slow(0.6, path="/order", method="POST"))
+    now = lv.now()
+
+    line = lv.executor.execute(intent, now)
+
+    assert lv.intent(intent.intent_id).state is S.SUBMITTED and "unknown" in line
+    posts = [i for i, c in enumerate(lv.wire.calls) if c == "POST /order"]
+    assert len(posts) == 3
+    for before, after in itertools.pairwise(posts):
+        assert "GET /data/trades" in lv.wire.calls[before:after]
+    t.call(t.fake.faults.clear)
+    lv.executor.poll(now + 30)
+    assert lv.intent(intent.intent_id).state is S.SUBMITTED
+    lv.executor.poll(now + 61)
+    failed = lv.intent(intent.intent_id)
+    assert failed.state is S.FAILED and "not re-posted" in (failed.reason or "")
+    assert lv.orders() == []
+    lv.executor.close()
+
+
+def test_two_engines_racing_for_one_intent_send_one_order(
+    fake_polymarket_thread: ThreadedFakePolymarket, tmp_path: Path
+) -> None:
+    t = fake_polymarket_thread
+    a = make_live(t, tmp_path)
+    b = make_live(t, tmp_path, store=a.store)
+    info = pick_market(t)
+    intent = approved(a, info, price=best(t, info, Outcome.YES, False))
+    for lv in (a, b):
+        lv.executor.poll(lv.now())
+    lines: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def go(lv: Live) -> None:
+        barrier.wait()
+        lines.append(lv.executor.execute(intent, lv.now()))
+
+    threads = [threading.Thread(target=go, args=(lv,)) for lv in (a, b)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert a.intent(intent.intent_id).state is S.FILLED
+    assert len(a.orders()) == 1
+    assert sum("taken by another process" in line for line in lines) == 1
+    for lv in (a, b):
+        lv.executor.close()
+
+
+# --- start-up reconciliation after a crash ---------------------------------------------------
+
+
+def claim(lv: Live, intent: TradeIntent, order_id: str | None, now: float) -> None:
+    assert lv.store.transition(
+        intent.intent_id, S.APPROVED, S.SUBMITTED, now, order_id=order_id, executed_ts=now
+    )
+
+
+def signed_for(lv: Live, intent: TradeIntent) -> Any:
+    session = lv.executor.session
+    session.connect()
+    rules = session.market_rules(intent.market_id)
+    plan = plan_order(intent, rules, "FAK", wall_now=time.time(), gtd_seconds=300)
+    return session.sign(plan)
+
+
+def restarted(lv: Live, tmp_path: Path) -> Live:
+    """A new engine on the same database and wallet (the old one crashed)."""
+    return make_live(lv.t, tmp_path, store=lv.store)
+
+
+def test_crash_between_claim_and_post_fails_the_intent_and_never_posts(
+    live: Live, tmp_path: Path
+) -> None:
+    info = pick_market(live.t)
+    price = best(live.t, info, Outcome.YES, False)
+    no_hash = approved(live, info, price=price)
+    signed_only = approved(live, info, price=price)
+    now = live.now()
+    claim(live, no_hash, None, now)
+    claim(live, signed_only, signed_for(live, signed_only).order_id, now)
+
+    engine = restarted(live, tmp_path)
+    engine.executor.start(now + 10)
+
+    failed = engine.intent(no_hash.intent_id)
+    assert failed.state is S.FAILED and "nothing was sent" in (failed.reason or "")
+    # Signed, never posted: maybe still in flight within the grace period, so it waits...
+    assert engine.intent(signed_only.intent_id).state is S.SUBMITTED
+    engine.executor.poll(now + 60)
+    assert engine.intent(signed_only.intent_id).state is S.SUBMITTED
+    # ...and past it, it fails; nothing was ever re-posted.
+    engine.executor.poll(now + 200)
+    gone = engine.intent(signed_only.intent_id)
+    assert gone.state is S.FAILED and "not found on the exchange" in (gone.reason or "")
+    assert engine.orders() == [] and engine.wire.count("POST /order") == 0
+    engine.executor.close()
+
+
+def test_crash_after_post_is_resolved_from_the_exchange_with_fills(
+    live: Live, tmp_path: Path
+) -> None:
+    info = pick_market(live.t)
+    intent = approved(live, info, price=best(live.t, info, Outcome.YES, False), size=8)
+    signed = signed_for(live, intent)
+    claim(live, intent, signed.order_id, live.now())
+    live.executor.session.post(signed)  # ...and the engine died before reading the answer
+
+    engine = restarted(live, tmp_path)
+    lines = engine.executor.start(live.now())
+
+    done = engine.intent(intent.intent_id)
+    assert done.state is S.FILLED, lines
+    assert len(engine.orders()) == 1 and engine.wire.count("POST /order") == 0
+    (report,) = engine.executor.take_reports()
+    assert sum(f.size for f in report.fills) > 0
+    assert_books_match(engine)
+    engine.executor.close()
+
+
+def test_start_up_reports_orders_and_trades_no_intent_knows(live: Live, tmp_path: Path) -> None:
+    info = pick_market(live.t)
+    bid = best(live.t, info, Outcome.YES, bid=True)
+    stray = approved(live, info, price=round(bid - 0.03, 2), state=S.PENDING)
+    plan = replace(stray, state=S.APPROVED)
+    session = live.executor.session
+    session.connect()
+    rules = session.market_rules(stray.market_id)
+    signed = session.sign(plan_order(plan, rules, "GTC", wall_now=time.time(), gtd_seconds=300))
+    session.post(signed)  # placed by hand: no intent holds its id
+
+    engine = restarted(live, tmp_path)
+    lines = engine.executor.start(live.now())
+
+    assert any("1 open order(s) belong to no intent" in line for line in lines), lines
+    assert len(engine.orders()) == 1  # left alone
+    engine.executor.close()
+
+
+# --- refused before sending ----------------------------------------------------------------
+
+
+def test_exchange_minimums_are_refused_before_anything_is_sent(
+    fake_polymarket_thread: ThreadedFakePolymarket, tmp_path: Path
+) -> None:
+    t = fake_polymarket_thread
+    lv = make_live(t, tmp_path, order_type="GTC")
+    info = pick_market(t)
+    bid = best(t, info, Outcome.YES, bid=True)
+    small = approved(lv, info, price=bid, size=3)  # resting orders need 5 shares
+    cheap = approved(lv, info, price=0.1, size=6)  # a BUY needs $1
+    lv.executor.execute(small, lv.now())
+    lv.executor.execute(cheap, lv.now())
+    assert "below the market's minimum of 5" in (lv.intent(small.intent_id).reason or "")
+    assert "needs at least $1" in (lv.intent(cheap.intent_id).reason or "")
+    assert lv.intent(small.intent_id).state is S.FAILED
+    assert lv.intent(cheap.intent_id).state is S.FAILED
+    assert lv.orders() == [] and lv.wire.count("POST /order") == 0
+    lv.executor.close()
+
+
+def test_off_grid_limit_is_snapped_to_a_safer_tick(live: Live) -> None:
+    info = pick_market(live.t)
+    ask = best(live.t, info, Outcome.YES, bid=False)
+    intent = approved(live, info, price=ask + 0.005)  # between two ticks
+    live.executor.execute(intent, live.now())
+    assert live.intent(intent.intent_id).state is S.FILLED
+    (order,) = live.orders()
+    assert order.yes_price / 10_000 == pytest.approx(ask)  # down to the tick, never up
+
+
+def test_exchange_refusal_fails_the_intent_with_its_words(live: Live) -> None:
+    info = pick_market(live.t)
+    bid = best(live.t, info, Outcome.YES, bid=True)
+    sell = approved(live, info, side=Side.SELL, price=bid, size=10)  # holds none: no shorting
+    live.executor.execute(sell, live.now())
+    failed = live.intent(sell.intent_id)
+    assert failed.state is S.FAILED
+    assert "not enough balance / allowance" in (failed.reason or "")
+    assert live.orders() == []
+    (report,) = live.executor.take_reports()
+    assert report.status == "unfilled" and report.fills == []
+
+
+# --- resting orders, cancel, heartbeat -------------------------------------------------------
+
+
+@pytest.mark.parametrize("order_type", ["GTC", "GTD"])
+def test_resting_order_stays_submitted_until_it_closes(
+    fake_polymarket_thread: ThreadedFakePolymarket, tmp_path: Path, order_type: str
+) -> None:
+    t = fake_polymarket_thread
+    lv = make_live(t, tmp_path, order_type=order_type, poll_interval_s=1.0)
+    info = pick_market(t)
+    bid = best(t, info, Outcome.YES, bid=True)
+    intent = approved(lv, info, price=round(bid - 0.03, 2), size=10)
+    now = lv.now()
+
+    lv.executor.execute(intent, now)
+
+    assert lv.intent(intent.intent_id).state is S.SUBMITTED
+    (row,) = lv.executor.open_orders()
+    assert row["id"] == lv.store.get_record(intent.intent_id).order_id  # type: ignore[union-attr]
+    assert row["order_type"] == order_type
+    assert lv.executor.cancel([row["id"]])["canceled"] == [row["id"]]
+    lv.executor.poll(now + 2)
+    closed = lv.intent(intent.intent_id)
+    assert closed.state is S.FAILED and "closed without a fill" in (closed.reason or "")
+    assert len(lv.orders()) == 1 and lv.portfolio.cash == 10_000
+    lv.executor.close()
+
+
+def test_heartbeat_keeps_resting_orders_alive_and_its_absence_cancels_them(
+    fake_polymarket_thread: ThreadedFakePolymarket, tmp_path: Path
+) -> None:
+    t = fake_polymarket_thread
+    lv = make_live(t, tmp_path, order_type="GTC", heartbeat_interval_s=0.05)
+    info = pick_market(t)
+    intent = approved(lv, info, price=round(best(t, info, Outcome.YES, True) - 0.03, 2))
+    lv.executor.execute(intent, lv.now())
+    assert lv.executor.heartbeat is not None and lv.executor.heartbeat.running
+    (order,) = lv.orders()
+
+    def advance(seconds: float) -> None:
+        t.run(t.fake.advance(seconds))
+
+    heartbeat = lv.executor.heartbeat
+    for _ in range(4):  # 20 fake seconds, heartbeats flowing
+        advance(5)
+        seen, deadline = heartbeat.sent, time.monotonic() + 5
+        while heartbeat.sent == seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert order.status == "LIVE" and heartbeat.failures == 0
+    lv.executor.close()  # the engine goes away: no more heartbeats
+    advance(11)
+    assert order.status == "CANCELED"
+
+
+# --- the factory refuses unsafe set-ups --------------------------------------------------------
+
+
+def _factory(live: LiveSettings, *, on: bool = True) -> Callable[[], ClobExecutor]:
+    def build() -> ClobExecutor:
+        store = IntentStore(Database("sqlite://"))
+        return build_live_executor(live, live=on, store=store)
+
+    return build
+
+
+@pytest.mark.parametrize(
+    ("settings", "on", "message"),
+    [
+        (live_settings(), False, "--live"),
+        (live_settings(dry_run=True), True, "dry_run is true"),
+        (LiveSettings(dry_run=False), True, "need credentials"),
+        (live_settings(api_key=SecretStr("k")), True, "incomplete"),
+        (live_settings(funder="0x70997970C51812dc3A010C7d01b50e0d17dc79C8"), True, "EOA"),
+        (live_settings(signature_type=1), True, "set live.funder"),
+        (live_settings(signature_type=2), True, "set live.funder"),
+        (live_settings(signature_type=3), True, "set live.funder"),
+        (
+            live_settings(signature_type=2, funder="0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"),
+            True,
+            "not the key's own address",
+        ),
+        (live_settings(funder="0x123"), True, "not an address"),
+        (live_settings(key="0x1234"), True, "not a valid secp256k1 private key"),
+    ],
+)
+def test_the_factory_refuses_what_cannot_trade_safely(
+    settings: LiveSettings, on: bool, message: str
+) -> None:
+    with pytest.raises(LiveSetupError, match=message.replace("$", r"\$")):
+        _factory(settings, on=on)()
+
+
+def test_the_factory_accepts_proxy_wallets_with_a_funder() -> None:
+    proxy = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    for sig in (1, 2, 3):
+        ex = _factory(live_settings(signature_type=sig, funder=proxy.lower()))()
+        assert ex.session.wallet.funder == proxy and ex.session.wallet.signature_type == sig
+    eoa = _factory(live_settings(key=OTHER_WALLET_KEY))()
+    assert eoa.session.wallet.funder == eoa.session.wallet.signer
+
+
+def test_an_unreachable_exchange_leaves_approvals_waiting_and_is_not_hammered(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite:///{(tmp_path / 'down.db').as_posix()}")
+    db.init()
+    store = IntentStore(db)
+    wire = Wire()
+    executor = build_live_executor(
+        live_settings(),
+        live=True,
+        store=store,
+        clob=ClobSettings(host="http://127.0.0.1:9", poll_interval_s=5),
+        http=httpx.Client(timeout=1.0, event_hooks={"request": [wire.hook]}),
+    )
+    now = 1_767_225_600.0
+    intent = TradeIntent(
+        "waiting-1", now, now + 300, "0xm", "1", Outcome.YES, Side.BUY, 10, 0.5, 0.9, 0.1,
+        S.APPROVED,
+    )  # fmt: skip
+    store.create([intent], "run")
+    (line,) = executor.poll(now)
+    assert "not ready" in line and "cannot connect" in line
+    sent = len(wire.calls)
+    assert executor.poll(now + 1) == []  # within the retry interval: no request at all
+    assert "waits" in executor.execute(intent, now + 2)
+    assert len(wire.calls) == sent
+    assert store.require("waiting-1").state is S.APPROVED
+    assert executor.poll(now + 6)  # tried again
+    executor.close()
