@@ -157,6 +157,8 @@ class Engine:
             summary.end_ts = self.clock.now()
             summary.equity = self.portfolio.equity(self.cycle.mark)
             self.control.stop()
+            if self.view is not None:
+                self.view.refresh_state()  # consoles see "stopped", not the last "running"
             if self.approvals is not None:
                 await asyncio.to_thread(self.approvals.close)
             await asyncio.to_thread(self.recorder.finish, summary)

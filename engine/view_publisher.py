@@ -37,7 +37,6 @@ from engine.view import (
 )
 
 HOUR = 3600.0
-RECENT_INTENT_SECONDS = 30.0  # closed intents stay visible this long
 EPS = 1e-6
 
 
@@ -54,6 +53,7 @@ class EngineView:
         source_name: str,
         predictor_name: str,
         store: ViewStore | None = None,
+        result_linger_seconds: float = 10.0,
     ) -> None:
         self.state = state
         self.cycle = cycle
@@ -64,6 +64,7 @@ class EngineView:
         self.source_name = source_name
         self.predictor_name = predictor_name
         self.store = store or ViewStore()
+        self.linger = result_linger_seconds  # closed intents stay visible this long
         self._shown = np.zeros((8, 0))  # last published values of each row's columns
         self._listed = 0
         self._hourly: deque[tuple[float, np.ndarray]] = deque(maxlen=25)
@@ -271,7 +272,7 @@ class EngineView:
         assert self.intents is not None
         out = []
         for i in self.intents.list(limit=100):
-            recent = (i.updated_ts or i.created_ts) >= t - RECENT_INTENT_SECONDS
+            recent = (i.updated_ts or i.created_ts) >= t - self.linger
             if not i.state.is_terminal or recent:
                 out.append(intent_view(i))
         return tuple(out)

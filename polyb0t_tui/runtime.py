@@ -253,6 +253,7 @@ def build_runtime(
         mode_label=mode_label(mode, settings.live.dry_run),
         source_name=settings.source,
         predictor_name=cycle.predictor.name,
+        result_linger_seconds=settings.ui.result_linger_seconds,
     )
     engine = Engine(
         run_id=run_id,

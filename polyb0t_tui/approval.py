@@ -1,0 +1,83 @@
+"""Approving and rejecting an intent from the console, as one readable flow each.
+
+Approval re-checks the book first (through the link, so it is the engine's book even when
+attached), then asks at most one question: "approve anyway?" when the re-check failed, or
+"approve?" when the cost is above `confirm_above_usd`. Every outcome is said out loud; a
+click that did nothing (expired, taken by another console) is never silent.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.view import IntentView
+from polyb0t_tui import formatting as fmt
+from polyb0t_tui.screens.confirm import ConfirmScreen
+
+if TYPE_CHECKING:
+    from polyb0t_tui.app import PolybotApp
+
+
+def describe(i: IntentView) -> str:
+    return (
+        f"{fmt.side_label(i.side, i.outcome)} {i.size:,.2f} @ {fmt.cents(i.price).strip()}¢ "
+        f"(cost ${fmt.money(i.cost)}, edge {fmt.signed_cents(i.edge).strip()}¢)\n{i.question}"
+    )
+
+
+async def approve(app: PolybotApp, intent: IntentView) -> None:
+    if intent.state != "PENDING":
+        app.say(f"cannot approve: the intent is {intent.state}, not PENDING", "warning")
+        return
+    now = app.engine_now()
+    if intent.expires_ts <= now:
+        app.say(f"cannot approve: the intent expired at {fmt.utc(intent.expires_ts)}", "warning")
+        return
+    check = await app.link.command("recheck", intent_id=intent.intent_id)
+    if not check.ok:
+        again = await app.push_screen_wait(
+            ConfirmScreen(
+                "Re-check failed",
+                f"{describe(intent)}\n\nThe book has moved: {check.message}.",
+                confirm="Approve anyway",
+                cancel="Cancel",
+                danger=True,
+            )
+        )
+        if not again:
+            app.say("not approved: re-check failed and was not overridden", "warning")
+            return
+    elif intent.cost > app.settings.ui.confirm_above_usd:
+        limit = fmt.money(app.settings.ui.confirm_above_usd)
+        edge = check.data.get("edge")
+        now_edge = (
+            f"\nEdge at today's book: {fmt.signed_cents(edge).strip()}¢ after fees."
+            if isinstance(edge, float)
+            else ""
+        )
+        yes = await app.push_screen_wait(
+            ConfirmScreen(
+                "Approve intent?",
+                f"{describe(intent)}\n\nCost is above ${limit}.{now_edge}",
+                confirm="Approve",
+            )
+        )
+        if not yes:
+            app.say("not approved", "information")
+            return
+    app.acted.add(intent.intent_id)
+    result = await app.link.command("approve", intent_id=intent.intent_id)
+    app.say(result.message, "information" if result.ok else "error")
+    app.bridge.pull()
+
+
+async def reject(app: PolybotApp, intent: IntentView) -> None:
+    if intent.state != "PENDING":
+        app.say(f"cannot reject: the intent is {intent.state}, not PENDING", "warning")
+        return
+    app.acted.add(intent.intent_id)
+    result = await app.link.command(
+        "reject", intent_id=intent.intent_id, reason="rejected in the console"
+    )
+    app.say(result.message, "information" if result.ok else "error")
+    app.bridge.pull()
