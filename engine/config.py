@@ -342,6 +342,7 @@ def load_settings(
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError([f"not valid TOML: {exc}"], source) from None
+        _refuse_readable_secrets(path, data, source)
     file_data = data
 
     class _FromFile(Settings):
@@ -362,6 +363,26 @@ def load_settings(
         return Settings.model_validate(loaded.model_dump())
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc), source) from None
+
+
+SECRET_SETTINGS = ("private_key", "api_key", "api_secret", "api_passphrase")
+
+
+def _refuse_readable_secrets(path: Path, data: dict[str, Any], source: str | None) -> None:
+    """A file holding keys must be private (0600): secrets come from the environment or a
+    file only its owner can read, never one the whole machine can."""
+    live = data.get("live")
+    if not isinstance(live, dict) or not any(live.get(k) for k in SECRET_SETTINGS):
+        return
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise ConfigError(
+            [
+                f"{path} holds live credentials but is readable by others (mode {mode:04o}); "
+                f"run `chmod 600 {path}` or move the secrets to POLYBOT_LIVE__* variables"
+            ],
+            source,
+        )
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:

@@ -97,3 +97,18 @@ def test_example_config_documents_every_setting_with_its_default() -> None:
             for sub in type(section).model_fields:
                 assert f"{sub} =" in text or f"# {sub} =" in text, f"{name}.{sub} undocumented"
         del field
+
+
+def test_a_config_file_with_secrets_must_be_private(tmp_path: Path) -> None:
+    cfg = tmp_path / "live.toml"
+    cfg.write_text('[live]\nprivate_key = "0xabc123secret"\n')
+    cfg.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600") as info:
+        load_settings(cfg)
+    assert "0xabc123secret" not in str(info.value)
+    cfg.chmod(0o600)
+    assert load_settings(cfg).live.private_key is not None
+    public = tmp_path / "public.toml"
+    public.write_text("[risk]\nbankroll = 50\n")
+    public.chmod(0o644)
+    assert load_settings(public).risk.bankroll == 50  # no secrets: any mode is fine
