@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, inspect, select
 
 from engine.storage.errors import SchemaError
-from engine.storage.tables import RecordedEventRow, SchemaMeta, TableBase, table_of
+from engine.storage.tables import (
+    BackfillProgressRow,
+    PriceHistoryRow,
+    RecordedEventRow,
+    SchemaMeta,
+    TableBase,
+    table_of,
+)
 
 APP_NAME = "polyb0t"
 _META = table_of(SchemaMeta)
@@ -48,6 +55,12 @@ def _recorded_events(conn: Connection) -> None:
     table_of(RecordedEventRow).create(conn, checkfirst=True)
 
 
+def _backfill(conn: Connection) -> None:
+    # Both new tables, nothing altered: the existing data is untouched.
+    table_of(PriceHistoryRow).create(conn, checkfirst=True)
+    table_of(BackfillProgressRow).create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -56,6 +69,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         _baseline,
     ),
     Migration(2, "recorded_events: source events kept for --source replay", _recorded_events),
+    Migration(
+        3, "price_history, backfill_progress: polyb0t backfill's history and resume", _backfill
+    ),
 )
 
 

@@ -9,7 +9,8 @@ values (domain dataclasses or `engine.storage.records`), never ORM objects tied 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, func, insert, select, update
 
@@ -28,6 +29,7 @@ from engine.storage.records import (
 )
 from engine.storage.sql import text_before, upsert
 from engine.storage.tables import (
+    BackfillProgressRow,
     DailyPnlRow,
     EngineEventRow,
     EngineStateRow,
@@ -35,6 +37,7 @@ from engine.storage.tables import (
     MarketRow,
     OrderRow,
     PositionRow,
+    PriceHistoryRow,
     RecordedEventRow,
     RunRow,
     SignalRow,
@@ -53,8 +56,40 @@ _DAILY = table_of(DailyPnlRow)
 _EVENTS = table_of(EngineEventRow)
 _STATE = table_of(EngineStateRow)
 _RECORDED = table_of(RecordedEventRow)
+_HISTORY = table_of(PriceHistoryRow)
+_PROGRESS = table_of(BackfillProgressRow)
 
 _REJECTED = "rejected"
+
+
+class PricePoint(NamedTuple):
+    """One stored `/prices-history` point: epoch seconds and the token's price."""
+
+    ts: float
+    price: float
+
+
+# `BackfillProgress.status` values (see `BackfillProgressRow`).
+PROGRESS_PARTIAL = "partial"
+PROGRESS_DONE = "done"
+PROGRESS_FINAL = "final"
+PROGRESS_FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillProgress:
+    """One `backfill_progress` row: the span of a token's history that is stored."""
+
+    token_id: str
+    fidelity: int  # minutes asked for
+    market_id: str
+    start_ts: float
+    done_ts: float
+    status: str
+    points: int = 0
+    fetched_fidelity: int = 0  # minutes the server answered at
+    error: str | None = None
+    updated_ts: float = 0.0
 
 
 def _insert_many(conn: Connection, table: Table, batch: list[dict[str, Any]]) -> None:
@@ -129,6 +164,55 @@ class Store:
                 .values(resolved=True, payout_yes=payout_yes, updated_ts=ts)
             )
         return result.rowcount == 1
+
+    # --- backfilled history (`polyb0t backfill`) -----------------------------------------------
+
+    def upsert_price_history(
+        self,
+        market_id: str,
+        token_id: str,
+        ts: Sequence[float],
+        price: Sequence[float],
+        progress: BackfillProgress | None = None,
+    ) -> int:
+        """Store a token's history points (a point already stored at the same `ts` is
+        overwritten) and, in the same transaction, the backfill's progress, so progress
+        never claims points that were not written. Returns the number of points."""
+        if len(ts) != len(price):
+            raise ValueError(f"{len(ts)} timestamps but {len(price)} prices")
+        points = [
+            {"token_id": token_id, "ts": float(t), "market_id": market_id, "price": float(p)}
+            for t, p in zip(ts, price, strict=True)
+        ]
+        with self._db.write() as conn:
+            upsert(conn, _HISTORY, points, ["token_id", "ts"])
+            if progress is not None:
+                upsert(conn, _PROGRESS, [asdict(progress)], ["token_id", "fidelity"])
+        return len(points)
+
+    def save_backfill_progress(self, progress: BackfillProgress) -> None:
+        with self._db.write() as conn:
+            upsert(conn, _PROGRESS, [asdict(progress)], ["token_id", "fidelity"])
+
+    def backfill_progress(self, fidelity: int) -> dict[str, BackfillProgress]:
+        """Every token's progress at `fidelity`, by token id (one query for a whole run)."""
+        query = select(_PROGRESS).where(_PROGRESS.c.fidelity == fidelity)
+        with self._db.read() as conn:
+            return {
+                r["token_id"]: BackfillProgress(**dict(r)) for r in conn.execute(query).mappings()
+            }
+
+    def price_history(
+        self, token_id: str, since_ts: float | None = None, until_ts: float | None = None
+    ) -> list[PricePoint]:
+        """A token's stored history in [since_ts, until_ts), oldest first."""
+        query = (
+            select(_HISTORY.c.ts, _HISTORY.c.price)
+            .where(_HISTORY.c.token_id == token_id, *_window(_HISTORY.c.ts, since_ts, until_ts))
+            .order_by(_HISTORY.c.ts)
+        )
+        with self._db.read() as conn:
+            return [PricePoint(float(r.ts), float(r.price)) for r in conn.execute(query)]
 
     # --- the engine's per-cycle write --------------------------------------------------------
 

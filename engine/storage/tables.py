@@ -260,3 +260,47 @@ class EngineStateRow(TableBase, table=True):
     cycle: int
     updated_ts: float
     pid: int | None = None
+
+
+class PriceHistoryRow(TableBase, table=True):
+    """Past prices of one CLOB token from `/prices-history`, written by `polyb0t backfill`.
+
+    Keyed by (token_id, ts) so fetching an overlapping window again overwrites the same rows
+    instead of duplicating them: a re-run, a resumed run and chunk boundaries are all
+    idempotent. `market_id` is the condition id, to join `markets` (and its payout) without
+    going through the token columns.
+    """
+
+    __tablename__ = "price_history"
+    __table_args__ = (Index("ix_price_history_market_ts", "market_id", "ts"),)
+
+    token_id: str = Field(primary_key=True)
+    ts: float = Field(primary_key=True)
+    market_id: str
+    price: float
+
+
+class BackfillProgressRow(TableBase, table=True):
+    """How far `polyb0t backfill` got with one token at one fidelity, so an interrupted or
+    repeated backfill asks only for what is missing.
+
+    [start_ts, done_ts] is the span whose history is stored. `status`: "partial" (stopped
+    part-way, or still going), "done" (the window was complete when fetched; newer points
+    may exist later), "final" (the market had resolved: its history will not change),
+    "failed" (the last attempt failed; `error` says why, and the next run tries again).
+    `fidelity` is what was asked for, `fetched_fidelity` what the server answered at
+    (resolved markets only answer at about 12 h).
+    """
+
+    __tablename__ = "backfill_progress"
+
+    token_id: str = Field(primary_key=True)
+    fidelity: int = Field(primary_key=True)
+    market_id: str
+    start_ts: float
+    done_ts: float
+    status: str
+    points: int = 0
+    fetched_fidelity: int
+    error: str | None = Field(default=None, sa_type=Text)
+    updated_ts: float
