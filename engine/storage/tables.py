@@ -284,12 +284,12 @@ class BackfillProgressRow(TableBase, table=True):
     """How far `polyb0t backfill` got with one token at one fidelity, so an interrupted or
     repeated backfill asks only for what is missing.
 
-    [start_ts, done_ts] is the span whose history is stored. `status`: "partial" (stopped
-    part-way, or still going), "done" (the window was complete when fetched; newer points
-    may exist later), "final" (the market had resolved: its history will not change),
-    "failed" (the last attempt failed; `error` says why, and the next run tries again).
-    `fidelity` is what was asked for, `fetched_fidelity` what the server answered at
-    (resolved markets only answer at about 12 h).
+    [start_ts, done_ts) is the span whose history is stored, `points` how many points it
+    holds. `status`: "partial" (stopped part-way, or still going), "done" (the window was
+    complete when fetched; newer points may appear later), "final" (the market had closed:
+    its history will not change), "failed" (the last attempt failed; `error` says why, and
+    the next run tries again). `fidelity` is what was asked for, `fetched_fidelity` what the
+    server answered at (resolved markets only answer at about 12 h).
     """
 
     __tablename__ = "backfill_progress"

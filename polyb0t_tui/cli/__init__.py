@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from engine.config import ConfigError
-from polyb0t_tui.cli import admin, fake, inspect, run, tui
+from polyb0t_tui.cli import admin, backfill, fake, inspect, run, tui
 from polyb0t_tui.cli.common import CliError
 
 
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin.register(sub)
     tui.register(sub)
     fake.register(sub)
+    backfill.register(sub)
     return parser
 
 
