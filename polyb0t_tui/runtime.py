@@ -11,6 +11,7 @@ import json
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from engine.approvals import ApprovalProcessor
 from engine.clock import Clock, SimClock, WallClock
@@ -18,8 +19,6 @@ from engine.commands import EngineCommands
 from engine.config import Settings, masked_dump
 from engine.control import EngineControl
 from engine.cycle import DecisionCycle
-from engine.execution.clob_executor import ClobExecutor, LiveSetupError, build_live_executor
-from engine.execution.clob_settings import ClobSettings
 from engine.execution.intents import IntentStore
 from engine.execution.paper import PaperExecutor
 from engine.execution.portfolio import Portfolio
@@ -38,6 +37,10 @@ from engine.storage import Database, Store
 from engine.strategy.baseline import BaselinePredictor
 from engine.universe import UniverseFilter
 from engine.view_publisher import EngineView
+
+if TYPE_CHECKING:  # the CLOB client (and its web3 stack) loads only for real orders
+    from engine.execution.clob_executor import ClobExecutor
+    from engine.execution.clob_settings import ClobSettings
 
 
 class StartupError(RuntimeError):
@@ -139,6 +142,8 @@ def mode_label(mode: Mode, dry_run: bool) -> str:
 
 def clob_settings(settings: Settings) -> ClobSettings:
     """The live executor's knobs: host from [polymarket], order type and chain from [live]."""
+    from engine.execution.clob_settings import ClobSettings
+
     return ClobSettings(
         host=settings.polymarket.clob_url,
         chain_id=settings.live.chain_id,
@@ -161,6 +166,8 @@ def build_live_execution(
     """The CLOB executor when real orders are allowed; None for dry runs and paper."""
     if not live or settings.live.dry_run:
         return None
+    from engine.execution.clob_executor import LiveSetupError, build_live_executor
+
     try:
         return build_live_executor(
             settings,
