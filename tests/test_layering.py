@@ -27,3 +27,8 @@ def test_engine_and_ml_do_not_import_textual_or_torch() -> None:
 def test_cli_and_runtime_do_not_import_textual() -> None:
     mods = _modules_after("import polyb0t_tui.cli, polyb0t_tui.runtime")
     assert "textual" not in mods
+
+
+def test_the_cli_loads_the_clob_client_only_for_real_orders() -> None:
+    mods = _modules_after("import polyb0t_tui.cli, polyb0t_tui.runtime")
+    assert "py_clob_client_v2" not in mods
