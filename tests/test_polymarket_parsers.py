@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+import msgspec
 import pytest
 
 from engine.events import BookSnapshot, MarketListed, MarketResolved, PriceChange
@@ -499,3 +500,86 @@ def test_fast_path_legacy_layouts() -> None:
     }
     assert not books.ingest(json.dumps(legacy)) and not books.ingest(json.dumps(flat))
     assert books[YES].bids == {0.49: 20.0} and books[YES].asks[0.6] == 1.0
+
+
+def _sent_order(msg: dict[str, Any]) -> bytes:
+    """A frame with `event_type` last, as Polymarket sends `price_change`."""
+    rest = {k: v for k, v in msg.items() if k != "event_type"}
+    return json.dumps({**rest, "event_type": msg["event_type"]}, separators=(",", ":")).encode()
+
+
+def test_price_change_frames_decode_as_through_the_union() -> None:
+    """The dedicated `price_change` decoder gives what the tagged union gives, and refuses
+    every other frame (which then goes through the union)."""
+    from engine.sources.polymarket.wire import (
+        FRAME_DECODER,
+        PRICE_CHANGE_DECODER,
+        WirePriceChange,
+        decode_frame,
+    )
+
+    legacy = {
+        "event_type": "price_change",
+        "asset_id": YES,
+        "timestamp": "1001",
+        "changes": [{"price": "0.48", "side": "BUY", "size": "0"}],
+    }
+    flat = {**legacy, "changes": None, "price": "0.6", "side": "SELL", "size": "1"}
+    current = change(YES, "0.5", "BUY", "12.5", 1002)
+    current["price_changes"].append({"asset_id": NO, "price": "0.5", "side": "SELL"})
+    for msg in (current, legacy, flat):
+        for raw in (_sent_order(msg), json.dumps(msg).encode()):
+            fast, union = PRICE_CHANGE_DECODER.decode(raw), FRAME_DECODER.decode(raw)
+            assert isinstance(union, WirePriceChange)
+            fields = union.__struct_fields__
+            assert [getattr(fast, f) for f in fields] == [getattr(union, f) for f in fields]
+            (decoded,), errors = decode_frame(raw)
+            assert decoded == fast and not errors
+    others = [
+        json.dumps(ws_book()),
+        json.dumps([current]),
+        json.dumps({**current, "event_type": "book"}),
+        json.dumps({k: v for k, v in current.items() if k != "event_type"}),
+        "PONG",
+    ]
+    for frame in others:
+        with pytest.raises(msgspec.DecodeError):
+            PRICE_CHANGE_DECODER.decode(frame)
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        ({"price": "1.5"}, "price_changes[1].price"),
+        ({"price": "-0.1"}, "price_changes[1].price"),
+        ({"size": "-3"}, "price_changes[1].size"),
+        ({"size": "nan"}, "price_changes[1].size"),
+        ({"side": "HOLD"}, "price_changes[1].side"),
+        ({"asset_id": 7.5}, "price_changes[1].asset_id"),
+    ],
+)
+def test_fast_path_rejects_a_bad_price_change_whole(bad: dict[str, Any], field: str) -> None:
+    """One bad entry: the event is reported, and none of its entries reaches the books."""
+    books = L2Books()
+    books.ingest(json.dumps(ws_book(YES, ts=1000)))
+    before = (dict(books[YES].bids), dict(books[YES].asks))
+    msg = change(YES, "0.5", "BUY", "10", 1001)
+    msg["price_changes"].append({**msg["price_changes"][0], "price": "0.51", **bad})
+    errors = books.ingest(_sent_order(msg))
+    assert len(errors) == 1 and isinstance(errors[0], PolymarketParseError)
+    assert errors[0].field == f"frame.{field}"
+    assert (books[YES].bids, books[YES].asks) == before
+    with pytest.raises(PolymarketParseError):
+        parse_ws_message(_sent_order(msg))
+
+
+def test_fast_path_routes_unusual_price_change_frames_as_the_union_does() -> None:
+    books = L2Books()
+    books.ingest(json.dumps(ws_book(YES, ts=1000)))
+    before = dict(books[YES].bids)
+    good = change(YES, "0.5", "BUY", "10", 1001)
+    unknown = {**good, "event_type": "price_change_v2"}  # an unknown type: skipped
+    assert not books.ingest(_sent_order(unknown)) and books[YES].bids == before
+    bad_top = {**good, "price": "2"}  # a bad legacy field beside price_changes: refused
+    assert len(books.ingest(_sent_order(bad_top))) == 1 and books[YES].bids == before
+    assert not books.ingest(_sent_order(good)) and books[YES].bids == {**before, 0.5: 10.0}

@@ -3,8 +3,8 @@
 This is the fast path: it skips building `SourceEvent` objects, which cost about as much
 as decoding itself. `bench/ingest.py` measures it; a recorder or any consumer that wants
 every level (the engine's `MarketState` keeps only the top `depth`) can use it too. It
-decodes with `wire.FRAME_DECODER` and falls back to `wire.decode_frame`, exactly the
-decoder and structs of the engine path, so both read the wire identically.
+decodes with `wire.PRICE_CHANGE_DECODER` and falls back to `wire.decode_other_frame`, the
+same steps as `wire.decode_frame` on the engine path, so both read the wire identically.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from engine.events import FloatArray
 from engine.models import Side
 from engine.sources.polymarket.errors import PolymarketParseError
 from engine.sources.polymarket.wire import (
-    FRAME_DECODER,
+    PRICE_CHANGE_DECODER,
     WireBook,
     WireMessage,
     WirePriceChange,
-    decode_frame,
+    decode_other_frame,
 )
 
 
@@ -75,35 +75,37 @@ class L2Books:
     def ingest(self, raw: bytes | str) -> Sequence[PolymarketParseError]:
         """Decode one frame with the shared decoder and fold it in; the frame's errors.
 
-        The common frame (one current-layout `price_change`) is applied inline; anything
-        else goes through `apply`, and frames the strict decoder rejects through
-        `decode_frame`'s lenient path, exactly as the engine path does.
+        The common frame (one current-layout `price_change`) is decoded by its own decoder
+        and applied inline; anything that decoder refuses goes through the tagged union and,
+        if that refuses it too, the lenient path (`decode_other_frame`), exactly as the
+        engine path does, and then `apply`.
         """
         try:
-            msg = FRAME_DECODER.decode(raw)
-        except msgspec.MsgspecError:
-            items, errors = decode_frame(raw)
+            msg = PRICE_CHANGE_DECODER.decode(raw)
+        except msgspec.DecodeError:
+            items, errors = decode_other_frame(raw)
             self.apply(items)
             return errors
-        if isinstance(msg, WirePriceChange) and msg.price_changes is not None:
-            books = self.books
-            ts = msg.timestamp
-            for e in msg.price_changes:
-                size = e.size
-                if size is None:
-                    continue
-                book = books.get(e.asset_id)
-                if book is None:
-                    book = books[e.asset_id] = L2Book()
-                elif ts < book.ts_ms:
-                    continue
-                levels = book.bids if e.side is _BUY else book.asks
-                if size > 0.0:
-                    levels[e.price] = size
-                else:
-                    levels.pop(e.price, None)
-        else:
-            self.apply(msg if isinstance(msg, list) else [msg])
+        changes = msg.price_changes
+        if changes is None:  # a legacy layout
+            self.apply([msg])
+            return ()
+        books = self.books
+        ts = msg.timestamp
+        for e in changes:
+            size = e.size
+            if size is None:
+                continue
+            book = books.get(e.asset_id)
+            if book is None:
+                book = books[e.asset_id] = L2Book()
+            elif ts < book.ts_ms:
+                continue
+            levels = book.bids if e.side is _BUY else book.asks
+            if size > 0.0:
+                levels[e.price] = size
+            else:
+                levels.pop(e.price, None)
         return ()
 
     def apply(self, items: list[WireMessage]) -> None:
