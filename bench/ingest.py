@@ -10,8 +10,9 @@ best_bid/best_ask/hash on every entry: 55 % two entries (one on each token of th
 market), 30 % one, 15 % three or four (a sweep); one size in five is 0 (level removed). One
 message per frame (bytes), as the feed sends them after the dump.
 
-Measured (timed): `l2.L2Books.ingest`: `wire.FRAME_DECODER` (msgspec structs: the decoder
-the engine path uses, with `wire.decode_frame`'s lenient fallback) straight into per-asset
+Measured (timed): `l2.L2Books.ingest`: `wire.PRICE_CHANGE_DECODER`, then `wire.FRAME_DECODER`
+for other frames (msgspec structs: the decoders the engine path uses, with
+`wire.decode_frame`'s lenient fallback) straight into per-asset
 price → size dicts, building no event objects. The generator keeps its own copy of every
 book and the run fails unless the ingested books equal it. Also measured, on a 10 % sample:
 the engine path, bytes → `SourceEvent`s (`MarketChannelParser.parse`), no `MarketState`.
