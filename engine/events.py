@@ -1,13 +1,11 @@
-"""Typed events.
+"""Typed source events: what a `MarketSource` emits (the sim, the Polymarket websocket, a
+replay).
 
-Two families:
-- Source events: what a `MarketSource` emits (the sim, the Polymarket websocket, a replay).
-  They mirror Polymarket's market channel (book, price_change, last_trade_price,
-  tick_size_change, market_resolved, new_market) but are already parsed: floats, not strings,
-  and book levels best-first (Polymarket sends bids ascending, so best is last; the parser
-  normalises that once at the edge).
-- Engine events: what the engine publishes on the `EventBus` for the UI, the daemon log and
-  control-socket clients.
+They mirror Polymarket's market channel (book, price_change, last_trade_price,
+tick_size_change, market_resolved, new_market) but are already parsed: floats, not strings,
+and book levels best-first (Polymarket sends bids ascending, so best is last; the parser
+normalises that once at the edge). What the engine shows consoles is not an event stream but
+a change-marked view (`engine.view`), pulled a few times a second.
 
 Book arrays are numpy float64, best level first. Book events name a token (`asset_id`);
 `MarketState` maps the NO token's book onto the YES orientation (a NO bid at p is a YES ask
@@ -16,13 +14,12 @@ at 1 - p), because Polymarket matches the two books as mirrors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from engine.models import Fill, Market, Side, Signal, TradeIntent
+from engine.models import Market, Side
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -116,60 +113,4 @@ SourceEvent = (
     | MarketListed
     | MarketResolved
     | BookTrust
-)
-
-
-# --- engine events (EventBus) --------------------------------------------------------------
-
-
-@dataclass(slots=True, frozen=True)
-class CycleCompleted:
-    ts: float
-    cycle: int
-    markets: int
-    eligible: int
-    signals: int
-    orders: int
-    fills: int
-    equity: float
-    pnl_today: float
-    duration_ms: float
-
-
-@dataclass(slots=True, frozen=True)
-class SignalsComputed:
-    ts: float
-    signals: tuple[Signal, ...]
-
-
-@dataclass(slots=True, frozen=True)
-class FillRecorded:
-    fill: Fill
-
-
-@dataclass(slots=True, frozen=True)
-class IntentChanged:
-    intent: TradeIntent
-
-
-@dataclass(slots=True, frozen=True)
-class EngineStateChanged:
-    state: str
-    reason: str | None = None
-
-
-@dataclass(slots=True, frozen=True)
-class EngineError:
-    where: str
-    message: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-EngineEvent = (
-    CycleCompleted
-    | SignalsComputed
-    | FillRecorded
-    | IntentChanged
-    | EngineStateChanged
-    | EngineError
 )
