@@ -7,6 +7,7 @@ import numpy as np
 from engine.config import SimSettings
 from engine.events import (
     BookSnapshot,
+    MarketListed,
     MarketResolved,
     PriceChange,
     SourceEvent,
@@ -87,8 +88,10 @@ class Tape:
             self.tick[e.asset_id] = e.new_tick
         elif isinstance(e, MarketResolved):
             self.resolved.add(e.market_id)
-        else:  # MarketListed
+        elif isinstance(e, MarketListed):
             self._know(e.market.market_id, e.market.yes_token, e.market.tick_size)
+        else:
+            raise AssertionError(f"the sim emits no {type(e).__name__}")
 
     def assert_state_matches_world(self) -> None:
         """What `MarketState` rebuilt from the events equals the exchange's own books."""
