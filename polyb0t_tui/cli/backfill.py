@@ -47,11 +47,11 @@ from polyb0t_tui.cli.common import (
     CliError,
     config_parent,
     fmt_ts,
+    positive_number,
     print_json,
     settings_from,
     storage_from,
 )
-from polyb0t_tui.cli.run import _positive
 
 PLAIN_EVERY_SECONDS = 5.0
 ERRORS_SHOWN = 5
@@ -70,14 +70,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--days",
-        type=_positive(float),
+        type=positive_number(float),
         default=30.0,
         metavar="N",
         help="history window: the last N days (default 30)",
     )
     p.add_argument(
         "--fidelity",
-        type=_positive(int),
+        type=positive_number(int),
         default=60,
         metavar="MINUTES",
         help="minutes between points (default 60). Polymarket answers resolved markets with "
@@ -86,7 +86,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--max-markets",
-        type=_positive(int),
+        type=positive_number(int),
         metavar="N",
         help="at most N markets in all, most traded first, resolved and active taken in turn "
         "(default: every market listed)",
@@ -100,7 +100,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--tag-id", type=int, metavar="ID", help="only markets with this Gamma tag")
     p.add_argument(
         "--concurrency",
-        type=_positive(int),
+        type=positive_number(int),
         default=4,
         metavar="N",
         help="markets fetched at once (default 4; the client rate limits still apply)",

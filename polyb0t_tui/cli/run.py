@@ -13,14 +13,19 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from engine.config import Settings
 from engine.control_server import ControlServer, ControlStartError
 from engine.logs import RedactSecrets, setup_logging
 from engine.runner import RunSummary
-from polyb0t_tui.cli.common import CliError, config_parent, settings_from, storage_from
+from polyb0t_tui.cli.common import (
+    CliError,
+    config_parent,
+    positive_number,
+    settings_from,
+    storage_from,
+)
 from polyb0t_tui.runtime import Runtime, StartupError, build_runtime
 
 log = logging.getLogger("polyb0t.cli")
@@ -40,22 +45,6 @@ def _speed(text: str) -> float | None:
     return value
 
 
-def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
-    """An argparse type for a number > 0 of `kind`, with a message naming what was given."""
-    word = "a whole number" if kind is int else "a number"
-
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {word}, got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-        return value
-
-    return parse
-
-
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
@@ -73,16 +62,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="live mode: trade intents for a person to approve (dry run by default)",
     )
     p.add_argument(
-        "--cycles", type=_positive(int), metavar="N", help="stop after N decision cycles"
+        "--cycles", type=positive_number(int), metavar="N", help="stop after N decision cycles"
     )
     p.add_argument(
         "--duration",
-        type=_positive(float),
+        type=positive_number(float),
         metavar="SECONDS",
         help="stop after this much engine time (simulated seconds on the sim)",
     )
     p.add_argument("--seed", type=int, help="simulated world seed")
-    p.add_argument("--markets", type=_positive(int), metavar="N", help="simulated market count")
+    p.add_argument(
+        "--markets", type=positive_number(int), metavar="N", help="simulated market count"
+    )
     p.add_argument(
         "--speed",
         type=_speed,
