@@ -108,7 +108,7 @@ class Recorder:
             cash=portfolio.cash,
             equity=equity,
             peak_equity=cycle.marks.peak_equity,
-            exposure=sum(p.cost for p in portfolio.positions.values()) + portfolio.reserved,
+            exposure=portfolio.exposure,
             cycle=cycle.count,
             updated_ts=t,
             reason=self.control.reason,

@@ -235,7 +235,7 @@ class EngineView:
             equity=pf.equity(self.cycle.mark),
             realized=pf.realized_pnl,
             unrealized=unrealized,
-            exposure=sum(p.cost for p in pf.positions.values()) + pf.reserved,
+            exposure=pf.exposure,
             exposure_by_event=tuple(sorted(by_event.items(), key=lambda kv: -kv[1])),
             positions=tuple(positions),
             equity_curve=tuple(self._equity),

@@ -53,6 +53,29 @@ class Tmux:
             time.sleep(0.2)
         raise AssertionError(f"timed out waiting for {what}; the screen was:\n{text}")
 
+    def start(self, command: str, env: dict[str, str]) -> None:
+        """A detached 100x30 session running `command`, with no user tmux config."""
+        subprocess.run(
+            [
+                "tmux",
+                "-L",
+                self.socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                self.session,
+                "-x",
+                "100",
+                "-y",
+                "30",
+                command,
+            ],
+            check=True,
+            env=env,
+        )
+
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
@@ -74,26 +97,7 @@ def test_console_runs_in_tmux_shows_markets_and_help_and_quits(tmp_path: Path) -
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POLYBOT_", "TMUX"))}
     tmux = Tmux(done)
     try:
-        subprocess.run(
-            [
-                "tmux",
-                "-L",
-                tmux.socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                tmux.session,
-                "-x",
-                "100",
-                "-y",
-                "30",
-                command,
-            ],
-            check=True,
-            env=env,
-        )
+        tmux.start(command, env)
         screen = tmux.wait_for(
             "the market table", lambda s: "PAPER" in s and len(PRICE_ROW.findall(s)) >= 5
         )
@@ -144,26 +148,7 @@ def test_a_dropped_terminal_stops_the_engine_and_the_process(tmp_path: Path) -> 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POLYBOT_", "TMUX"))}
     tmux = Tmux(tmp_path / "never")
     try:
-        subprocess.run(
-            [
-                "tmux",
-                "-L",
-                tmux.socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                tmux.session,
-                "-x",
-                "100",
-                "-y",
-                "30",
-                command,
-            ],
-            check=True,
-            env=env,
-        )
+        tmux.start(command, env)
         tmux.wait_for("the console", lambda s: "PAPER" in s and "RUNNING" in s)
         pid = int(pid_file.read_text())
     finally:

@@ -143,6 +143,11 @@ class Portfolio:
             total += pos.size * (pos.avg_price if math.isnan(px) else px)
         return total
 
+    @property
+    def exposure(self) -> float:
+        """USDC at risk: positions at cost plus cash promised to open orders."""
+        return sum(p.cost for p in self.positions.values()) + self.reserved
+
     def unrealized_pnl(self, mark: Mark) -> float:
         return self.market_value(mark) - sum(p.cost for p in self.positions.values())
 
