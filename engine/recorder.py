@@ -69,13 +69,12 @@ class Recorder:
 
     def markets(self, markets: list[Market], ts: float) -> None:
         """The markets discovered at start (recorded as listings, so a replay has them)."""
-        if markets:
-            self.store.upsert_markets(markets, now=ts)
-        if self.record and markets:
-            listed: list[SourceEvent] = [MarketListed(m, ts) for m in markets]
-            self.store.record_cycle(
-                CycleRecord(run_id=self.run_id, ts=ts, recorded=_encode(listed))
-            )
+        if not markets:
+            return
+        rec = CycleRecord(run_id=self.run_id, ts=ts, markets=list(markets))
+        if self.record:
+            rec.recorded = _encode([MarketListed(m, ts) for m in markets])
+        self.store.record_cycle(rec)
 
     def event(self, ts: float, level: str, kind: str, message: str) -> None:
         self.store.record_cycle(
@@ -94,10 +93,11 @@ class Recorder:
             rec.recorded = _encode(step.events)
         if step.outcome is not None:
             rec.signals = self._signals_to_store(step.outcome.signals, t)
-        if step.applied.listed:
-            self.store.upsert_markets(step.applied.listed, now=t)
-        for r in step.applied.resolved:
-            self.store.mark_resolved(r.market_id, r.payout_yes, r.ts)
+        # Listings and resolutions go in the step's one transaction (a resolved `Market`
+        # already carries its payout: `MarketState` set it).
+        rec.markets = list(step.applied.listed) + [
+            m for r in step.applied.resolved if (m := self.state.market(r.market_id)) is not None
+        ]
         if t >= self._next_snapshot and step.outcome is not None:
             rec.snapshots = self._snapshots(t)
             self._next_snapshot = t + self.snapshot_interval

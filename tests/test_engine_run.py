@@ -124,3 +124,16 @@ def test_repeated_failures_trip_the_error_rate_kill_switch(
     _run(rt, cycles=6)
     events = rt.storage.store.recent_events(rt.run_id, limit=50)
     assert any("error rate" in e.message for e in events)
+
+
+def test_listings_and_resolutions_are_stored_with_the_step(tmp_path: Path) -> None:
+    rt = _runtime(
+        tmp_path, sim={"seed": 7, "start": START, "markets": 100, "new_listings_per_day": 48.0}
+    )
+    _run(rt, duration=3 * 3600.0)
+    resolved = [m for m in rt.state.markets if m.resolved]
+    assert resolved, "some markets should resolve within three simulated hours"
+    stored = {m.market_id: m for m in rt.storage.store.markets()}
+    assert len(stored) == rt.state.n  # initial markets and new listings
+    for m in resolved:
+        assert stored[m.market_id].resolved and stored[m.market_id].payout_yes == m.payout_yes

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from engine.models import ExecutionReport, Fill, Position, Signal
+from engine.models import ExecutionReport, Fill, Market, Position, Signal
 
 
 def utc_day(ts: float) -> str:
@@ -107,6 +107,7 @@ class CycleRecord:
     state: EngineStatus | None = None
     daily_pnl: DailyPnl | None = None
     recorded: list[RecordedEvent] = field(default_factory=list)  # only when recording
+    markets: list[Market] = field(default_factory=list)  # listed or resolved this cycle
 
 
 @dataclass(slots=True, frozen=True)

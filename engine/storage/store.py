@@ -220,6 +220,13 @@ class Store:
         """Write one cycle atomically (see `CycleRecord` for what each list means)."""
         run_id = batch.run_id
         with self._db.write() as conn:
+            if batch.markets:
+                upsert(
+                    conn,
+                    _MARKETS,
+                    [rows.market_row(m, batch.ts) for m in batch.markets],
+                    ["market_id"],
+                )
             _insert_many(conn, _SNAPSHOTS, [rows.snapshot_row(s, run_id) for s in batch.snapshots])
             _insert_many(conn, _SIGNALS, [rows.signal_row(s, run_id) for s in batch.signals])
             upsert(conn, _ORDERS, [rows.order_row(r, run_id) for r in batch.orders], ["order_id"])
