@@ -198,7 +198,9 @@ def test_fake_exchange_command_serves_polymarket_formats_on_loopback(tmp_path: P
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "polyb0t_tui", "fake-exchange", "--markets", "20", "--seed", "3"],
-        stdout=subprocess.PIPE, text=True, cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
     )
     try:
         assert proc.stdout is not None

@@ -45,7 +45,11 @@ def test_first_pull_has_every_row_then_only_changes(tmp_path: Path) -> None:
     for r in delta.rows:
         old = before[r.row]
         assert (r.bid, r.ask, r.p_model, r.edge, r.volume) != (
-            old.bid, old.ask, old.p_model, old.edge, old.volume
+            old.bid,
+            old.ask,
+            old.p_model,
+            old.edge,
+            old.volume,
         ) or r.change_24h != old.change_24h
 
 
@@ -141,12 +145,14 @@ def test_a_full_delta_replaces_rows_a_restarted_engine_no_longer_has() -> None:
     from engine.view import MarketRow, ViewDelta
 
     def row(i: int) -> MarketRow:
-        return MarketRow(i, f"m{i}", "q", "c", 0.4, 0.42, 0.41, 0.02, 0.0, 1.0, 0.0, 0.5,
-                         0.01, True, True)
+        return MarketRow(
+            i, f"m{i}", "q", "c", 0.4, 0.42, 0.41, 0.02, 0.0, 1.0, 0.0, 0.5, 0.01, True, True
+        )
 
     def full(n: int) -> ViewDelta:
-        return ViewDelta(1, n, tuple(row(i) for i in range(n)), None, (), (), None, (), (),
-                         full=True)
+        return ViewDelta(
+            1, n, tuple(row(i) for i in range(n)), None, (), (), None, (), (), full=True
+        )
 
     store = ViewStore()
     store.apply(full(5))
