@@ -13,7 +13,6 @@ from engine.events import BookSnapshot, MarketListed, MarketResolved, PriceChang
 from engine.market_state import MarketState
 from engine.models import Market, Outcome, Side
 from engine.sources.polymarket import (
-    L2Books,
     MarketChannelParser,
     PolymarketParseError,
     parse_book,
@@ -458,50 +457,6 @@ def test_events_fold_into_market_state_with_no_book_mirrored() -> None:
     assert st.book_ts[0] == 1.003
 
 
-def test_fast_path_builds_the_same_books() -> None:
-    frames = [
-        json.dumps([ws_book(YES, ts=1000), ws_book(NO, ts=1000)]),
-        json.dumps(change(YES, "0.50", "BUY", "10", 1001)),
-        json.dumps(change(YES, "0.49", "BUY", "0", 1002)),
-        json.dumps(change(YES, "0.47", "BUY", "99", 999)),  # older than the snapshot: stale
-        json.dumps(change(NO, ".44", "SELL", "5", 1003)),  # lenient path (docs-style number)
-        "PONG",
-    ]
-    books = L2Books()
-    for f in frames:
-        assert not books.ingest(f)  # no errors
-    yes = books[YES]
-    assert yes.bids == {0.48: 30.0, 0.50: 10.0} and yes.best_bid() == 0.5
-    assert yes.best_ask() == 0.52 and yes.ts_ms == 1000
-    assert books[NO].asks == {0.44: 5.0, 0.52: 25.0, 0.53: 60.0}
-    bp, bs, ap, az = yes.top(1)
-    assert bp.tolist() == [0.5] and ap.tolist() == [0.52]
-    assert bs.tolist() == [10.0] and az.tolist() == [25.0]
-    errors = books.ingest(json.dumps([ws_book("9" * 70), {**ws_book(YES), "asks": 3}]))
-    assert len(errors) == 1 and books.get("9" * 70) is not None  # good part kept
-
-
-def test_fast_path_legacy_layouts() -> None:
-    books = L2Books()
-    books.ingest(json.dumps(ws_book(YES, ts=1000)))
-    legacy = {
-        "event_type": "price_change",
-        "asset_id": YES,
-        "timestamp": "1001",
-        "changes": [{"price": "0.48", "side": "BUY", "size": "0"}],
-    }
-    flat = {
-        "event_type": "price_change",
-        "asset_id": YES,
-        "timestamp": "1002",
-        "price": "0.6",
-        "side": "SELL",
-        "size": "1",
-    }
-    assert not books.ingest(json.dumps(legacy)) and not books.ingest(json.dumps(flat))
-    assert books[YES].bids == {0.49: 20.0} and books[YES].asks[0.6] == 1.0
-
-
 def _sent_order(msg: dict[str, Any]) -> bytes:
     """A frame with `event_type` last, as Polymarket sends `price_change`."""
     rest = {k: v for k, v in msg.items() if k != "event_type"}
@@ -545,41 +500,3 @@ def test_price_change_frames_decode_as_through_the_union() -> None:
     for frame in others:
         with pytest.raises(msgspec.DecodeError):
             PRICE_CHANGE_DECODER.decode(frame)
-
-
-@pytest.mark.parametrize(
-    ("bad", "field"),
-    [
-        ({"price": "1.5"}, "price_changes[1].price"),
-        ({"price": "-0.1"}, "price_changes[1].price"),
-        ({"size": "-3"}, "price_changes[1].size"),
-        ({"size": "nan"}, "price_changes[1].size"),
-        ({"side": "HOLD"}, "price_changes[1].side"),
-        ({"asset_id": 7.5}, "price_changes[1].asset_id"),
-    ],
-)
-def test_fast_path_rejects_a_bad_price_change_whole(bad: dict[str, Any], field: str) -> None:
-    """One bad entry: the event is reported, and none of its entries reaches the books."""
-    books = L2Books()
-    books.ingest(json.dumps(ws_book(YES, ts=1000)))
-    before = (dict(books[YES].bids), dict(books[YES].asks))
-    msg = change(YES, "0.5", "BUY", "10", 1001)
-    msg["price_changes"].append({**msg["price_changes"][0], "price": "0.51", **bad})
-    errors = books.ingest(_sent_order(msg))
-    assert len(errors) == 1 and isinstance(errors[0], PolymarketParseError)
-    assert errors[0].field == f"frame.{field}"
-    assert (books[YES].bids, books[YES].asks) == before
-    with pytest.raises(PolymarketParseError):
-        parse_ws_message(_sent_order(msg))
-
-
-def test_fast_path_routes_unusual_price_change_frames_as_the_union_does() -> None:
-    books = L2Books()
-    books.ingest(json.dumps(ws_book(YES, ts=1000)))
-    before = dict(books[YES].bids)
-    good = change(YES, "0.5", "BUY", "10", 1001)
-    unknown = {**good, "event_type": "price_change_v2"}  # an unknown type: skipped
-    assert not books.ingest(_sent_order(unknown)) and books[YES].bids == before
-    bad_top = {**good, "price": "2"}  # a bad legacy field beside price_changes: refused
-    assert len(books.ingest(_sent_order(bad_top))) == 1 and books[YES].bids == before
-    assert not books.ingest(_sent_order(good)) and books[YES].bids == {**before, 0.5: 10.0}

@@ -1,10 +1,11 @@
-"""The market channel's wire format as typed structs, and the one decoder for it.
+"""The market channel's wire format as typed structs, and its general decoders.
 
-Both the engine path (`parse_ws.parse_ws_message` → `SourceEvent`s) and the fast path
-(`l2.L2Books.ingest`, used by `bench/ingest.py`) decode with the same two decoders, in the
-same order (`PRICE_CHANGE_DECODER` for the dominant frame, then the tagged union
-`FRAME_DECODER`, then the lenient path), so what the benchmark measures is the decoder the
-engine runs.
+The engine path (`parse_ws.parse_ws_message` → `SourceEvent`s) decodes with
+`PRICE_CHANGE_DECODER` for the dominant frame, then the tagged union `FRAME_DECODER`, then
+the lenient path. The full-depth fast path (`l2.L2Books`, measured by `bench/ingest.py`)
+first tries decoders of its own that read prices as text, built from these structs'
+fields, and hands every frame they refuse to `decode_other_frame`, so it falls back onto
+exactly these steps.
 
 Why msgspec: the stdlib json builds dicts of strings that we would then walk and convert in
 Python (~3.4 µs for a two-entry `price_change`); msgspec decodes straight into these structs,
