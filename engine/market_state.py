@@ -5,12 +5,18 @@ YES token, because Polymarket's NO book is the YES book's mirror (a NO bid at p 
 at 1 - p). Columns rather than objects so features, the universe filter and the strategy
 work on all markets at once; the per-market API (`ladder`, `market`) serves the executor.
 
+Behind the matrices each row keeps its full-depth levels (price → size per side). A
+`price_change` that removes a top level must bring the next one up; with only the top
+`depth` kept, that level would be unknown and the book would thin out until the next
+snapshot.
+
 Rows are never removed: a resolved market keeps its row with `active` false, so row indices
 stay stable for the UI's changed-row marks (`version`).
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +37,7 @@ from engine.models import Market, Outcome, Side
 
 FloatArray = npt.NDArray[np.float64]
 NAN = float("nan")
+_Levels = dict[float, float] | tuple[FloatArray, FloatArray]
 
 
 @dataclass(slots=True)
@@ -54,6 +61,10 @@ class MarketState:
         self._category_code: dict[str, int] = {}
         self.events: list[str] = []
         self._event_code: dict[str, int] = {}
+        # Per row, YES orientation, every level: a snapshot's (prices, sizes) until the
+        # first change, then price → size.
+        self._bids: list[_Levels] = []
+        self._asks: list[_Levels] = []
         self._cap = 0
         self._alloc(capacity)
         self.hist_ts: FloatArray = np.full(history, NAN)
@@ -128,6 +139,8 @@ class MarketState:
         if r >= self._cap:
             self._alloc(self._cap * 2)
         self.markets.append(m)
+        self._bids.append({})
+        self._asks.append({})
         self._row[m.market_id] = r
         self._token[m.yes_token] = (r, Outcome.YES)
         self._token[m.no_token] = (r, Outcome.NO)
@@ -176,11 +189,11 @@ class MarketState:
                 return
             row, outcome = r
             if outcome is Outcome.YES:
-                self._write_side(self.bid_px, self.bid_sz, row, ev.bid_px, ev.bid_sz)
-                self._write_side(self.ask_px, self.ask_sz, row, ev.ask_px, ev.ask_sz)
+                self._snapshot_side(row, True, ev.bid_px, ev.bid_sz)
+                self._snapshot_side(row, False, ev.ask_px, ev.ask_sz)
             else:  # NO book mirrored: NO bids become YES asks and vice versa
-                self._write_side(self.ask_px, self.ask_sz, row, 1.0 - ev.bid_px, ev.bid_sz)
-                self._write_side(self.bid_px, self.bid_sz, row, 1.0 - ev.ask_px, ev.ask_sz)
+                self._snapshot_side(row, False, 1.0 - ev.bid_px, ev.bid_sz)
+                self._snapshot_side(row, True, 1.0 - ev.ask_px, ev.ask_sz)
             self._touch(row, ev.ts, res)
         elif isinstance(ev, PriceChange):
             r = self._book_row(ev.asset_id, res)
@@ -257,32 +270,45 @@ class MarketState:
         self.version[row] += 1
         res.changed_rows.add(row)
 
-    def _write_side(
-        self, px: FloatArray, sz: FloatArray, row: int, new_px: FloatArray, new_sz: FloatArray
-    ) -> None:
-        k = min(len(new_px), self.depth)
-        px[row, :] = NAN
-        sz[row, :] = 0.0
+    def _snapshot_side(self, row: int, is_bid: bool, px: FloatArray, sz: FloatArray) -> None:
+        """Replace one side. The snapshot's arrays (best first, the event contract) are
+        kept as they are; they become a price → size dict only when a change arrives, so
+        a source that sends mostly snapshots never pays for dicts."""
+        (self._bids if is_bid else self._asks)[row] = (px, sz)
+        bpx = self.bid_px if is_bid else self.ask_px
+        bsz = self.bid_sz if is_bid else self.ask_sz
+        k = min(len(px), self.depth)
+        bpx[row, :] = NAN
+        bsz[row, :] = 0.0
         if k:
-            px[row, :k] = new_px[:k]
-            sz[row, :k] = new_sz[:k]
+            bpx[row, :k] = px[:k]
+            bsz[row, :k] = sz[:k]
 
     def _set_level(self, row: int, is_bid: bool, price: float, size: float) -> None:
-        px = self.bid_px if is_bid else self.ask_px
-        sz = self.bid_sz if is_bid else self.ask_sz
-        levels = {
-            round(p, 6): s for p, s in zip(px[row].tolist(), sz[row].tolist(), strict=True) if s > 0
-        }
+        store = self._bids if is_bid else self._asks
+        levels = store[row]
+        if isinstance(levels, tuple):
+            px, sz = levels
+            levels = store[row] = {
+                round(p, 6): s for p, s in zip(px.tolist(), sz.tolist(), strict=True) if s > 0
+            }
         if size > 0:
             levels[round(price, 6)] = size
         else:
             levels.pop(round(price, 6), None)
-        ordered = sorted(levels.items(), reverse=is_bid)[: self.depth]
+        self._write_top(row, is_bid, levels)
+
+    def _write_top(self, row: int, is_bid: bool, levels: dict[float, float]) -> None:
+        pick = heapq.nlargest if is_bid else heapq.nsmallest
+        ordered = pick(self.depth, levels.items())
+        px = self.bid_px if is_bid else self.ask_px
+        sz = self.bid_sz if is_bid else self.ask_sz
         px[row, :] = NAN
         sz[row, :] = 0.0
-        for i, (p, s) in enumerate(ordered):
-            px[row, i] = p
-            sz[row, i] = s
+        k = len(ordered)
+        if k:
+            px[row, :k] = [p for p, _ in ordered]
+            sz[row, :k] = [s for _, s in ordered]
 
     # --- views -----------------------------------------------------------------------------
 
