@@ -134,6 +134,24 @@ class LiveSettings(_Section):
     # never rests (what the paper executor simulates); GTC/GTD rest; FOK is all-or-nothing.
     order_type: Literal["GTC", "GTD", "FOK", "FAK"] = "FAK"
     chain_id: int = 137  # Polygon; 80002 is the Amoy testnet
+    # --- the live executor's timing (engine/execution/clob_settings.py says why each) ---
+    gtd_seconds: float = Field(300.0, gt=0)  # a GTD order's life (Polymarket adds ~60 s)
+    request_timeout_seconds: float = Field(10.0, gt=0)  # every CLOB call but posting
+    post_timeout_seconds: float = Field(10.0, gt=0)  # POST /order; then looked up, not resent
+    post_attempts: int = Field(4, ge=1, le=10)  # sends of the one signed order
+    lookup_attempts: int = Field(3, ge=1, le=10)  # reads per lookup
+    backoff_base_seconds: float = Field(0.5, gt=0)
+    backoff_max_seconds: float = Field(8.0, gt=0)
+    retry_after_max_seconds: float = Field(30.0, gt=0)  # a longer Retry-After: give up
+    # A SUBMITTED intent found nowhere is failed only this long after it was claimed.
+    lookup_grace_seconds: float = Field(120.0, gt=0)
+    order_poll_seconds: float = Field(5.0, gt=0)  # how often a SUBMITTED intent is looked up
+    # Dead-man switch for resting orders (GTC/GTD): Polymarket cancels them all when a
+    # heartbeat is 10 s late. 0 switches it off.
+    heartbeat_seconds: float = Field(5.0, ge=0, lt=10)
+    use_server_time: bool = False  # sign requests with the CLOB's clock, not ours
+    max_clock_skew_seconds: float = Field(5.0, gt=0)  # `doctor --live` warns above this
+    reconcile_lookback_seconds: float = Field(86_400.0, gt=0)  # trades read at start-up
 
 
 class PolymarketSettings(_Section):
@@ -143,6 +161,7 @@ class PolymarketSettings(_Section):
     gamma_url: str = "https://gamma-api.polymarket.com"
     clob_url: str = "https://clob.polymarket.com"
     ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
+    geoblock_url: str = "https://polymarket.com/api/geoblock"  # checked by `doctor --live`
 
     # --- HTTP ---
     http_timeout_seconds: float = Field(10.0, gt=0)

@@ -141,13 +141,29 @@ def mode_label(mode: Mode, dry_run: bool) -> str:
 
 
 def clob_settings(settings: Settings) -> ClobSettings:
-    """The live executor's knobs: host from [polymarket], order type and chain from [live]."""
+    """The live executor's knobs: hosts from [polymarket], the rest from [live]."""
     from engine.execution.clob_settings import ClobSettings
 
+    live = settings.live
     return ClobSettings(
         host=settings.polymarket.clob_url,
-        chain_id=settings.live.chain_id,
-        order_type=settings.live.order_type,
+        geoblock_url=settings.polymarket.geoblock_url,
+        chain_id=live.chain_id,
+        order_type=live.order_type,
+        gtd_seconds=live.gtd_seconds,
+        request_timeout_s=live.request_timeout_seconds,
+        post_timeout_s=live.post_timeout_seconds,
+        post_attempts=live.post_attempts,
+        lookup_attempts=live.lookup_attempts,
+        backoff_base_s=live.backoff_base_seconds,
+        backoff_max_s=live.backoff_max_seconds,
+        max_retry_after_s=live.retry_after_max_seconds,
+        lookup_grace_s=live.lookup_grace_seconds,
+        poll_interval_s=live.order_poll_seconds,
+        heartbeat_interval_s=live.heartbeat_seconds or None,
+        use_server_time=live.use_server_time,
+        max_clock_skew_s=live.max_clock_skew_seconds,
+        reconcile_lookback_s=live.reconcile_lookback_seconds,
     )
 
 

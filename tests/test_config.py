@@ -116,3 +116,18 @@ def test_a_config_file_with_secrets_must_be_private(tmp_path: Path) -> None:
     public.write_text("[risk]\nbankroll = 50\n")
     public.chmod(0o644)
     assert load_settings(public).risk.bankroll == 50  # no secrets: any mode is fine
+
+
+def test_live_executor_knobs_come_from_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.execution.clob_settings import ClobSettings
+    from polyb0t_tui.runtime import clob_settings
+
+    assert clob_settings(load_settings()) == ClobSettings()  # the same defaults both sides
+    monkeypatch.setenv("POLYBOT_LIVE__HEARTBEAT_SECONDS", "0")
+    monkeypatch.setenv("POLYBOT_LIVE__POST_TIMEOUT_SECONDS", "2.5")
+    s = load_settings(None, {"live": {"order_type": "GTC", "post_attempts": 2}})
+    clob = clob_settings(s)
+    assert clob.heartbeat_interval_s is None and clob.rests  # 0: no heartbeat, even resting
+    assert clob.post_timeout_s == 2.5 and clob.post_attempts == 2
+    with pytest.raises(ConfigError, match=r"live\.heartbeat_seconds"):
+        load_settings(None, {"live": {"heartbeat_seconds": 12}})  # past Polymarket's 10 s

@@ -41,7 +41,6 @@ def test_price_change_sets_total_size_at_a_level_and_zero_removes_it() -> None:
     assert st.book_ts[0] == T0 + 1
 
 
-
 def test_levels_beyond_the_kept_depth_come_up_when_better_ones_go() -> None:
     """The matrices hold the best 3 levels; the 4th and 5th are still known."""
     m = market(1)
@@ -55,6 +54,7 @@ def test_levels_beyond_the_kept_depth_come_up_when_better_ones_go() -> None:
     st.apply([PriceChange(m.no_token, T0 + 2, (LevelChange(Side.SELL, 0.63, 0.0),))])
     np.testing.assert_allclose(st.bid_px[0, :2], [0.38, 0.36])
     assert np.isnan(st.bid_px[0, 2]) and st.bid_sz[0, 2] == 0.0
+
 
 def test_no_token_events_land_on_the_yes_orientation() -> None:
     m = market(1)

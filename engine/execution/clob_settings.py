@@ -1,9 +1,10 @@
-"""Knobs of the live CLOB executor that `engine.config.LiveSettings` does not have (yet).
+"""The live CLOB executor's knobs, as the executor takes them.
 
-They live here, frozen and with documented defaults, until they move into `config.py`; the
-executor takes one `ClobSettings` and never reads the environment itself. Every default is
-chosen from what the reference reports of production (hosts, the 10 s heartbeat window, the
-one-minute GTD buffer) or to stay well inside it.
+`polyb0t_tui.runtime.clob_settings` fills one from `[live]` and `[polymarket]` (the
+settings a person edits, validated there); tests build their own. The executor never
+reads config or the environment itself. Every default is chosen from what the reference
+reports of production (hosts, the 10 s heartbeat window, the one-minute GTD buffer) or to
+stay well inside it, and matches the config default.
 """
 
 from __future__ import annotations
