@@ -17,6 +17,7 @@ stay stable for the UI's changed-row marks (`version`).
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -275,14 +276,7 @@ class MarketState:
         kept as they are; they become a price → size dict only when a change arrives, so
         a source that sends mostly snapshots never pays for dicts."""
         (self._bids if is_bid else self._asks)[row] = (px, sz)
-        bpx = self.bid_px if is_bid else self.ask_px
-        bsz = self.bid_sz if is_bid else self.ask_sz
-        k = min(len(px), self.depth)
-        bpx[row, :] = NAN
-        bsz[row, :] = 0.0
-        if k:
-            bpx[row, :k] = px[:k]
-            bsz[row, :k] = sz[:k]
+        self._write_row(row, is_bid, px[: self.depth], sz[: self.depth])
 
     def _set_level(self, row: int, is_bid: bool, price: float, size: float) -> None:
         store = self._bids if is_bid else self._asks
@@ -301,14 +295,24 @@ class MarketState:
     def _write_top(self, row: int, is_bid: bool, levels: dict[float, float]) -> None:
         pick = heapq.nlargest if is_bid else heapq.nsmallest
         ordered = pick(self.depth, levels.items())
+        self._write_row(row, is_bid, [p for p, _ in ordered], [s for _, s in ordered])
+
+    def _write_row(
+        self,
+        row: int,
+        is_bid: bool,
+        prices: Sequence[float] | FloatArray,
+        sizes: Sequence[float] | FloatArray,
+    ) -> None:
+        """One side's matrix row: these levels (best first, at most `depth`), then empty."""
         px = self.bid_px if is_bid else self.ask_px
         sz = self.bid_sz if is_bid else self.ask_sz
-        px[row, :] = NAN
-        sz[row, :] = 0.0
-        k = len(ordered)
+        k = len(prices)
+        px[row, k:] = NAN
+        sz[row, k:] = 0.0
         if k:
-            px[row, :k] = [p for p, _ in ordered]
-            sz[row, :k] = [s for _, s in ordered]
+            px[row, :k] = prices
+            sz[row, :k] = sizes
 
     # --- views -----------------------------------------------------------------------------
 

@@ -99,7 +99,7 @@ def _decoders(grid: PriceGrid) -> _Decoders:
     do with it. Keys inside an entry that no book needs (`hash`, `best_bid`) are skipped
     undecoded, as in `wire`.
     """
-    price_text: Any = cast(Any, Literal)[grid.texts]
+    price_text: Any = cast(Any, Literal)[tuple(grid.finest)]
     entry = msgspec.defstruct(
         "L2Change",
         [("asset_id", str), ("price", price_text), ("size", Size), ("side", Side)],
@@ -350,12 +350,9 @@ class L2Books:
         size: float,
         errors: list[PolymarketParseError],
     ) -> None:
-        book = self.books.get(token)
-        if book is None:
-            book = self.books[token] = L2Book(self._grid)
-        elif ts < book.ts_ms:
-            return
-        self._put(book, side, price, size, errors)
+        book = self._book(token)
+        if ts >= book.ts_ms:  # a new book's is 0
+            self._put(book, side, price, size, errors)
 
     @staticmethod
     def _put(

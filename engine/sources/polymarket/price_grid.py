@@ -32,8 +32,7 @@ _ON_GRID = 1e-6  # |price * FINEST - k| below this: the float is grid point k
 class PriceGrid:
     """The lookup tables; never mutated, so one instance serves every book."""
 
-    texts: tuple[str, ...]  # every price text the fast decoders accept
-    finest: dict[str, int]  # text → slot on the finest grid
+    finest: dict[str, int]  # every price text the fast decoders accept → finest-grid slot
     slots: dict[int, dict[str, int]]  # scale → text → slot, only texts on that grid
     zeros: dict[int, array[float]]  # scale → an empty side, copied to clear one
 
@@ -68,7 +67,7 @@ def price_grid() -> PriceGrid:
         for scale in SCALES
     }
     zeros = {scale: array("d", bytes(8 * (scale + 1))) for scale in SCALES}
-    return PriceGrid(texts=tuple(finest), finest=finest, slots=slots, zeros=zeros)
+    return PriceGrid(finest=finest, slots=slots, zeros=zeros)
 
 
 def slot_of_float(price: float) -> int | None:
