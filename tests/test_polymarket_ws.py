@@ -51,6 +51,20 @@ def change_msg(asset: str, price: str = "0.41", ts_ms: int = 1_700_000_001_000) 
     )
 
 
+def tick_msg(asset: str) -> str:
+    """The asset's tick moves from 0.01 to 0.001."""
+    return json.dumps(
+        {
+            "event_type": "tick_size_change",
+            "asset_id": asset,
+            "market": "0xm",
+            "old_tick_size": "0.01",
+            "new_tick_size": "0.001",
+            "timestamp": "1700000002000",
+        }
+    )
+
+
 class FakeMarketChannel:
     """Enough of Polymarket's market channel: subscribe → book dump, PING → PONG.
 
@@ -256,15 +270,7 @@ async def test_tick_size_change_untrusts_until_a_rest_snapshot() -> None:
         streams.add_markets([market(1)])
         await streams.start()
         await until(lambda: len(got) >= 2)
-        tick = {
-            "event_type": "tick_size_change",
-            "asset_id": "101",
-            "market": "0xm",
-            "old_tick_size": "0.01",
-            "new_tick_size": "0.001",
-            "timestamp": "1700000002000",
-        }
-        await fake.send(json.dumps(tick))
+        await fake.send(tick_msg("101"))
         await until(lambda: len(trust_events(got)) >= 2)
         # Deltas older than the REST snapshot are stale: dropped.
         await fake.send(change_msg("101", "0.45", ts_ms=1_700_000_004_000))
@@ -290,15 +296,7 @@ async def test_tick_size_change_without_rest_resubscribes() -> None:
         streams.add_markets([market(1)])
         await streams.start()
         await until(lambda: len(got) >= 2)
-        tick = {
-            "event_type": "tick_size_change",
-            "asset_id": "102",
-            "market": "0xm",
-            "old_tick_size": "0.01",
-            "new_tick_size": "0.001",
-            "timestamp": "1700000002000",
-        }
-        await fake.send(json.dumps(tick))
+        await fake.send(tick_msg("102"))
         await until(lambda: len(trust_events(got)) >= 2)
         await streams.stop()
     assert len(fake.conns) == 2
@@ -409,15 +407,7 @@ async def test_tick_size_change_with_an_empty_rest_answer_resubscribes() -> None
         streams.add_markets([market(1)])
         await streams.start()
         await until(lambda: len(got) >= 2)
-        tick = {
-            "event_type": "tick_size_change",
-            "asset_id": "101",
-            "market": "0xm",
-            "old_tick_size": "0.01",
-            "new_tick_size": "0.001",
-            "timestamp": "1700000002000",
-        }
-        await fake.send(json.dumps(tick))
+        await fake.send(tick_msg("101"))
         await until(lambda: len(trust_events(got)) >= 2)
         await streams.stop()
     assert len(fake.conns) == 2  # a new connection brought the fresh snapshot
