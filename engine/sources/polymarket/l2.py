@@ -217,7 +217,7 @@ class L2Book:
             i = self.slot[text]
         return i
 
-    def slot_of_float(self, price: float) -> int | None:
+    def slot_of_price(self, price: float) -> int | None:
         """Slot of a parsed price (general path); None when off the finest grid."""
         k = slot_of_float(price)
         if k is None:
@@ -358,7 +358,7 @@ class L2Books:
     def _put(
         book: L2Book, side: Side, price: float, size: float, errors: list[PolymarketParseError]
     ) -> None:
-        i = book.slot_of_float(price)
+        i = book.slot_of_price(price)
         if i is None:
             errors.append(PolymarketParseError.bad("price", "off the 0.0001 grid", price))
             return
