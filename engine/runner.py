@@ -105,6 +105,9 @@ class Engine:
         self.intent_poll = intent_poll_seconds
         self.errors = ErrorBudget()
         self.view = view
+        # Fills land in whichever step processes them, usually one between cycles (paper
+        # latency, live polling): the cycle line reports those since the previous line.
+        self._fills_unlogged = 0
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -237,6 +240,7 @@ class Engine:
     def _account(self, step: StepResult, summary: RunSummary) -> None:
         fills = sum(len(r.fills) for r in step.reports)
         summary.fills += fills
+        self._fills_unlogged += fills
         for line in step.intent_lines:
             log.info(line)
         for r in step.applied.resolved:
@@ -245,6 +249,7 @@ class Engine:
         if o is None:
             return
         summary.signals += len(o.signals)
+        fills, self._fills_unlogged = self._fills_unlogged, 0
         routed = "intents" if self.approvals else "orders"
         log.info(
             "cycle %d t=%s markets=%d eligible=%d signals=%d %s=%d fills=%d "

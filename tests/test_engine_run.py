@@ -4,6 +4,8 @@ stale data and surviving bad steps."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,24 @@ def test_listings_and_resolutions_are_stored_with_the_step(tmp_path: Path) -> No
     assert len(stored) == rt.state.n  # initial markets and new listings
     for m in resolved:
         assert stored[m.market_id].resolved and stored[m.market_id].payout_yes == m.payout_yes
+
+
+def test_cycle_lines_report_the_fills_made_since_the_previous_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Paper fills land a step after the cycle that placed the orders, so a line that only
+    # counted its own step's fills would always say 0.
+    rt = _runtime(tmp_path)
+    with caplog.at_level(logging.INFO, logger="polyb0t.engine"):
+        summary = _run(rt, cycles=4)
+    logged = [
+        int(m.group(1))
+        for r in caplog.records
+        if (m := re.search(r"^cycle \d+ .* fills=(\d+) ", r.getMessage()))
+    ]
+    assert len(logged) == 4
+    assert summary.fills > 0  # type: ignore[attr-defined]
+    # every fill before the last cycle line is on some line; none after it is lost from
+    # the run total
+    assert 0 < sum(logged) <= summary.fills  # type: ignore[attr-defined]
+    assert logged[0] == 0  # nothing can have filled before the first cycle placed orders
