@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,17 +22,7 @@ from tests.fake_exchange_fixture import (
     frozen_config,
     sim_settings,
 )
-
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "polymarket"
-if not FIXTURES.is_dir():  # a checkout with shared/ inside the repository
-    FIXTURES = Path(__file__).resolve().parents[1] / "shared" / "fixtures" / "polymarket"
-
-
-def recorded(name: str) -> Any:
-    path = FIXTURES / name
-    if not path.exists():
-        pytest.skip(f"fixture {name} not available")
-    return json.loads(path.read_text())
+from tests.shared_fixtures import recorded
 
 
 def json_type(value: Any) -> str:

@@ -407,6 +407,71 @@ def test_a_garbled_answer_to_a_post_is_looked_up_not_trusted(live: Live, garble:
     assert_books_match(live)
 
 
+def test_a_2xx_answer_without_success_leaves_the_order_to_be_looked_up(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`{"error": ...}` with a 2xx: the order may exist, so it is neither trusted nor
+    refused: the intent stays SUBMITTED and the next poll finds what happened."""
+    info = pick_market(live.t)
+    intent = approved(live, info, price=best(live.t, info, Outcome.YES, False))
+    live.executor.poll(live.now())
+    session = live.executor.session
+    real_post = session.post
+
+    def unclear(signed: Any) -> dict[str, Any]:
+        real_post(signed)
+        return {"error": "Internal server error"}
+
+    monkeypatch.setattr(session, "post", unclear)
+    line = live.executor.execute(intent, live.now())
+    assert "unknown" in line and live.intent(intent.intent_id).state is S.SUBMITTED
+    live.executor.poll(live.now() + 1)
+    assert live.intent(intent.intent_id).state is S.FILLED
+    assert len(live.orders()) == 1
+    assert_books_match(live)
+
+
+def test_an_order_row_that_says_matched_is_resolved_from_the_trades(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Polymarket answers /data/order for working orders only (G16); should it ever return a
+    finished one, the intent must not wait on it as if it were resting."""
+    info = pick_market(live.t)
+    intent = approved(live, info, price=best(live.t, info, Outcome.YES, False))
+    live.executor.poll(live.now())
+
+    def done_row(order_id: str) -> dict[str, Any]:
+        return {"id": order_id, "status": "MATCHED", "size_matched": "10", "price": "0.5"}
+
+    monkeypatch.setattr(live.executor.session, "get_order", done_row)
+    live.executor.execute(intent, live.now())
+    assert live.intent(intent.intent_id).state is S.FILLED
+    assert_books_match(live)
+
+
+def test_an_unreadable_trade_of_our_order_is_read_again_later_never_guessed(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = pick_market(live.t)
+    intent = approved(live, info, price=best(live.t, info, Outcome.YES, False))
+    live.executor.poll(live.now())
+    session = live.executor.session
+    real_trades = session.trades
+
+    def garbled(**kw: Any) -> list[dict[str, Any]]:
+        return [dict(r, price="n/a") for r in real_trades(**kw)]
+
+    monkeypatch.setattr(session, "trades", garbled)
+    line = live.executor.execute(intent, live.now())
+    assert "not a number: 'n/a'" in line
+    assert live.intent(intent.intent_id).state is S.SUBMITTED  # not FAILED, not PARTIAL
+    assert live.portfolio.positions == {}
+    monkeypatch.setattr(session, "trades", real_trades)
+    live.executor.poll(live.now() + 1)
+    assert live.intent(intent.intent_id).state is S.FILLED and len(live.orders()) == 1
+    assert_books_match(live)
+
+
 def test_an_exchange_that_keeps_failing_fails_the_intent_without_an_order(live: Live) -> None:
     info = pick_market(live.t)
     intent = approved(live, info, price=best(live.t, info, Outcome.YES, False))
@@ -637,7 +702,7 @@ def test_resting_order_stays_submitted_until_it_closes(
     (row,) = lv.executor.open_orders()
     assert row["id"] == lv.store.get_record(intent.intent_id).order_id  # type: ignore[union-attr]
     assert row["order_type"] == order_type
-    assert lv.executor.cancel([row["id"]])["canceled"] == [row["id"]]
+    assert lv.executor.cancel([row["id"]]).canceled == (row["id"],)
     lv.executor.poll(now + 2)
     closed = lv.intent(intent.intent_id)
     assert closed.state is S.FAILED and "closed without a fill" in (closed.reason or "")

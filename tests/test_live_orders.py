@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.execution.clob_answers import parse_order_row
 from engine.execution.clob_client import ClobError, backoff_delay
 from engine.execution.clob_fills import fill_status, fills_of_order, to_fill
 from engine.execution.clob_orders import (
@@ -235,8 +236,9 @@ def test_decide_follows_the_exchange_never_a_guess() -> None:
 
     no_id = run(None, record(None))
     assert no_id.state is S.FAILED and "nothing was sent" in no_id.reason
-    resting = run(OrderLookup("0xabc", {"id": "0xabc", "size_matched": "2"}, []), record("0xabc"))
-    assert resting.state is None and "resting" in resting.reason
+    row = parse_order_row({"id": "0xabc", "status": "LIVE", "size_matched": "2"})
+    resting = run(OrderLookup("0xabc", row, []), record("0xabc"))
+    assert resting.state is None and "resting, 2 matched" in resting.reason
     done = run(OrderLookup("0xabc", None, filled), record("0xabc"))
     assert done.state is S.FILLED and done.fills == filled
     waiting = run(OrderLookup("0xabc", None, filled, complete=False), record("0xabc"))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,15 @@ from engine.events import (
     TickSizeChange,
     TradePrint,
 )
+from engine.execution.clob_answers import (
+    AnswerError,
+    parse_balance,
+    parse_cancel_answer,
+    parse_order_row,
+    parse_post_answer,
+)
+from engine.execution.clob_fills import OrderFill, fills_of_order
+from engine.fake_exchange import auth
 from engine.models import Market, Side
 from engine.sources.polymarket import (
     PolymarketParseError,
@@ -42,8 +52,8 @@ from engine.sources.polymarket import (
     parse_prices_history,
     parse_ws_message,
 )
+from tests.shared_fixtures import FIXTURES
 
-FIXTURES = Path("/work/shared/fixtures/polymarket")
 Check = Callable[[Any, bytes], None]
 
 
@@ -419,6 +429,152 @@ def check_wom_tags(doc: Any, raw: bytes) -> None:
     assert len(tags) == 100 and tags[0].tag_id == "671" and tags[0].slug == "jto"
 
 
+# --- trading and account answers (the live executor's readers) -------------------------------
+
+
+def _one_fill(trades: list[dict[str, Any]], order_id: str) -> OrderFill:
+    (fill,) = fills_of_order(trades, order_id)
+    return fill
+
+
+def _check_trade(doc: dict[str, Any], real: bool = True) -> None:
+    """Our part of a trade, as the taker and as each maker. In a real recording the makers'
+    shares add up to the taker's size (one taker order against resting orders); the
+    synthetic ones do not keep that."""
+    taker = _one_fill([doc], doc["taker_order_id"])
+    assert taker.taker and taker.shares == Decimal(doc["size"])
+    assert taker.price == Decimal(doc["price"]) and taker.status == doc["status"]
+    makers = doc.get("maker_orders") or []
+    for m in makers:
+        ours = [f for f in fills_of_order([doc], m["order_id"]) if not f.taker]
+        mine = [x for x in makers if x["order_id"] == m["order_id"]]
+        assert sum(f.shares for f in ours) == sum(Decimal(x["matched_amount"]) for x in mine)
+        assert all(f.price == Decimal(m["price"]) for f in ours)
+    if makers and real:
+        total = sum(Decimal(m["matched_amount"]) for m in makers)
+        assert total == Decimal(doc["size"])
+    assert fills_of_order([doc], "0x" + "0" * 64) == []
+    failed = dict(doc, status="FAILED")
+    assert fills_of_order([failed], doc["taker_order_id"]) == []  # never settles
+
+
+def check_trade(doc: Any, raw: bytes) -> None:
+    _check_trade(doc)
+
+
+def check_trade_mixed_complements(doc: Any, raw: bytes) -> None:
+    _check_trade(doc)
+    no_order = "0x3b67d584e1e7ad29b06bda373449638898aa87f0c9fd52a34bdbfb1325a6c184"
+    no_maker = _one_fill([doc], no_order)
+    assert no_maker.price == Decimal("0.482") and no_maker.shares == 10  # priced in NO terms
+    assert Decimal(doc["price"]) + no_maker.price == 1
+
+
+def check_trade_maker_side(doc: Any, raw: bytes) -> None:
+    """Sent to a maker (`trader_side` MAKER): our part is our maker entry, at our price."""
+    _check_trade(doc)
+    assert doc["trader_side"] == "MAKER"
+    ours = _one_fill([doc], doc["maker_orders"][0]["order_id"])
+    assert not ours.taker and ours.price == Decimal(doc["maker_orders"][0]["price"])
+
+
+def check_trade_synthetic(doc: Any, raw: bytes) -> None:
+    _check_trade(doc, real=False)
+
+
+def check_trade_fee(doc: Any, raw: bytes) -> None:
+    _check_trade(doc, real=False)
+    fee_maker = doc["maker_orders"][1]
+    assert _one_fill([doc], fee_maker["order_id"]).fee_rate == Decimal("0.001")  # 10 bps
+
+
+def check_trades_page(doc: Any, raw: bytes) -> None:
+    for t in doc["data"]:
+        _check_trade(t, real=False)
+    broken = [dict(doc["data"][0], price="n/a")]
+    with pytest.raises(AnswerError, match="not a number"):
+        fills_of_order(broken, doc["data"][0]["taker_order_id"])
+    assert fills_of_order(broken, "0x" + "1" * 64) == []  # someone else's: not ours to read
+
+
+def check_trade_message_without_makers(doc: Any, raw: bytes) -> None:
+    assert doc["event_type"] == "trade" and doc["maker_orders"] == []
+    taker = _one_fill([doc], doc["taker_order_id"])
+    assert taker.shares == Decimal(doc["size"]) and taker.price == Decimal(doc["price"])
+
+
+def check_open_order(doc: Any, raw: bytes) -> None:
+    row = parse_order_row(doc)
+    assert row.order_id == doc["id"] and row.is_open and row.status == "LIVE"
+    assert row.original_size == 100 and row.size_matched == 25 and row.price == Decimal("0.5")
+    assert row.token_id == doc["asset_id"] and row.order_type == "GTC" and row.side == "BUY"
+    assert parse_order_row(dict(doc, size_matched="")).size_matched == 0  # "" = none yet
+
+
+def check_open_order_matched(doc: Any, raw: bytes) -> None:
+    row = parse_order_row(doc)
+    assert row.status == "MATCHED" and not row.is_open  # done: its fills are in the trades
+    assert row.size_matched == row.original_size == 50 and row.order_type == "FOK"
+
+
+def check_open_orders_page(doc: Any, raw: bytes) -> None:
+    rows = [parse_order_row(r) for r in doc["data"]]
+    assert [r.order_id for r in rows] == [r["id"] for r in doc["data"]]
+    assert [r.price for r in rows] == [Decimal(r["price"]) for r in doc["data"]]
+    with pytest.raises(AnswerError, match="without an id"):
+        parse_order_row({k: v for k, v in doc["data"][0].items() if k != "id"})
+
+
+def check_post_ok(doc: Any, raw: bytes) -> None:
+    answer = parse_post_answer(doc)
+    assert answer.verdict == "accepted" and answer.order_id == doc["orderID"]
+    assert answer.error == "" and answer.trade_ids == ()
+
+
+def check_post_refused(doc: Any, raw: bytes) -> None:
+    answer = parse_post_answer(doc)
+    assert answer.verdict == "refused" and answer.error == "Insufficient balance"
+
+
+def check_post_error_body(doc: Any, raw: bytes) -> None:
+    """The 500 body. Sent with a 2xx it would leave the order's fate unknown: looked up,
+    never refused outright (it may exist) nor posted again."""
+    answer = parse_post_answer(doc)
+    assert answer.verdict == "unknown" and answer.error == "Internal server error"
+
+
+def check_balance_collateral(doc: Any, raw: bytes) -> None:
+    b = parse_balance(doc)
+    assert b.balance == 1000 and b.allowances == {}  # 1e-6 units
+    assert b.allowance == Decimal("999999999") and b.allows("0x" + "ab" * 20)  # older field
+
+
+def check_balance_decimal_text(doc: Any, raw: bytes) -> None:
+    """Synthetic: a balance written with a decimal point. Polymarket sends whole 1e-6 units;
+    reading this one either way could be off by a million, so it is refused."""
+    with pytest.raises(AnswerError, match="not a whole number"):
+        parse_balance(doc)
+
+
+def check_cancel(doc: Any, raw: bytes) -> None:
+    answer = parse_cancel_answer(doc)
+    assert answer.canceled == tuple(doc["canceled"])
+    assert answer.not_canceled == doc["not_canceled"]
+    assert all("canceled or matched" in why for why in answer.not_canceled.values())
+
+
+def check_signed_order(doc: Any, raw: bytes) -> None:
+    """A V2 order as the fake exchange reads a POST /order body: its EIP-712 hash is the
+    order id; this fixture's signature is made up, so it must not verify as the signer."""
+    typed = auth.order_typed_data(doc, 137, neg_risk=False)
+    assert typed["message"]["makerAmount"] == 100_000_000 and typed["message"]["side"] == 0
+    order_id = auth.order_hash(typed)
+    assert re.fullmatch(r"0x[0-9a-f]{64}", order_id)
+    assert order_id != auth.order_hash(auth.order_typed_data(doc, 137, neg_risk=True))
+    signer = auth.recover_order_signer(typed, doc["signature"])
+    assert signer is None or signer.lower() != doc["signer"].lower()
+
+
 IN_SCOPE: dict[str, Check] = {
     "nautilus_py__http_book.json": check_http_book,
     "nautilus_py__http_event.json": check_http_event_trimmed,
@@ -466,38 +622,44 @@ IN_SCOPE: dict[str, Check] = {
     "wom__gamma_markets_by_condition_20.json": check_wom_markets,
     "wom__gamma_markets_default_10.json": check_wom_markets,
     "wom__gamma_tags_100.json": check_wom_tags,
+    # trading and account answers, through the live executor's readers
+    "nautilus_py__ws_trades.json": check_trade,
+    "nautilus_py__ws_user_trade1.json": check_trade_mixed_complements,
+    "nautilus_py__ws_user_trade2.json": check_trade,
+    "nautilus_py__ws_user_trade3.json": check_trade_maker_side,
+    "nautilus_py__ws_user_trade4.json": check_trade_maker_side,
+    "nautilus_rs__ws_user_trade.json": check_trade_synthetic,
+    "nautilus_rs__ws_user_trade_msg.json": check_trade_message_without_makers,
+    "nautilus_rs__http_trade_report.json": check_trade_fee,
+    "nautilus_rs__http_trades_page.json": check_trades_page,
+    "nautilus_rs__http_open_order.json": check_open_order,
+    "nautilus_rs__http_open_order_sell_fok.json": check_open_order_matched,
+    "nautilus_rs__http_open_orders_page.json": check_open_orders_page,
+    "nautilus_rs__http_order_response_ok.json": check_post_ok,
+    "nautilus_rs__http_order_response_failed.json": check_post_refused,
+    "nautilus_rs__http_order_response_error_500.json": check_post_error_body,
+    "nautilus_rs__http_balance_allowance_collateral.json": check_balance_collateral,
+    "nautilus_rs__http_balance_allowance_no_allowance.json": check_balance_decimal_text,
+    "nautilus_rs__http_cancel_response_ok.json": check_cancel,
+    "nautilus_rs__http_cancel_response_failed.json": check_cancel,
+    "nautilus_rs__http_batch_cancel_response.json": check_cancel,
+    "nautilus_rs__http_signed_order.json": check_signed_order,
 }
 
-_USER = "user channel (authenticated order/trade events): the live-execution part parses it"
-_TRADING = "CLOB trading/account REST (L2, authenticated): the live-execution part parses it"
-_DATA_API = "Data API (positions/trades of wallets): not market data; portfolio/backfill work"
+_USER = (
+    "user channel order event: the executor reads fills from /data/trades (whose items are "
+    "the user channel's trade events, checked above), not from this channel; the fake's "
+    "user channel is compared with these shapes in test_fake_exchange_ws"
+)
+_DATA_API = "Data API (positions/trades of any wallet): not read; positions come from our fills"
 _RTDS = "RTDS (separate real-time service: crypto/equity prices): not used by this source"
 
 OUT_OF_SCOPE: dict[str, str] = {
     "nautilus_py__http_trades.json": _DATA_API,
     "nautilus_py__ws_order_cancel.json": _USER,
     "nautilus_py__ws_order_placement.json": _USER,
-    "nautilus_py__ws_trades.json": _TRADING + " (a /data/trades item)",
-    "nautilus_py__ws_user_trade1.json": _USER,
-    "nautilus_py__ws_user_trade2.json": _USER,
-    "nautilus_py__ws_user_trade3.json": _USER,
-    "nautilus_py__ws_user_trade4.json": _USER,
     "nautilus_rs__data_api_positions_response.json": _DATA_API,
     "nautilus_rs__data_api_trades_response.json": _DATA_API,
-    "nautilus_rs__http_balance_allowance_collateral.json": _TRADING,
-    "nautilus_rs__http_balance_allowance_no_allowance.json": _TRADING,
-    "nautilus_rs__http_batch_cancel_response.json": _TRADING,
-    "nautilus_rs__http_cancel_response_failed.json": _TRADING,
-    "nautilus_rs__http_cancel_response_ok.json": _TRADING,
-    "nautilus_rs__http_open_order.json": _TRADING,
-    "nautilus_rs__http_open_order_sell_fok.json": _TRADING,
-    "nautilus_rs__http_open_orders_page.json": _TRADING,
-    "nautilus_rs__http_order_response_error_500.json": _TRADING,
-    "nautilus_rs__http_order_response_failed.json": _TRADING,
-    "nautilus_rs__http_order_response_ok.json": _TRADING,
-    "nautilus_rs__http_signed_order.json": _TRADING,
-    "nautilus_rs__http_trade_report.json": _TRADING,
-    "nautilus_rs__http_trades_page.json": _TRADING,
     "nautilus_rs__rtds_crypto_prices_subscribe.json": _RTDS,
     "nautilus_rs__rtds_crypto_prices_update.json": _RTDS,
     "nautilus_rs__rtds_equity_prices_subscribe.json": _RTDS,
@@ -509,8 +671,6 @@ OUT_OF_SCOPE: dict[str, str] = {
     "nautilus_rs__ws_user_order_placement.json": _USER,
     "nautilus_rs__ws_user_order_update.json": _USER,
     "nautilus_rs__ws_user_order_venue_cancel.json": _USER,
-    "nautilus_rs__ws_user_trade.json": _USER,
-    "nautilus_rs__ws_user_trade_msg.json": _USER,
     "wom__data_api_trades_100.json": _DATA_API,
 }
 

@@ -35,6 +35,12 @@ from typing import TypeVar
 import httpx
 
 from engine.config import LiveSettings, Settings
+from engine.execution.clob_answers import (
+    CancelAnswer,
+    PostAnswer,
+    parse_cancel_answer,
+    parse_post_answer,
+)
 from engine.execution.clob_client import (
     JSON,
     ClobError,
@@ -81,7 +87,7 @@ class PostOutcome:
 
     accepted: bool = False  # the exchange has the order
     refused: str | None = None  # it does not, and said why
-    answer: JSON | None = None  # the POST answer, when one came
+    answer: PostAnswer | None = None  # the POST answer, when one came
     lookup: OrderLookup | None = None  # a lookup made on the way, if it found the order
 
     @property
@@ -276,10 +282,19 @@ class ClobExecutor:
                 maybe_sent = maybe_sent or exc.kind == "maybe_sent"
                 last = exc
                 continue
-            error = str(answer.get("errorMsg") or "")
-            if answer.get("success") is False or (error and not answer.get("orderID")):
-                return PostOutcome(refused=error or "the exchange did not accept the order")
-            return PostOutcome(accepted=True, answer=answer)
+            parsed = parse_post_answer(answer)
+            if parsed.verdict == "refused":
+                return PostOutcome(refused=parsed.error)
+            if parsed.verdict == "unknown":  # it may exist: looked up, never posted again
+                log.warning("order %s: unclear answer: %s", signed.order_id[:12], parsed.error)
+                return PostOutcome()
+            if parsed.order_id.lower() != signed.order_id.lower():
+                log.warning(
+                    "order %s: the exchange answered for order %s; ours is looked up by its hash",
+                    signed.order_id[:12],
+                    parsed.order_id[:12],
+                )
+            return PostOutcome(accepted=True, answer=parsed)
         found = self._lookup_quietly(signed)
         if found is not None and found.found:
             return PostOutcome(accepted=True, lookup=found)
@@ -314,11 +329,11 @@ class ClobExecutor:
             self._next_poll[iid] = now  # look again on the next poll
             return f"intent {iid}: outcome of order {oid} unknown; it will be looked up"
         self._accepted.add(oid)
-        answer = outcome.answer or {}
-        if str(answer.get("status", "")).lower() == "delayed":
+        answer = outcome.answer
+        if answer is not None and answer.status == "delayed":
             return f"intent {iid}: order {oid} accepted, matching delayed; looked up later"
         lookup = outcome.lookup
-        trade_ids = [str(t) for t in answer.get("tradeIDs") or () if t]
+        trade_ids = list(answer.trade_ids) if answer is not None else []
         if lookup is None or trade_ids:
             try:
                 lookup = self._read(
@@ -437,14 +452,14 @@ class ClobExecutor:
         self.session.connect()
         return self._read(lambda: self.session.trades(market=market))
 
-    def cancel(self, order_ids: list[str]) -> JSON:
+    def cancel(self, order_ids: list[str]) -> CancelAnswer:
         """Cancel orders; SUBMITTED intents of cancelled orders resolve on the next poll."""
         self.session.connect()
-        return self.session.cancel(order_ids)
+        return parse_cancel_answer(self.session.cancel(order_ids))
 
-    def cancel_all(self) -> JSON:
+    def cancel_all(self) -> CancelAnswer:
         self.session.connect()
-        return self.session.cancel_all()
+        return parse_cancel_answer(self.session.cancel_all())
 
 
 def _duplicate(exc: ClobError) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, Literal
 
+from engine.execution.clob_answers import AnswerError
 from engine.execution.clob_orders import dec
 from engine.models import Fill, Side, TradeIntent
 
@@ -43,7 +44,10 @@ class OrderFill:
 
 
 def fills_of_order(trades: Iterable[Mapping[str, Any]], order_id: str) -> list[OrderFill]:
-    """Our fills of `order_id` among `trades` (as `GET /data/trades` returns them)."""
+    """Our fills of `order_id` among `trades` (as `GET /data/trades` returns them, or the user
+    channel's `trade` events, which have the same fields). Raises `AnswerError` when a trade
+    of this order cannot be read: skipping it would under-count what we hold. Unreadable
+    trades of other orders are none of our business."""
     out: dict[tuple[str, bool], OrderFill] = {}
     oid = order_id.lower()
     for t in trades:
@@ -52,29 +56,34 @@ def fills_of_order(trades: Iterable[Mapping[str, Any]], order_id: str) -> list[O
             continue
         tid = str(t.get("id", ""))
         if str(t.get("taker_order_id", "")).lower() == oid:
-            out[(tid, True)] = OrderFill(
-                tid,
-                dec(t["price"]),
-                dec(t["size"]),
-                dec(t.get("fee_rate_bps") or 0) / BPS,
-                True,
-                status,
-            )
+            out[(tid, True)] = _our_part(tid, t, "size", True, status, None)
             continue
         for m in t.get("maker_orders") or ():
-            if str(m.get("order_id", "")).lower() == oid:
+            if isinstance(m, Mapping) and str(m.get("order_id", "")).lower() == oid:
                 key = (tid, False)
-                prev = out.get(key)
-                shares = dec(m["matched_amount"]) + (prev.shares if prev else 0)
-                out[key] = OrderFill(
-                    tid,
-                    dec(m["price"]),
-                    shares,
-                    dec(m.get("fee_rate_bps") or 0) / BPS,
-                    False,
-                    status,
-                )
+                out[key] = _our_part(tid, m, "matched_amount", False, status, out.get(key))
     return list(out.values())
+
+
+def _our_part(
+    tid: str,
+    row: Mapping[str, Any],
+    size_key: str,
+    taker: bool,
+    status: str,
+    prev: OrderFill | None,
+) -> OrderFill:
+    try:
+        shares = dec(row[size_key])
+        price = dec(row["price"])
+        rate = dec(row.get("fee_rate_bps") or 0) / BPS
+    except KeyError as exc:
+        raise AnswerError(f"trade {tid or '?'} of our order has no {exc.args[0]}") from None
+    except ValueError as exc:
+        raise AnswerError(f"trade {tid or '?'} of our order: {exc}") from None
+    if shares < 0 or not 0 <= price <= 1 or rate < 0:
+        raise AnswerError(f"trade {tid or '?'} of our order: {shares} sh at {price}, rate {rate}")
+    return OrderFill(tid, price, shares + (prev.shares if prev else 0), rate, taker, status)
 
 
 def _ceil_unit(x: Decimal) -> Decimal:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Literal, NamedTuple
 
 import httpx
 
 from engine.config import LiveSettings
+from engine.execution.clob_answers import AnswerError, parse_balance
 from engine.execution.clob_client import ClobError, ClobSession
-from engine.execution.clob_orders import dec
 from engine.execution.clob_settings import ClobSettings
 from engine.execution.clob_wallet import (
     WalletError,
@@ -92,21 +91,15 @@ def check_balance(session: ClobSession) -> CheckResult:
     except ClobError as exc:
         return CheckResult(None, f"balance not readable: {exc}", "try again; check the network")
     try:
-        balance = dec(body.get("balance", "0")) / 1_000_000
-    except ValueError:
-        return CheckResult(None, f"balance unreadable: {body.get('balance')!r}", "")
-    allowances = body.get("allowances") or {}
-    if not isinstance(allowances, dict):
-        allowances = {}
-    lowered = {str(k).lower(): v for k, v in allowances.items()}
-    missing = []
-    for name, address in session.exchange_addresses().items():
-        try:
-            amount = dec(lowered.get(address.lower(), "0"))
-        except ValueError:
-            amount = Decimal(0)
-        if amount <= 0:
-            missing.append(f"{name} {address}")
+        parsed = parse_balance(body)
+    except AnswerError as exc:
+        return CheckResult(None, f"balance unreadable: {exc}", "")
+    balance = parsed.balance
+    missing = [
+        f"{name} {address}"
+        for name, address in session.exchange_addresses().items()
+        if not parsed.allows(address)
+    ]
     if balance <= 0:
         return CheckResult(
             False,

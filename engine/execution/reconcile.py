@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, TypeVar
 
+from engine.execution.clob_answers import AnswerError, OrderRow, parse_balance, parse_order_row
 from engine.execution.clob_client import ClobError, ClobSession
 from engine.execution.clob_fills import OrderFill, describe, fill_status, fills_of_order
 from engine.execution.clob_orders import CENT, dec
@@ -42,7 +43,7 @@ class OrderLookup:
     """One look at an order: open or not, and our fills so far."""
 
     order_id: str
-    open_row: JSON | None
+    open_row: OrderRow | None  # only while the order is still working
     fills: list[OrderFill]
     complete: bool = True  # False: trades the POST answer named are not visible yet
 
@@ -55,8 +56,20 @@ def lookup_order(
     session: ClobSession, order_id: str, token_id: str, trade_ids: Sequence[str] = ()
 ) -> OrderLookup:
     """Open order and trades of `order_id` (by the trade ids the POST answer gave, else all
-    of our trades in the token). Raises ClobError."""
-    open_row = session.get_order(order_id)
+    of our trades in the token). Raises ClobError, also for an answer it cannot read (the
+    caller then looks again later, as after a network fault)."""
+    try:
+        return _lookup(session, order_id, token_id, trade_ids)
+    except AnswerError as exc:
+        raise ClobError(f"order {order_id[:12]}...: unreadable answer: {exc}") from None
+
+
+def _lookup(
+    session: ClobSession, order_id: str, token_id: str, trade_ids: Sequence[str]
+) -> OrderLookup:
+    row = session.get_order(order_id)
+    parsed = None if row is None else parse_order_row(row)
+    open_row = parsed if parsed is not None and parsed.is_open else None
     if trade_ids:
         rows: list[JSON] = []
         for tid in dict.fromkeys(trade_ids):
@@ -114,7 +127,7 @@ def decide(
     if lookup is None:
         return Decision(None, f"order {order_id[:12]}... not looked up yet")
     if lookup.open_row is not None:
-        matched = lookup.open_row.get("size_matched", "0") or "0"
+        matched = lookup.open_row.size_matched
         return Decision(None, f"order {order_id[:12]}... resting, {matched} matched so far")
     if not lookup.complete:
         return Decision(None, f"order {order_id[:12]}... trades not visible yet")
@@ -172,9 +185,10 @@ class AccountReport:
     unknown_orders: list[str] = field(default_factory=list)  # open, linked to no intent
     recent_trades: int = 0
     unknown_trades: list[str] = field(default_factory=list)  # trade ids of no intent's order
+    problems: list[str] = field(default_factory=list)  # answers that could not be read
 
     def lines(self) -> list[str]:
-        out = []
+        out = list(self.problems)
         if self.collateral is not None:
             out.append(f"exchange collateral balance {self.collateral:.2f} USDC")
         out.append(
@@ -210,11 +224,12 @@ def _trade_order_ids(t: JSON) -> set[str]:
 
 def reconcile_account(session: ClobSession, known: set[str], since: int | None) -> AccountReport:
     """Open orders, trades since `since` (exchange seconds) and collateral, against `known`
-    order ids. Raises ClobError."""
+    order ids. Raises ClobError. An unreadable balance is reported, not guessed."""
     report = AccountReport()
-    balance = session.balance_allowance().get("balance")
-    if balance is not None:
-        report.collateral = float(dec(balance)) / 1_000_000
+    try:
+        report.collateral = float(parse_balance(session.balance_allowance()).balance)
+    except AnswerError as exc:
+        report.problems.append(f"collateral balance unknown: {exc}")
     report.open_orders = session.open_orders()
     report.unknown_orders = [
         str(o.get("id")) for o in report.open_orders if str(o.get("id", "")).lower() not in known

@@ -1,0 +1,159 @@
+"""What the CLOB's trading and account answers mean, read in one place.
+
+Why one module: the executor, start-up reconciliation and the doctor all read these
+answers, and a field read two ways is a money bug (balance units, the older `allowance`
+key, a `size_matched` of `""`). Each reader takes the JSON as the SDK returns it and raises
+`AnswerError` naming the field on anything it cannot read exactly; the caller decides what
+a malformed answer means (for an order: unknown, look again later), never a guess. Formats:
+reference §4.7; the shared fixtures `nautilus_rs__http_*` go through these readers in
+`tests/test_polymarket_fixtures.py`. Trades are read in `clob_fills`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from engine.execution.clob_orders import dec
+
+USDC_UNITS = Decimal(1_000_000)  # balances and allowances are integer counts of 1e-6
+OPEN_STATUSES = frozenset({"LIVE", "DELAYED"})  # an order row in these is still working
+
+
+class AnswerError(ValueError):
+    """An exchange answer this module cannot read exactly."""
+
+
+def _text(body: Mapping[str, Any], key: str) -> str:
+    value = body.get(key)
+    return "" if value is None else str(value)
+
+
+def units_to_usdc(value: object, field: str) -> Decimal:
+    """A 6-decimal integer string ("1000000000") as USDC (1000). Anything else, a decimal
+    point included, is refused: misreading it would be off by a factor of a million."""
+    text = str(value).strip() if isinstance(value, str | int) else ""
+    if not text.isdigit():
+        raise AnswerError(f"{field} {value!r} is not a whole number of 1e-6 USDC units")
+    return Decimal(text) / USDC_UNITS
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """`GET /balance-allowance`: what the funder holds and what it lets contracts spend."""
+
+    balance: Decimal  # USDC for collateral, shares for an outcome token
+    allowances: dict[str, Decimal]  # contract address (lowercase) -> amount
+    allowance: Decimal | None = None  # the older single `allowance` field, contract unnamed
+
+    def allows(self, address: str) -> bool:
+        """Some allowance for `address` (the older single field counts for every contract)."""
+        if self.allowances.get(address.lower(), Decimal(0)) > 0:
+            return True
+        return self.allowance is not None and self.allowance > 0
+
+
+def parse_balance(body: object) -> Balance:
+    if not isinstance(body, Mapping) or "balance" not in body:
+        raise AnswerError(f"balance-allowance answer without a balance: {str(body)[:100]!r}")
+    raw = body.get("allowances") or {}
+    if not isinstance(raw, Mapping):
+        raise AnswerError(f"allowances {str(raw)[:60]!r} is not an object")
+    allowances = {str(k).lower(): units_to_usdc(v, f"allowance for {k}") for k, v in raw.items()}
+    single = body.get("allowance")
+    return Balance(
+        balance=units_to_usdc(body["balance"], "balance"),
+        allowances=allowances,
+        allowance=None if single is None else units_to_usdc(single, "allowance"),
+    )
+
+
+PostVerdict = Literal["accepted", "refused", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class PostAnswer:
+    """A 2xx answer to `POST /order`."""
+
+    verdict: PostVerdict
+    order_id: str = ""
+    status: str = ""  # live | matched | delayed | unmatched (lowercase)
+    error: str = ""
+    trade_ids: tuple[str, ...] = ()
+
+
+def parse_post_answer(body: object) -> PostAnswer:
+    """Accepted: `success` true with an order id. Refused: `success` false, or an error
+    message and no order id (how batch legs fail). Unknown: anything else, such as a body
+    with only `error`: the order may exist, so it is looked up, never posted again."""
+    if not isinstance(body, Mapping):
+        return PostAnswer("unknown", error=f"unexpected answer {str(body)[:100]!r}")
+    order_id, error = _text(body, "orderID"), _text(body, "errorMsg")
+    status = _text(body, "status").lower()
+    trades = tuple(str(t) for t in body.get("tradeIDs") or () if t)
+    if body.get("success") is False or (error and not order_id):
+        return PostAnswer(
+            "refused", order_id, status, error or "the exchange did not accept the order"
+        )
+    if body.get("success") is True and order_id:
+        return PostAnswer("accepted", order_id, status, error, trades)
+    why = _text(body, "error") or error or "no success flag and no order id"
+    return PostAnswer("unknown", order_id, status, why)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    """An order as `GET /data/order(s)` describes it."""
+
+    order_id: str
+    status: str  # uppercase: LIVE, MATCHED, CANCELED, ...
+    side: str
+    price: Decimal
+    original_size: Decimal
+    size_matched: Decimal
+    token_id: str
+    market: str
+    order_type: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+def parse_order_row(row: object) -> OrderRow:
+    if not isinstance(row, Mapping) or not row.get("id"):
+        raise AnswerError(f"order row without an id: {str(row)[:100]!r}")
+    try:
+        return OrderRow(
+            order_id=str(row["id"]),
+            status=_text(row, "status").upper(),
+            side=_text(row, "side").upper(),
+            price=dec(row.get("price") or 0),
+            original_size=dec(row.get("original_size") or 0),
+            size_matched=dec(row.get("size_matched") or 0),  # "" means none yet
+            token_id=_text(row, "asset_id"),
+            market=_text(row, "market"),
+            order_type=_text(row, "order_type").upper(),
+        )
+    except ValueError as exc:
+        raise AnswerError(f"order {row.get('id')}: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAnswer:
+    canceled: tuple[str, ...]
+    not_canceled: dict[str, str]  # order id -> the exchange's reason
+
+
+def parse_cancel_answer(body: object) -> CancelAnswer:
+    if not isinstance(body, Mapping):
+        raise AnswerError(f"unexpected cancel answer {str(body)[:100]!r}")
+    refused = body.get("not_canceled", body.get("notCanceled")) or {}
+    if not isinstance(refused, Mapping):
+        raise AnswerError(f"not_canceled {str(refused)[:60]!r} is not an object")
+    return CancelAnswer(
+        canceled=tuple(str(o) for o in body.get("canceled") or ()),
+        not_canceled={str(k): str(v) for k, v in refused.items()},
+    )
