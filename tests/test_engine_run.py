@@ -141,22 +141,36 @@ def test_listings_and_resolutions_are_stored_with_the_step(tmp_path: Path) -> No
         assert stored[m.market_id].resolved and stored[m.market_id].payout_yes == m.payout_yes
 
 
-def test_cycle_lines_report_the_fills_made_since_the_previous_line(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_cycle_lines_report_the_fills_made_since_the_previous_line(tmp_path: Path) -> None:
     # Paper fills land a step after the cycle that placed the orders, so a line that only
     # counted its own step's fills would always say 0.
     rt = _runtime(tmp_path)
-    with caplog.at_level(logging.INFO, logger="polyb0t.engine"):
+    engine_log = logging.getLogger("polyb0t.engine")
+    # a handler on the logger itself: the app's logging setup stops propagation to root
+    seen, level = _Lines(), engine_log.level
+    engine_log.addHandler(seen)
+    engine_log.setLevel(logging.INFO)
+    try:
         summary = _run(rt, cycles=4)
+    finally:
+        engine_log.removeHandler(seen)
+        engine_log.setLevel(level)
     logged = [
         int(m.group(1))
-        for r in caplog.records
-        if (m := re.search(r"^cycle \d+ .* fills=(\d+) ", r.getMessage()))
+        for line in seen.lines
+        if (m := re.search(r"^cycle \d+ .* fills=(\d+) ", line))
     ]
     assert len(logged) == 4
     assert summary.fills > 0  # type: ignore[attr-defined]
-    # every fill before the last cycle line is on some line; none after it is lost from
-    # the run total
+    # every fill before the last cycle line is on some line; none is counted twice
     assert 0 < sum(logged) <= summary.fills  # type: ignore[attr-defined]
     assert logged[0] == 0  # nothing can have filled before the first cycle placed orders
