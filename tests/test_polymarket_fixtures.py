@@ -515,6 +515,8 @@ def check_open_order_matched(doc: Any, raw: bytes) -> None:
     row = parse_order_row(doc)
     assert row.status == "MATCHED" and not row.is_open  # done: its fills are in the trades
     assert row.size_matched == row.original_size == 50 and row.order_type == "FOK"
+    assert not parse_order_row(dict(doc, status="CANCELED_MARKET_RESOLVED")).is_open
+    assert parse_order_row(dict(doc, status=None)).is_open  # unknown: never forgotten
 
 
 def check_open_orders_page(doc: Any, raw: bytes) -> None:

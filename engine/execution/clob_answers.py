@@ -19,7 +19,11 @@ from typing import Any, Literal
 from engine.execution.clob_orders import dec
 
 USDC_UNITS = Decimal(1_000_000)  # balances and allowances are integer counts of 1e-6
-OPEN_STATUSES = frozenset({"LIVE", "DELAYED"})  # an order row in these is still working
+# An order row in one of these is finished (CANCELED comes with suffixes, such as
+# CANCELED_MARKET_RESOLVED). Anything else, an unknown or missing status included, counts as
+# still working: waiting on a finished order is visible and harmless, while forgetting a
+# resting one would let it fill behind the engine's back.
+DONE_STATUSES = frozenset({"MATCHED", "UNMATCHED", "INVALID"})
 
 
 class AnswerError(ValueError):
@@ -119,7 +123,7 @@ class OrderRow:
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return not (self.status in DONE_STATUSES or self.status.startswith("CANCELED"))
 
 
 def parse_order_row(row: object) -> OrderRow:
