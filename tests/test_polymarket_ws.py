@@ -22,6 +22,7 @@ from engine.events import BookSnapshot, BookTrust, PriceChange, SourceEvent, Tic
 from engine.models import Market
 from engine.sources.polymarket import MarketStreams, PolymarketSettings
 from engine.sources.polymarket.parse_clob import parse_book
+from engine.sources.polymarket.ws import Refresh
 
 
 def market(i: int) -> Market:
@@ -139,6 +140,17 @@ async def until(pred: Callable[[], bool], timeout: float = 3.0) -> None:
         await asyncio.sleep(0.01)
 
 
+async def streaming_one_market(
+    port: int, got: list[SourceEvent], refresh: Refresh | None = None
+) -> MarketStreams:
+    """Streams of market 1 (tokens 101/102), started, its two snapshots received."""
+    streams = MarketStreams(fast_settings(port, ws_stall_seconds=5), got.extend, refresh=refresh)
+    streams.add_markets([market(1)])
+    await streams.start()
+    await until(lambda: len(got) >= 2)
+    return streams
+
+
 def trust_events(events: list[SourceEvent]) -> list[tuple[str, bool, str]]:
     return [(e.market_id, e.trusted, e.reason) for e in events if isinstance(e, BookTrust)]
 
@@ -194,10 +206,7 @@ async def test_stalled_feed_is_resubscribed_and_trust_follows() -> None:
 async def test_dropped_connection_reconnects_and_resubscribes() -> None:
     async with channel() as fake:
         got: list[SourceEvent] = []
-        streams = MarketStreams(fast_settings(fake.port, ws_stall_seconds=5), got.extend)
-        streams.add_markets([market(1)])
-        await streams.start()
-        await until(lambda: len(got) >= 2)
+        streams = await streaming_one_market(fake.port, got)
         fake.conns[0].transport.abort()  # no close frame: a network drop
         await until(lambda: len(fake.conns) >= 2 and len(fake.subscriptions()) >= 2)
         await until(lambda: len(trust_events(got)) >= 2)
@@ -235,10 +244,7 @@ async def test_malformed_frames_are_skipped_and_the_stream_keeps_going(
     caplog.set_level(logging.WARNING, logger="engine.sources.polymarket.ws")
     async with channel() as fake:
         got: list[SourceEvent] = []
-        streams = MarketStreams(fast_settings(fake.port, ws_stall_seconds=5), got.extend)
-        streams.add_markets([market(1)])
-        await streams.start()
-        await until(lambda: len(got) >= 2)
+        streams = await streaming_one_market(fake.port, got)
         for junk in ("{not json", "[1, 2]", '{"event_type": "book"}', change_msg("101", "7")):
             await fake.send(junk)
         await fake.send(json.dumps({"event_type": "brand_new_thing"}))
@@ -264,12 +270,7 @@ async def test_tick_size_change_untrusts_until_a_rest_snapshot() -> None:
 
     async with channel() as fake:
         got: list[SourceEvent] = []
-        streams = MarketStreams(
-            fast_settings(fake.port, ws_stall_seconds=5), got.extend, refresh=refresh
-        )
-        streams.add_markets([market(1)])
-        await streams.start()
-        await until(lambda: len(got) >= 2)
+        streams = await streaming_one_market(fake.port, got, refresh)
         await fake.send(tick_msg("101"))
         await until(lambda: len(trust_events(got)) >= 2)
         # Deltas older than the REST snapshot are stale: dropped.
@@ -292,10 +293,7 @@ async def test_tick_size_change_untrusts_until_a_rest_snapshot() -> None:
 async def test_tick_size_change_without_rest_resubscribes() -> None:
     async with channel() as fake:
         got: list[SourceEvent] = []
-        streams = MarketStreams(fast_settings(fake.port, ws_stall_seconds=5), got.extend)
-        streams.add_markets([market(1)])
-        await streams.start()
-        await until(lambda: len(got) >= 2)
+        streams = await streaming_one_market(fake.port, got)
         await fake.send(tick_msg("102"))
         await until(lambda: len(trust_events(got)) >= 2)
         await streams.stop()
@@ -306,10 +304,7 @@ async def test_tick_size_change_without_rest_resubscribes() -> None:
 async def test_deltas_before_the_snapshot_are_dropped_after_a_reconnect() -> None:
     async with channel() as fake:
         got: list[SourceEvent] = []
-        streams = MarketStreams(fast_settings(fake.port, ws_stall_seconds=5), got.extend)
-        streams.add_markets([market(1)])
-        await streams.start()
-        await until(lambda: len(got) >= 2)
+        streams = await streaming_one_market(fake.port, got)
         fake.dump = False
         await fake.conns[0].close()
         await until(lambda: len(fake.subscriptions()) >= 2)
@@ -401,12 +396,7 @@ async def test_tick_size_change_with_an_empty_rest_answer_resubscribes() -> None
 
     async with channel() as fake:
         got: list[SourceEvent] = []
-        streams = MarketStreams(
-            fast_settings(fake.port, ws_stall_seconds=5), got.extend, refresh=refresh
-        )
-        streams.add_markets([market(1)])
-        await streams.start()
-        await until(lambda: len(got) >= 2)
+        streams = await streaming_one_market(fake.port, got, refresh)
         await fake.send(tick_msg("101"))
         await until(lambda: len(trust_events(got)) >= 2)
         await streams.stop()
