@@ -168,6 +168,18 @@ _PRICES = ["0", "1", "0.5", "0.50", "0.5000", "0.51", "0.505", "0.5005", ".49", 
 _SIZES = ["0", "10", "12.5", "0.000001", "-1", "nan"]
 
 
+_EXTRA_TOP_KEYS = [
+    ("asset_id", YES),
+    ("changes", []),
+    ("changes", [{"price": "0.5", "side": "BUY", "size": "1"}]),
+    ("price", "0.5"),
+    ("price", "2"),
+    ("side", "HOLD"),
+    ("size", "-1"),
+    ("fee_rate_bps", "0"),
+]
+
+
 @st.composite
 def _frames(draw: st.DrawFn) -> str:
     """Frames of every shape the two paths split between them, good and bad."""
@@ -196,6 +208,9 @@ def _frames(draw: st.DrawFn) -> str:
         )
         msg = {"market": "0xab", "price_changes": draw(st.lists(entry, min_size=1, max_size=4))}
         msg.update(timestamp=ts, event_type="price_change")
+        extra = draw(st.sampled_from([None, None, *_EXTRA_TOP_KEYS]))
+        if extra is not None:  # legacy keys beside `price_changes`, good and bad; new keys
+            msg[extra[0]] = extra[1]
         if kind == "list":
             msg = [msg, ws_book(asset, int(ts))]
     return json.dumps(msg)

@@ -34,7 +34,7 @@ class PriceGrid:
 
     finest: dict[str, int]  # every price text the fast decoders accept → finest-grid slot
     slots: dict[int, dict[str, int]]  # scale → text → slot, only texts on that grid
-    zeros: dict[int, array[float]]  # scale → an empty side, copied to clear one
+    zeros: dict[int, memoryview[float]]  # scale → an empty side, copied to clear one
 
     def coarsest_scale(self, k: int) -> int:
         """The coarsest grid holding finest-grid slot `k`."""
@@ -66,7 +66,7 @@ def price_grid() -> PriceGrid:
         scale: {t: k // (FINEST // scale) for t, k in finest.items() if k % (FINEST // scale) == 0}
         for scale in SCALES
     }
-    zeros = {scale: array("d", bytes(8 * (scale + 1))) for scale in SCALES}
+    zeros = {scale: memoryview(bytes(8 * (scale + 1))).cast("d") for scale in SCALES}
     return PriceGrid(finest=finest, slots=slots, zeros=zeros)
 
 
