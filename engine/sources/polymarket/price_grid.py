@@ -18,7 +18,6 @@ refuses it and the frame takes the general path, which parses floats (`slot_of_f
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass
 from functools import cache
 
