@@ -25,8 +25,9 @@ from py_clob_client_v2.clob_types import CreateOrderOptions, RequestArgs
 from py_clob_client_v2.headers.headers import create_level_2_headers
 from py_clob_client_v2.order_utils.model.order_data_v2 import order_to_json_v2
 
-from engine.config import SimSettings
+from engine.config import Settings, SimSettings, load_settings
 from engine.fake_exchange import FakeConfig, FakePolymarket, ThreadedFakePolymarket
+from engine.fake_exchange.server import FakeUrls
 
 T = TypeVar("T")
 
@@ -53,6 +54,20 @@ def frozen_config(**overrides: Any) -> FakeConfig:
     for name, value in overrides.items():
         setattr(config, name, value)
     return config
+
+
+def settings_against(urls: FakeUrls, data_dir: str, **extra: Any) -> Settings:
+    """App settings for `--source polymarket` on the fake: its hosts, no control socket,
+    one-second cycles; `extra` adds top-level sections (e.g. `live={...}`)."""
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "source": "polymarket",
+        "loop_interval_seconds": 1.0,
+        "polymarket": {"gamma_url": urls.gamma, "clob_url": urls.clob, "ws_url": urls.ws_market},
+        "control": {"enabled": False},
+    }
+    values.update(extra)
+    return load_settings(None, values)
 
 
 @pytest_asyncio.fixture(name="fake_polymarket")

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from engine.config import load_settings
 from engine.fake_exchange import FakeConfig, ThreadedFakePolymarket
 from engine.models import IntentState
 from polyb0t_tui.runtime import Runtime, build_runtime
-from tests.fake_exchange_fixture import WALLET_KEY, sim_settings
+from tests.fake_exchange_fixture import WALLET_KEY, settings_against, sim_settings
 
 pytestmark = pytest.mark.slow
 SHARE = 1_000_000
@@ -44,21 +43,10 @@ def test_an_approved_intent_becomes_exactly_one_filled_order(tmp_path: Path) -> 
     address = Account.from_key(WALLET_KEY).address
     with ThreadedFakePolymarket(sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
         t.call(t.fake.exchange.fund, address, 1000.0)
-        urls = t.urls
-        settings = load_settings(
-            None,
-            {
-                "data_dir": str(tmp_path / "data"),
-                "source": "polymarket",
-                "loop_interval_seconds": 1.0,
-                "polymarket": {
-                    "gamma_url": urls.gamma,
-                    "clob_url": urls.clob,
-                    "ws_url": urls.ws_market,
-                },
-                "control": {"enabled": False},
-                "live": {"dry_run": False, "private_key": WALLET_KEY, "intent_poll_seconds": 0.2},
-            },
+        settings = settings_against(
+            t.urls,
+            str(tmp_path / "data"),
+            live={"dry_run": False, "private_key": WALLET_KEY, "intent_poll_seconds": 0.2},
         )
         rt = build_runtime(settings, live=True)
 

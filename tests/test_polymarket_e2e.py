@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.config import load_settings
 from engine.fake_exchange import FakeConfig, ThreadedFakePolymarket
 from polyb0t_tui.runtime import build_runtime
-from tests.fake_exchange_fixture import sim_settings
+from tests.fake_exchange_fixture import settings_against, sim_settings
 
 pytestmark = pytest.mark.slow
 
@@ -19,21 +18,7 @@ pytestmark = pytest.mark.slow
 def test_paper_trading_with_source_polymarket_against_the_fake(tmp_path: Path) -> None:
     # The fake's world moves on its own (fast) clock, like the real exchange would.
     with ThreadedFakePolymarket(sim_settings(markets=40, seed=5), FakeConfig(speed=30.0)) as fake:
-        urls = fake.urls
-        settings = load_settings(
-            None,
-            {
-                "data_dir": str(tmp_path / "data"),
-                "source": "polymarket",
-                "loop_interval_seconds": 1.0,
-                "polymarket": {
-                    "gamma_url": urls.gamma,
-                    "clob_url": urls.clob,
-                    "ws_url": urls.ws_market,
-                },
-                "control": {"enabled": False},
-            },
-        )
+        settings = settings_against(fake.urls, str(tmp_path / "data"))
         rt = build_runtime(settings)
         summary = asyncio.run(rt.engine.run(asyncio.Event(), duration=4.0))
     assert rt.state.n > 0, "markets discovered through Gamma"
