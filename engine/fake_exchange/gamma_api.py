@@ -75,8 +75,9 @@ class GammaApi:
     def _event(self, ev: EventInfo) -> JSON:
         return gamma_event(ev, self._members(ev), self.world.clock.now(), with_markets=True)
 
-    @staticmethod
-    def _window(request: web.Request, default: int, cap: int) -> tuple[int, int] | None:
+    def _window(self, request: web.Request) -> tuple[int, int] | None:
+        """(limit, offset) of a list request, the limit capped as Gamma caps it; None if bad."""
+        default, cap = self.world.config.gamma_default_limit, self.world.config.gamma_max_limit
         try:
             limit = int(request.query.get("limit", default))
             offset = int(request.query.get("offset", 0))
@@ -90,9 +91,7 @@ class GammaApi:
 
     async def markets(self, request: web.Request) -> web.Response:
         q = request.query
-        window = self._window(
-            request, self.world.config.gamma_default_limit, self.world.config.gamma_max_limit
-        )
+        window = self._window(request)
         if window is None:
             return error(422, "invalid limit or offset")
         limit, offset = window
@@ -168,9 +167,7 @@ class GammaApi:
 
     async def events(self, request: web.Request) -> web.Response:
         q = request.query
-        window = self._window(
-            request, self.world.config.gamma_default_limit, self.world.config.gamma_max_limit
-        )
+        window = self._window(request)
         if window is None:
             return error(422, "invalid limit or offset")
         limit, offset = window
