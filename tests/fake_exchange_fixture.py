@@ -26,8 +26,7 @@ from py_clob_client_v2.headers.headers import create_level_2_headers
 from py_clob_client_v2.order_utils.model.order_data_v2 import order_to_json_v2
 
 from engine.config import Settings, SimSettings, load_settings
-from engine.fake_exchange import FakeConfig, FakePolymarket, ThreadedFakePolymarket
-from engine.fake_exchange.server import FakeUrls
+from engine.fake_exchange import FakeConfig, FakePolymarket, FakeUrls, ThreadedFakePolymarket
 
 T = TypeVar("T")
 
