@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from engine.approvals import ApprovalProcessor, LiveExecutor
 from engine.config import LiveSettings
 from engine.events import BookSnapshot
+from engine.execution.clob_client import ClobError
 from engine.execution.clob_executor import ClobExecutor, LiveSetupError, build_live_executor
 from engine.execution.clob_orders import plan_order
 from engine.execution.clob_settings import ClobSettings
@@ -107,6 +108,7 @@ def make_live(
     key: str = WALLET_KEY,
     store: IntentStore | None = None,
     settings: LiveSettings | None = None,
+    collateral: float = 10_000.0,
     **clob: Any,
 ) -> Live:
     if store is None:
@@ -123,7 +125,6 @@ def make_live(
     }
     options.update(clob)
     http = httpx.Client(timeout=5.0, event_hooks={"request": [wire.hook]})
-    collateral = 10_000.0
     portfolio = Portfolio(collateral)
     executor = build_live_executor(
         settings or live_settings(key),
@@ -486,6 +487,73 @@ def test_an_exchange_that_keeps_failing_fails_the_intent_without_an_order(live: 
     assert live.portfolio.cash == 10_000
 
 
+def test_a_lost_answer_whose_lookup_also_fails_is_never_sent_again(
+    fake_polymarket_thread: ThreadedFakePolymarket, tmp_path: Path
+) -> None:
+    """The post timed out after the exchange took it, and the trades endpoint is down: the
+    executor cannot tell whether the order exists, so it must not re-send it blind."""
+    t = fake_polymarket_thread
+    lv = make_live(t, tmp_path, post_timeout_s=0.3)
+    info = pick_market(t)
+    intent = approved(lv, info, price=best(t, info, Outcome.YES, False))
+    lv.executor.poll(lv.now())
+    lv.wire.calls.clear()
+    t.call(t.fake.faults.timeout_after_accept, 1.5)
+    t.call(lambda: t.fake.faults.http_error(503, count=None, path="/data/trades"))
+
+    line = lv.executor.execute(intent, lv.now())
+
+    assert "unknown" in line and lv.intent(intent.intent_id).state is S.SUBMITTED
+    assert lv.wire.count("POST /order") == 1 and len(lv.orders()) == 1
+    assert lv.portfolio.positions == {}  # nothing booked on a guess
+    t.call(t.fake.faults.clear)
+    lv.executor.poll(lv.now() + 1)
+    assert lv.intent(intent.intent_id).state is S.FILLED
+    assert lv.wire.count("POST /order") == 1 and len(lv.orders()) == 1
+    assert_books_match(lv)
+    lv.executor.close()
+
+
+def test_a_re_sent_order_the_exchange_already_has_is_taken_as_accepted(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first post reached the exchange but its answer was lost, and the lookup came too
+    early to see it: the re-send (the same signed order) is answered "Duplicated", which
+    means the exchange has it. One order, resolved from the exchange, books matching."""
+    info = pick_market(live.t)
+    intent = approved(live, info, price=best(live.t, info, Outcome.YES, False))
+    live.executor.poll(live.now())
+    live.wire.calls.clear()
+    session = live.executor.session
+    real_post, real_trades, real_get_order = session.post, session.trades, session.get_order
+    lagging = {"reads": 2}  # the lookup's two reads (order row, trades) see nothing yet
+
+    def lost_answer(signed: Any) -> dict[str, Any]:
+        monkeypatch.setattr(session, "post", real_post)
+        real_post(signed)
+        raise ClobError("POST /order: no answer in time", kind="maybe_sent")
+
+    def behind(real: Callable[..., Any], empty: Any) -> Callable[..., Any]:
+        def read(*args: Any, **kw: Any) -> Any:
+            if lagging["reads"]:
+                lagging["reads"] -= 1
+                return empty
+            return real(*args, **kw)
+
+        return read
+
+    monkeypatch.setattr(session, "post", lost_answer)
+    monkeypatch.setattr(session, "trades", behind(real_trades, []))
+    monkeypatch.setattr(session, "get_order", behind(real_get_order, None))
+
+    live.executor.execute(intent, live.now())
+
+    assert live.wire.count("POST /order") == 2  # the re-send, answered "Duplicated"
+    assert len(live.orders()) == 1
+    assert live.intent(intent.intent_id).state is S.FILLED
+    assert_books_match(live)
+
+
 def test_posts_that_never_answer_leave_the_intent_submitted_until_the_grace_ends(
     fake_polymarket_thread: ThreadedFakePolymarket, tmp_path: Path
 ) -> None:
@@ -637,6 +705,19 @@ def test_start_up_reports_orders_and_trades_no_intent_knows(live: Live, tmp_path
     engine.executor.close()
 
 
+def test_start_up_caps_the_engines_cash_at_the_exchange_balance(
+    fake_polymarket_thread: ThreadedFakePolymarket, tmp_path: Path
+) -> None:
+    """A bankroll larger than the wallet holds would size orders the exchange refuses."""
+    lv = make_live(fake_polymarket_thread, tmp_path, collateral=25_000.0)
+    lines = lv.executor.start(lv.now())
+    usdc, _ = lv.account()
+    assert usdc < 25_000
+    assert lv.portfolio.cash == pytest.approx(usdc, abs=2e-6)
+    assert any("capped to the exchange balance" in line for line in lines), lines
+    lv.executor.close()
+
+
 # --- refused before sending ----------------------------------------------------------------
 
 
@@ -657,6 +738,35 @@ def test_exchange_minimums_are_refused_before_anything_is_sent(
     assert lv.intent(cheap.intent_id).state is S.FAILED
     assert lv.orders() == [] and lv.wire.count("POST /order") == 0
     lv.executor.close()
+
+
+def test_market_rules_that_cannot_be_read_keep_the_intent_waiting_or_fail_it_unsent(
+    live: Live,
+) -> None:
+    """Rules come before signing: an outage of that call leaves the intent APPROVED for a
+    later try; a market the exchange does not know fails it. Neither posts anything."""
+    info = pick_market(live.t)
+    intent = approved(live, info, price=best(live.t, info, Outcome.YES, False))
+    live.executor.poll(live.now())
+    faults = live.t.fake.faults
+    live.t.call(lambda: faults.http_error(502, count=None, path="/clob-markets/"))
+
+    line = live.executor.execute(intent, live.now())
+
+    assert "waits: exchange unreachable" in line and "HTTP 502" in line
+    assert live.intent(intent.intent_id).state is S.APPROVED
+    live.t.call(faults.clear)
+    live.executor.execute(intent, live.now())
+    assert live.intent(intent.intent_id).state is S.FILLED and len(live.orders()) == 1
+
+    unknown = replace(
+        intent, intent_id=intent.intent_id + "-gone", market_id="0x" + "ab" * 32, state=S.APPROVED
+    )
+    live.store.create([unknown], "run-test")
+    live.executor.execute(unknown, live.now())
+    failed = live.intent(unknown.intent_id)
+    assert failed.state is S.FAILED and "refused before sending" in (failed.reason or "")
+    assert len(live.orders()) == 1 and live.wire.count("POST /order") == 1
 
 
 def test_off_grid_limit_is_snapped_to_a_safer_tick(live: Live) -> None:
