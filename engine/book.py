@@ -113,22 +113,3 @@ def top_cost_per_share(best_price: FloatArray, fee_rate: FloatArray) -> FloatArr
     """
     return best_price + fee_rate * best_price * (1.0 - best_price)
 
-
-def vwap_cost_per_share(
-    px: FloatArray, sz: FloatArray, shares: FloatArray, fee_rate: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Vectorised book walk over many markets at once (rows: markets, cols: levels).
-
-    Returns (filled shares, cost per share incl. fees); NaN cost where nothing fills.
-    """
-    sz = np.where(np.isnan(px), 0.0, sz)
-    p = np.nan_to_num(px)
-    cum = np.cumsum(sz, axis=1)
-    prev = cum - sz
-    take = np.clip(shares[:, None] - prev, 0.0, sz)
-    filled = take.sum(axis=1)
-    unit = p + fee_rate[:, None] * p * (1.0 - p)
-    cost = (take * unit).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_share = np.where(filled > 0, cost / np.where(filled > 0, filled, 1.0), np.nan)
-    return filled, per_share

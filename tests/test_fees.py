@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.book import taker_fee, walk
+from engine.book import shares_for_budget, taker_fee, walk
 from engine.execution.paper import PaperExecutor
 from engine.execution.portfolio import Portfolio
 from engine.ids import IdGen
@@ -55,6 +55,37 @@ def test_book_walk_charges_the_fee_at_each_level_price() -> None:
     w = walk([0.40, 0.60], [10.0, 10.0], 20.0, Side.BUY, fee_rate=0.05)
     assert w.fee == pytest.approx(10 * 0.05 * 0.24 + 10 * 0.05 * 0.24)
     assert w.cost_per_share == pytest.approx((4.0 + 6.0 + w.fee) / 20.0)
+
+
+ladder_px = st.lists(
+    st.one_of(st.floats(min_value=0.001, max_value=1.0), st.just(float("nan"))),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(
+    ladder_px,
+    st.lists(st.floats(min_value=-5.0, max_value=500.0), min_size=6, max_size=6),
+    st.floats(min_value=0.0, max_value=2_000.0),
+    rates,
+    st.one_of(st.none(), prices),
+)
+def test_shares_for_a_budget_cost_the_budget_or_the_whole_ladder(
+    px: list[float], sz: list[float], budget: float, rate: float, limit: float | None
+) -> None:
+    """The shares a budget buys, walked back with fees, cost that budget, unless the ladder
+    (padding, empty and free levels skipped, stopping at the limit) runs out first."""
+    asks = sorted(px, key=lambda p: (p != p, p))  # best first, NaN padding last
+    n = shares_for_budget(asks, sz, budget, rate, limit)
+    w = walk(asks, sz, n, Side.BUY, fee_rate=rate, limit=limit)
+    assert w.filled == pytest.approx(n, rel=1e-9, abs=1e-9)
+    ladder = sum(s for s in sz if s > 0) + 1.0
+    everything = walk(asks, sz, ladder, Side.BUY, fee_rate=rate, limit=limit)
+    spent = w.notional + w.fee
+    assert spent <= budget + 1e-6
+    if spent < budget - 1e-6:  # budget left over: every share on offer was taken
+        assert n == pytest.approx(everything.filled, rel=1e-9, abs=1e-9)
 
 
 def test_unit_cost_adds_and_unit_proceeds_deducts_the_fee() -> None:
