@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from pydantic import (
     BaseModel,
@@ -425,6 +426,26 @@ def masked_dump(settings: Settings) -> dict[str, Any]:
     out = walk(settings)
     out["database_url"] = mask_url(settings.db_url)
     return out  # type: ignore[no-any-return]
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every configured secret in clear, for the log filter to mask; never for display.
+
+    The database password is one too: a driver error may quote the URL it was given.
+    """
+    live = settings.live
+    values = [
+        s.get_secret_value()
+        for s in (live.private_key, live.api_key, live.api_secret, live.api_passphrase)
+        if s is not None
+    ]
+    url = settings.db_url
+    if "://" in url and "@" in url:
+        creds = url.split("://", 1)[1].rsplit("@", 1)[0]
+        if ":" in creds:
+            password = creds.split(":", 1)[1]
+            values += [password, unquote(password)]
+    return [v for v in dict.fromkeys(values) if v]
 
 
 def mask_url(url: str) -> str:

@@ -16,20 +16,37 @@ FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
 class RedactSecrets(logging.Filter):
+    """Masks configured secrets in a record: its message, and the traceback and stack text
+    a handler's formatter would print after it (`log.exception` of an error whose message
+    holds a key must not print the key)."""
+
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s and len(s) >= 4]
+
+    def _clean(self, text: str) -> str:
+        for s in self.secrets:
+            text = text.replace(s, "********")
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
             return True
         msg = record.getMessage()
-        clean = msg
-        for s in self.secrets:
-            clean = clean.replace(s, "********")
+        clean = self._clean(msg)
         if clean != msg:
             record.msg, record.args = clean, None
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            # Formatters print `exc_text` when it is set: render it here, once, masked.
+            record.exc_text = _PLAIN.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._clean(record.stack_info)
         return True
+
+
+_PLAIN = logging.Formatter()
 
 
 def setup_logging(level: str, log_file: Path | None, secrets: Iterable[str]) -> None:

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import ConfigError, Settings, load_settings, mask_url, masked_dump
+from engine.config import (
+    ConfigError,
+    Settings,
+    load_settings,
+    mask_url,
+    masked_dump,
+    secret_values,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,6 +90,16 @@ def test_secrets_are_masked_in_dumps_and_urls(monkeypatch: pytest.MonkeyPatch) -
     assert "deadbeef" not in text and "hunter2" not in text
     assert dump["live"]["private_key"] == "********"
     assert mask_url("postgresql://bot:hunter2@db/x") == "postgresql://bot:********@db/x"
+
+
+def test_the_log_filter_is_given_every_configured_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLYBOT_LIVE__PRIVATE_KEY", "0xdeadbeefsecret")
+    monkeypatch.setenv("POLYBOT_LIVE__API_SECRET", "api-secret-value")
+    monkeypatch.setenv("POLYBOT_DATABASE_URL", "postgresql://bot:hun%40ter2@db:5432/polybot")
+    values = secret_values(load_settings())
+    assert set(values) == {"0xdeadbeefsecret", "api-secret-value", "hun%40ter2", "hun@ter2"}
+    monkeypatch.setenv("POLYBOT_DATABASE_URL", "postgresql://bot@db/polybot")  # no password
+    assert set(secret_values(load_settings())) == {"0xdeadbeefsecret", "api-secret-value"}
 
 
 def test_example_config_documents_every_setting_with_its_default() -> None:

@@ -15,7 +15,7 @@ import signal
 import sys
 from typing import Any
 
-from engine.config import Settings
+from engine.config import Settings, secret_values
 from engine.control_server import ControlServer, ControlStartError
 from engine.logs import RedactSecrets, setup_logging
 from engine.runner import RunSummary
@@ -116,7 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     speed = getattr(args, "speed", settings.speed)
     if not args.daemon:
         return _run_console(settings, args, speed)
-    setup_logging(settings.log_level, settings.log_file, _secrets(settings))
+    setup_logging(settings.log_level, settings.log_file, secret_values(settings))
     try:
         summary = asyncio.run(_run(settings, args, speed))
     except StartupError as exc:
@@ -163,7 +163,7 @@ async def _run_daemon(rt: Runtime, stop: asyncio.Event, args: argparse.Namespace
     if not settings.control.enabled:
         return await rt.engine.run(stop, cycles=args.cycles, duration=args.duration)
     feed = rt.view.log_handler()
-    feed.addFilter(RedactSecrets(_secrets(settings)))
+    feed.addFilter(RedactSecrets(secret_values(settings)))
     root = logging.getLogger("polyb0t")
     root.addHandler(feed)
     server = ControlServer(rt.link, settings.control, settings.data_dir)
@@ -192,7 +192,7 @@ def _run_console(settings: Settings, args: argparse.Namespace, speed: float | No
         rt = build_runtime(settings, live=args.live, speed=speed, storage=storage)
     except StartupError as exc:
         raise CliError(str(exc), code=2) from None
-    setup_logging(settings.log_level, settings.log_file, _secrets(settings))
+    setup_logging(settings.log_level, settings.log_file, secret_values(settings))
     _log_to_view(rt.view.log_handler())
     from polyb0t_tui.app import make_app  # Textual is loaded here and only here
 
@@ -224,12 +224,3 @@ def _log_to_view(handler: logging.Handler) -> None:
             for f in h.filters:
                 handler.addFilter(f)
     root.addHandler(handler)
-
-
-def _secrets(settings: Settings) -> list[str]:
-    live = settings.live
-    return [
-        s.get_secret_value()
-        for s in (live.private_key, live.api_key, live.api_secret, live.api_passphrase)
-        if s is not None
-    ]
