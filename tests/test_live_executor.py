@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -683,6 +684,36 @@ def test_crash_after_post_is_resolved_from_the_exchange_with_fills(
     (report,) = engine.executor.take_reports()
     assert sum(f.size for f in report.fills) > 0
     assert_books_match(engine)
+    engine.executor.close()
+
+
+def test_fills_resolved_after_a_restart_use_the_markets_own_fee_exponent(
+    live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan (and the rules it read) died with the engine: the fee is booked with the
+    exponent the exchange gives for the market now, not an assumed 1."""
+    info = pick_market(live.t, fee=True)
+    intent = approved(live, info, price=best(live.t, info, Outcome.YES, False), size=8)
+    signed = signed_for(live, intent)
+    claim(live, intent, signed.order_id, live.now())
+    live.executor.session.post(signed)
+
+    engine = restarted(live, tmp_path)
+    session = engine.executor.session
+    real_rules = session.market_rules
+    monkeypatch.setattr(
+        session, "market_rules", lambda m: replace(real_rules(m), fee_exponent=Decimal(2))
+    )
+    engine.executor.start(live.now())
+
+    (report,) = engine.executor.take_reports()
+    assert report.fills
+    rate = info.market.fee_rate
+    for f in report.fills:
+        bought = f.size + f.fee / f.price  # a BUY pays its fee in shares
+        squared = bought * rate * (f.price * (1 - f.price)) ** 2
+        assert f.fee == pytest.approx(squared, abs=2e-6)
+        assert f.fee < bought * rate * f.price * (1 - f.price)  # not the exponent-1 fee
     engine.executor.close()
 
 

@@ -392,8 +392,9 @@ class ClobExecutor:
         oid = record.order_id
         self._targets.pop(oid, None)
         self._accepted.discard(oid)
-        # After a restart the market's exponent is not at hand: 1, as every market has today.
-        exponent = self._fee_exponents.pop(oid, Decimal(1))
+        exponent = self._fee_exponents.pop(oid, None)
+        if exponent is None:  # sent before a restart: the plan's rules are gone
+            exponent = self._fee_exponent(intent.market_id) if decision.fills else Decimal(1)
         fills = [
             f
             for f in (to_fill(x, intent, oid, now, exponent) for x in decision.fills)
@@ -416,6 +417,15 @@ class ClobExecutor:
         reason = None if decision.state is IntentState.FILLED else decision.reason
         self._reports.append(ExecutionReport(order, fills, _STATUS[decision.state], reason))
         return f"intent {iid} {decision.state.value}: {decision.reason}"
+
+    def _fee_exponent(self, market_id: str) -> Decimal:
+        """The market's fee exponent, for an order whose plan died with a restart; 1 (what
+        every market has today) if the exchange cannot say, with a warning."""
+        try:
+            return self._read(lambda: self.session.market_rules(market_id)).fee_exponent
+        except ClobError as exc:
+            log.warning("market %s: fee exponent unknown (%s); assuming 1", market_id[:12], exc)
+            return Decimal(1)
 
     def _book(self, fills: list[Fill]) -> None:
         if self.portfolio is None:
