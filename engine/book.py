@@ -112,4 +112,3 @@ def top_cost_per_share(best_price: FloatArray, fee_rate: FloatArray) -> FloatArr
     whose edge fails here fails at every size. The strategy screens with it before walking.
     """
     return best_price + fee_rate * best_price * (1.0 - best_price)
-
