@@ -117,6 +117,8 @@ def test_status_on_a_fresh_machine_says_what_to_do(capsys: pytest.CaptureFixture
     assert main(["db", "init"]) == 0
     assert main(["status"]) == 0
     assert "no runs yet" in capsys.readouterr().out
+    assert main(["report", "--run", "nope"]) == 1
+    assert "no run 'nope' in this database" in capsys.readouterr().err
 
 
 def _seed_intents(now: float) -> list[str]:

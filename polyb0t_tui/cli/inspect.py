@@ -197,6 +197,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                 print("no runs yet: start one with `polyb0t run --source sim`")
                 return 0
             run_id = run.run_id
+        elif store.run(run_id) is None:  # an empty report would read as a run that did nothing
+            raise CliError(f"no run {run_id!r} in this database; `polyb0t status` shows the latest")
         rep = store.report(run_id=run_id)
         scope = f"run {run_id}"
     data = _plain(rep)
