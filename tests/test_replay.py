@@ -117,6 +117,16 @@ def test_replay_without_a_recording_says_how_to_make_one(tmp_path: Path) -> None
         build_runtime(settings, storage=open_storage(settings))
 
 
+def test_replay_of_an_unknown_or_unrecorded_run_says_which(tmp_path: Path) -> None:
+    plain = _run(tmp_path)  # recorded nothing
+    for run, why in (("nope", "no run 'nope' in this database"), (plain.run_id, "recorded no")):
+        settings = load_settings(
+            None, {"data_dir": str(tmp_path / "data"), "source": "replay", "replay_run": run}
+        )
+        with pytest.raises(StartupError, match=why):
+            build_runtime(settings, storage=open_storage(settings))
+
+
 def test_a_bad_recorded_event_is_skipped_not_fatal(tmp_path: Path) -> None:
     from engine.sources.replay import ReplaySource
     from engine.storage import CycleRecord, RecordedEvent

@@ -34,8 +34,13 @@ class ReplaySource:
                 "(POLYBOT_RECORD=true) to record a feed"
             )
         span = store.recording_span(run)
+        if span is None and store.run(run) is None:
+            raise ReplayError(f"no run {run!r} in this database; `polyb0t status` shows the latest")
         if span is None:
-            raise ReplayError(f"run {run} recorded no events; `polyb0t report --run {run}`")
+            raise ReplayError(
+                f"run {run} recorded no events (it ran without `record = true`); "
+                f"`polyb0t report --run {run}` shows what it did"
+            )
         self.store = store
         self.run_id = run
         self.start_ts, self.end_ts, self.count = span
