@@ -181,6 +181,7 @@ class PolymarketSettings(_Section):
     discovery_order: str | None = "volume24hr"  # Gamma sort field; None: server order
     discovery_tag_id: int | None = None  # only markets with this Gamma tag
     min_liquidity: float = Field(0.0, ge=0)  # Gamma liquidity_num_min; 0: no filter
+    discovery_retry_seconds: float = Field(30.0, gt=0)  # Gamma down at start: try again
 
     # --- CLOB REST snapshots ---
     books_batch_size: int = Field(100, ge=1, le=500)  # token ids per POST /books

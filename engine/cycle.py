@@ -109,8 +109,11 @@ class DecisionCycle:
     def _skip_reason(self, now: float) -> str | None:
         if not self.control.trading_allowed:
             return f"{self.control.state.value}: {self.control.reason or ''}".rstrip(": ")
-        newest = np.nanmax(self.state.book_ts[: self.state.n]) if self.state.n else np.nan
-        if not now - newest <= self.stale_seconds:  # NaN-safe: no data at all is stale too
+        stamps = self.state.book_ts[: self.state.n]
+        if np.isnan(stamps).all():  # no market, or none with a book yet
+            return "stale data: no book yet"
+        newest = np.nanmax(stamps)
+        if not now - newest <= self.stale_seconds:
             return f"stale data: newest book is {now - newest:.0f}s old"
         return None
 

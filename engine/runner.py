@@ -30,7 +30,7 @@ from engine.execution.portfolio import Portfolio
 from engine.market_state import ApplyResult, MarketState
 from engine.models import EngineState, ExecutionReport, Fill
 from engine.recorder import Recorder
-from engine.sources.base import MarketSource
+from engine.sources.base import MarketSource, SourceStartError
 from engine.view_publisher import EngineView
 
 log = logging.getLogger("polyb0t.engine")
@@ -118,7 +118,15 @@ class Engine:
         duration: float | None = None,
     ) -> RunSummary:
         summary = RunSummary(run_id=self.run_id)
-        await self.source.start()
+        try:
+            await self.source.start()
+        except SourceStartError:  # the run is on record as started: end it, saying why
+            summary.start_ts = summary.end_ts = self.clock.now()
+            summary.stopped_by = "source failed to start"
+            if self.approvals is not None:
+                await asyncio.to_thread(self.approvals.close)
+            await asyncio.to_thread(self.recorder.finish, summary)
+            raise
         markets = await asyncio.to_thread(self.source.discover)
         for m in markets:
             self.state.add_market(m)

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from engine.config import load_settings
+from engine.fake_exchange import ThreadedFakePolymarket
 from engine.models import IntentState, Outcome, Side, TradeIntent
 from engine.storage.schema import MIGRATIONS
 from polyb0t_tui.cli import build_parser, main
 from polyb0t_tui.runtime import open_storage
+from tests.fake_exchange_fixture import fake_polymarket_thread_fixture  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -221,3 +223,24 @@ def test_fake_exchange_command_serves_polymarket_formats_on_loopback(tmp_path: P
 def test_fake_exchange_refuses_non_loopback(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fake-exchange", "--host", "0.0.0.0"]) == 2
     assert "loopback" in capsys.readouterr().err
+
+
+def test_a_source_that_refuses_at_start_ends_the_run_with_one_line(
+    fake_polymarket_thread: ThreadedFakePolymarket,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A wrong Gamma path answers 404: exit 2 with what failed, no traceback, and the run
+    on record as ended rather than forever "started"."""
+    urls = fake_polymarket_thread.urls
+    monkeypatch.setenv("POLYBOT_POLYMARKET__GAMMA_URL", f"{urls.gamma}/wrong")
+    monkeypatch.setenv("POLYBOT_POLYMARKET__CLOB_URL", urls.clob)
+    monkeypatch.setenv("POLYBOT_CONTROL__ENABLED", "false")
+    assert main(["run", "--daemon", "--source", "polymarket", "--cycles", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "polyb0t: polymarket: market discovery refused" in err and "HTTP 404" in err
+    assert "Traceback" not in err
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["run"]["status"] == "source failed to start"
+    assert status["run"]["ended_ts"] is not None

@@ -88,9 +88,22 @@ def test_stale_data_skips_trading_until_fresh(tmp_path: Path) -> None:
     rt.control.start()
     later = rt.clock.now() + rt.settings.risk.stale_data_seconds + 60
     out = rt.cycle.run(later)  # nobody polled the source meanwhile: the newest book is old
-    assert out.skipped is not None and out.skipped.startswith("stale data")
+    assert out.skipped is not None and out.skipped.startswith("stale data: newest book is")
     assert out.routed == 0
     assert _state(rt) is EngineState.RUNNING  # not a kill switch: resumes by itself
+
+
+def test_no_book_at_all_is_stale_data_said_plainly(tmp_path: Path) -> None:
+    """Markets listed but no book yet (a feed still connecting): no trading, and a reason a
+    person can read rather than an age of NaN seconds."""
+    rt = _runtime(tmp_path)
+    rt.control.start()
+    assert rt.cycle.run(rt.clock.now()).skipped == "stale data: no book yet"  # nothing listed
+    for m in rt.source.discover()[:3]:
+        rt.state.add_market(m)
+    assert rt.state.n == 3
+    out = rt.cycle.run(rt.clock.now())
+    assert out.skipped == "stale data: no book yet" and out.routed == 0
 
 
 def test_a_failing_step_is_logged_and_the_engine_keeps_running(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -26,4 +27,35 @@ def test_paper_trading_with_source_polymarket_against_the_fake(tmp_path: Path) -
     assert np.isfinite(rt.state.bid_px[: rt.state.n, 0]).any(), "books arrived"
     report = rt.storage.store.report(run_id=rt.run_id)
     assert report.signals > 0
+    assert report.fills > 0
+
+
+def test_gamma_down_at_start_the_engine_waits_it_out_then_trades(tmp_path: Path) -> None:
+    """A daemon started during a Gamma outage keeps running with no markets, and trades once
+    discovery gets through; nothing is lost in between."""
+    with ThreadedFakePolymarket(sim_settings(markets=40, seed=5), FakeConfig(speed=30.0)) as fake:
+        fake.call(lambda: fake.fake.faults.http_error(503, count=None, service="gamma"))
+        settings = settings_against(
+            fake.urls,
+            str(tmp_path / "data"),
+            polymarket={
+                "gamma_url": fake.urls.gamma,
+                "clob_url": fake.urls.clob,
+                "ws_url": fake.urls.ws_market,
+                "retry_attempts": 2,
+                "retry_base_seconds": 0.01,
+                "discovery_retry_seconds": 0.5,
+            },
+        )
+        rt = build_runtime(settings)
+        recover = threading.Timer(1.5, lambda: fake.call(fake.fake.faults.clear))
+        recover.start()
+        try:
+            summary = asyncio.run(rt.engine.run(asyncio.Event(), duration=6.0))
+        finally:
+            recover.cancel()
+    assert summary.stopped_by == "completed" and summary.errors == 0
+    assert rt.state.n > 0, "markets listed once Gamma answered"
+    assert np.isfinite(rt.state.bid_px[: rt.state.n, 0]).any(), "books arrived"
+    report = rt.storage.store.report(run_id=rt.run_id)
     assert report.fills > 0

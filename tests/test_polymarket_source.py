@@ -14,12 +14,8 @@ import pytest
 
 from engine.events import BookSnapshot, MarketListed, MarketResolved, SourceEvent
 from engine.market_state import MarketState
-from engine.sources.base import MarketSource
-from engine.sources.polymarket import (
-    PolymarketRequestError,
-    PolymarketSettings,
-    PolymarketSource,
-)
+from engine.sources.base import MarketSource, SourceStartError
+from engine.sources.polymarket import PolymarketSettings, PolymarketSource
 from tests.test_polymarket_ws import book_msg, channel, fast_settings, until
 
 
@@ -218,17 +214,78 @@ async def test_start_survives_a_books_outage() -> None:
     assert sorted(e.asset_id for e in got if isinstance(e, BookSnapshot)) == ["101", "102"]
 
 
-async def test_discovery_failure_is_clear_and_leaves_nothing_open() -> None:
+async def test_a_refused_discovery_stops_the_start_clearly_and_leaves_nothing_open() -> None:
+    """A 4xx (a wrong host or path) is not an outage: waiting would not fix it."""
+
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(502, text="Bad Gateway")
+        return httpx.Response(404, json={"error": "not found"})
 
     src = PolymarketSource(
         settings(1, retry_attempts=2, retry_base_seconds=0.01),
         transport=httpx.MockTransport(handler),
     )
-    with pytest.raises(
-        PolymarketRequestError, match=r"/markets failed after 2 attempts \(HTTP 502\)"
-    ):
+    with pytest.raises(SourceStartError, match=r"discovery refused: GET .*/markets .*HTTP 404"):
         await src.start()
     assert src.streams is None
     assert src.gamma is not None and src.gamma.api.http.is_closed
+
+
+async def test_gamma_down_at_start_runs_empty_then_lists_markets_when_it_answers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    healthy = FakeRest([gamma_market(1), gamma_market(2)])
+    down = {"gamma": True}
+    refused: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if down["gamma"] and request.url.host == "gamma.test":
+            refused.append(request)
+            return httpx.Response(502, text="Bad Gateway")
+        return healthy(request)
+
+    async with channel() as fake:
+        src = PolymarketSource(
+            settings(
+                fake.port, retry_attempts=2, retry_base_seconds=0.01, discovery_retry_seconds=0.05
+            ),
+            transport=httpx.MockTransport(handler),
+        )
+        await src.start()  # no exception: an outage is waited out
+        assert src.discover() == [] and src.streams is None
+        assert "market discovery failed" in caplog.text and "HTTP 502" in caplog.text
+        await asyncio.sleep(0.2)
+        assert src.discover() == []  # still down: tried again, still nothing
+        assert len(refused) >= 4  # 2 attempts at start, 2 per try since
+        down["gamma"] = False
+        got: list[SourceEvent] = []
+
+        def listed_and_booked() -> bool:
+            got.extend(src.poll(time.time()))
+            return sum(isinstance(e, BookSnapshot) for e in got) >= 4
+
+        await until(listed_and_booked)
+        await until(lambda: len(fake.subscriptions()) == 1)
+        t0 = time.monotonic()
+        await src.stop()
+        assert time.monotonic() - t0 < 1.0
+    assert [m.market_id for m in src.discover()] == [f"0x{i:064x}" for i in (1, 2)]
+    listed = [e for e in got if isinstance(e, MarketListed)]
+    assert [e.market.market_id for e in listed] == [f"0x{i:064x}" for i in (1, 2)]
+    first_book = next(i for i, e in enumerate(got) if isinstance(e, BookSnapshot))
+    assert first_book > max(got.index(e) for e in listed)  # listings before their books
+    state = MarketState()
+    assert not state.apply(got).errors and state.n == 2
+
+
+async def test_stop_while_waiting_for_gamma_is_prompt() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503)
+
+    src = PolymarketSource(
+        settings(1, retry_attempts=1, discovery_retry_seconds=60),
+        transport=httpx.MockTransport(handler),
+    )
+    await src.start()
+    t0 = time.monotonic()
+    await src.stop()
+    assert time.monotonic() - t0 < 0.5

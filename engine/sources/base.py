@@ -14,11 +14,17 @@ from engine.events import SourceEvent
 from engine.models import Market
 
 
+class SourceStartError(RuntimeError):
+    """The source cannot start as configured (a wrong host, a refused request): the run
+    ends at once, saying what failed. Outages are not this: a source rides them out."""
+
+
 class MarketSource(Protocol):
     name: str
 
     async def start(self) -> None:
-        """Connect / build the world. Called once before `discover`."""
+        """Connect / build the world. Called once before `discover`; raises
+        `SourceStartError` only for what waiting will not fix."""
         ...
 
     def discover(self) -> list[Market]:

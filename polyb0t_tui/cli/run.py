@@ -19,6 +19,7 @@ from engine.config import Settings, secret_values
 from engine.control_server import ControlServer, ControlStartError
 from engine.logs import RedactSecrets, setup_logging
 from engine.runner import RunSummary
+from engine.sources.base import SourceStartError
 from polyb0t_tui.cli.common import (
     CliError,
     config_parent,
@@ -119,7 +120,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     setup_logging(settings.log_level, settings.log_file, secret_values(settings))
     try:
         summary = asyncio.run(_run(settings, args, speed))
-    except StartupError as exc:
+    except (StartupError, SourceStartError) as exc:
         raise CliError(str(exc), code=2) from None
     print(
         f"run {summary.run_id}: {summary.cycles} cycles, {summary.signals} signals, "

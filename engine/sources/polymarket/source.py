@@ -17,13 +17,15 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import httpx
 
 from engine.config import PolymarketSettings
 from engine.events import BookSnapshot, MarketListed, MarketResolved, SourceEvent
 from engine.models import Market
+from engine.sources.base import SourceStartError
 from engine.sources.polymarket.clob_rest import ClobRestClient
 from engine.sources.polymarket.errors import PolymarketParseError, PolymarketRequestError
 from engine.sources.polymarket.eventqueue import EventQueue
@@ -99,12 +101,33 @@ class PolymarketSource:
         )
         try:
             markets = await self._discover_markets()
+        except (PolymarketRequestError, PolymarketParseError) as exc:
+            if _refused(exc):
+                await self.stop()  # the runner only stops a source that started
+                raise SourceStartError(f"polymarket: market discovery refused: {exc}") from None
+            log.warning(
+                "polymarket: market discovery failed (%s); running with no markets, "
+                "trying again every %.0f s",
+                exc,
+                s.discovery_retry_seconds,
+            )
+            self._spawn(self._discover_until_listed())
+            return
         except BaseException:
-            await self.stop()  # the runner only stops a source that started
+            await self.stop()
             raise
+        await self._open(markets)
+
+    async def _open(self, markets: list[Market], *, announce: bool = False) -> None:
+        """Track `markets`: snapshots, then streams. `announce`: they arrive after the
+        engine's first `discover`, so they are queued as listings, before their books."""
+        s = self.s
         with self._lock:
             self._markets = {m.market_id: m for m in markets}
         log.info("polymarket: %d binary markets (%d skipped)", len(markets), self.skipped)
+        if announce:
+            now = self.clock()
+            self._queue.put([MarketListed(m, now) for m in markets])
         await self._initial_books(markets)
         self.streams = MarketStreams(
             s,
@@ -116,6 +139,25 @@ class PolymarketSource:
         )
         self.streams.add_markets(markets)
         await self.streams.start()
+
+    async def _discover_until_listed(self) -> None:
+        """Discovery again, every `discovery_retry_seconds` (jittered), until Gamma answers.
+        Each try has its own retries with backoff; `stop` cancels the wait."""
+        period = self.s.discovery_retry_seconds
+        while True:
+            await asyncio.sleep(period * self._rng.uniform(0.8, 1.2))
+            try:
+                markets = await self._discover_markets()
+            except (PolymarketRequestError, PolymarketParseError) as exc:
+                log.warning("polymarket: market discovery failed again (%s)", exc)
+                continue
+            await self._open(markets, announce=True)
+            return
+
+    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def discover(self) -> list[Market]:
         with self._lock:
@@ -163,6 +205,7 @@ class PolymarketSource:
     async def _discover_markets(self) -> list[Market]:
         """Gamma pages until `max_markets` tradeable binary markets are found (or no more)."""
         found: dict[str, Market] = {}
+        self.skipped = 0
         async for page in self._gamma().iter_markets(self._query()):
             markets, skipped = parse_gamma_markets(page)
             self.skipped += len(skipped)
@@ -217,9 +260,7 @@ class PolymarketSource:
         if len(self._markets) + len(self._pending) >= self.s.max_markets:
             return
         self._pending.add(mid)
-        task = asyncio.ensure_future(self._list_new(market))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._list_new(market))
 
     async def _list_new(self, announced: Market) -> None:
         """Complete a `new_market` from Gamma (end date, volume, fees, event), subscribe it,
@@ -241,3 +282,10 @@ class PolymarketSource:
         if self.streams is not None:
             self.streams.add_markets([market])
         self._queue.put([MarketListed(market, self.clock())])
+
+
+def _refused(exc: PolymarketRequestError | PolymarketParseError) -> bool:
+    """A 4xx other than 429 (a wrong host or path, a bad query): waiting will not fix it.
+    No answer, a 5xx, a 429 or an unreadable page may pass."""
+    status = getattr(exc, "status", None)
+    return status is not None and 400 <= status < 500 and status != 429
