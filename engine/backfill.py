@@ -136,6 +136,7 @@ class BackfillStats:
     empty: int = 0  # fetched, but no point in the window
     up_to_date: int = 0  # nothing missing according to saved progress
     failed: int = 0
+    listings_cut: int = 0  # Gamma listings that stopped on an error (markets may be missing)
     points: int = 0  # history points written
     requests: int = 0  # /prices-history calls
     coarse: int = 0  # resolved markets answered only at RESOLVED_FIDELITY
@@ -400,6 +401,7 @@ class Backfill:
                 markets, skipped = parse_gamma_markets(items)
             except _FETCH_ERRORS as exc:
                 msg = f"listing {kind} markets stopped at offset {offset}: {exc}"
+                self.stats.listings_cut += 1
                 self.stats.note_error(msg)
                 self.listener.warn(f"{msg}; going on with the {len(found)} found")
                 break

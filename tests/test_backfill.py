@@ -407,6 +407,7 @@ async def test_a_broken_listing_is_reported_and_the_other_listing_goes_on(
     assert "listing resolved markets stopped at offset 0" in stats.errors[0]
     assert any("going on with the 0 found" in w for w in rec.warnings)
     assert stats.total == stats.fetched == 5 and stats.resolved == 0
+    assert stats.listings_cut == 1 and stats.failed == 0
 
 
 async def test_resolved_markets_empty_at_fine_fidelity_are_fetched_at_12_hours(
@@ -542,6 +543,26 @@ def test_cli_backfills_and_prints_a_summary(
     db = Database(f"sqlite:///{(tmp_path / 'data' / 'polybot.db').as_posix()}")
     assert len(Store(db).markets()) == 4 and stored_rows(Store(db)) > 0
     db.close()
+
+
+def test_cli_exits_non_zero_when_gamma_cannot_list(
+    cli_env: dict[str, str],
+    fake: ThreadedFakePolymarket,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Nothing failed market by market, but nothing was listed either: a cron job must not
+    take that for success."""
+    faults = fake.fake.faults
+    fake.call(lambda: faults.http_error(503, count=None, service="gamma", path="/markets"))
+    monkeypatch.setenv("POLYBOT_POLYMARKET__RETRY_ATTEMPTS", "1")
+    try:
+        assert main(["backfill", "--max-markets", "2", "--days", "1"]) == 1
+    finally:
+        fake.call(faults.clear)
+    out, err = capsys.readouterr()
+    assert "listing resolved markets stopped at offset 0" in out
+    assert "2 Gamma listing(s) stopped early; run the same command again" in err
 
 
 def test_cli_refuses_bad_values(capsys: pytest.CaptureFixture[str]) -> None:

@@ -151,8 +151,13 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         print(summary(stats, config, mask_url(settings.db_url)))
     if stats.interrupted:
         return 130
+    problems = []
     if stats.failed:
-        raise CliError(f"{stats.failed} market(s) failed; run the same command again to retry")
+        problems.append(f"{stats.failed} market(s) failed")
+    if stats.listings_cut:
+        problems.append(f"{stats.listings_cut} Gamma listing(s) stopped early")
+    if problems:
+        raise CliError(f"{' and '.join(problems)}; run the same command again to retry")
     return 0
 
 
