@@ -244,3 +244,5 @@ def test_a_source_that_refuses_at_start_ends_the_run_with_one_line(
     status = json.loads(capsys.readouterr().out)
     assert status["run"]["status"] == "source failed to start"
     assert status["run"]["ended_ts"] is not None
+    assert main(["status"]) == 0
+    assert "(source failed to start)" in capsys.readouterr().out

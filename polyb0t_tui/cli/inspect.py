@@ -148,9 +148,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         print_json(data)
         return 0
     con = Console()
+    ended = f"  ended {fmt_ts(run.ended_ts)} ({run.status})" if run.ended_ts is not None else ""
     con.print(
         f"[b]run[/b] {run.run_id}  mode {run.mode}  source {run.source}  "
-        f"started {fmt_ts(run.started_ts)}"
+        f"started {fmt_ts(run.started_ts)}{ended}"
     )
     if state:
         con.print(
