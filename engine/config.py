@@ -440,20 +440,26 @@ def secret_values(settings: Settings) -> list[str]:
         for s in (live.private_key, live.api_key, live.api_secret, live.api_passphrase)
         if s is not None
     ]
-    url = settings.db_url
-    if "://" in url and "@" in url:
-        creds = url.split("://", 1)[1].rsplit("@", 1)[0]
-        if ":" in creds:
-            password = creds.split(":", 1)[1]
-            values += [password, unquote(password)]
+    parts = _url_parts(settings.db_url)
+    if parts is not None and parts[2]:
+        values += [parts[2], unquote(parts[2])]
     return [v for v in dict.fromkeys(values) if v]
 
 
 def mask_url(url: str) -> str:
     """Hide a password in a database URL (postgresql://user:pw@host/db)."""
-    if "://" not in url or "@" not in url:
+    parts = _url_parts(url)
+    if parts is None:
         return url
+    scheme, user, _, host = parts
+    return f"{scheme}://{user}:********@{host}"
+
+
+def _url_parts(url: str) -> tuple[str, str, str, str] | None:
+    """(scheme, user, password as written, host part) of a URL with credentials, else None."""
+    if "://" not in url or "@" not in url:
+        return None
     scheme, rest = url.split("://", 1)
     creds, host = rest.rsplit("@", 1)
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:********@{host}"
+    user, _, password = creds.partition(":")
+    return scheme, user, password, host
