@@ -8,6 +8,7 @@ the same URL land in the same schema.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,22 @@ from sqlalchemy import create_engine
 from engine.storage import Database, normalise_url
 
 PG_URL_ENV = "POLYBOT_TEST_PG_URL"
+
+
+@pytest.fixture(autouse=True)
+def _app_logger_restored() -> Iterator[None]:
+    """A test that runs a command in-process gets the app's logging (`setup_logging`: own
+    handlers, no propagation). Put the `polyb0t` logger back afterwards, or every later test
+    that reads logs through `caplog` would silently see none of the app's records."""
+    logger = logging.getLogger("polyb0t")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    for h in logger.handlers:
+        if h not in handlers:
+            h.close()
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
+    logger.propagate = propagate
 
 
 @pytest.fixture

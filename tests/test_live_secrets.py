@@ -106,5 +106,7 @@ def test_secrets_never_leak(
     db = Database(f"sqlite:///{(tmp_path / 'live.db').as_posix()}")
     blob = "\n".join([*texts, _everything_logged(caplog), _database_text(db)]).lower()
     assert "filled" in blob and "not enough balance" in blob and "401" in blob  # it all ran
+    logged = {r.name for r in caplog.records}
+    assert "polyb0t.live" in logged and "httpx" in logged  # our logs and the libraries' seen
     leaked = [i for i, secret in enumerate(secrets) if secret.lower() in blob]
     assert leaked == []  # indexes into `secrets`, so a failure never prints one

@@ -25,11 +25,7 @@ def logged(tmp_path: Path) -> Iterator[tuple[Path, io.StringIO]]:
     for h in logging.getLogger("polyb0t").handlers:
         if type(h) is logging.StreamHandler:
             h.setStream(terminal)
-    yield path, terminal
-    root = logging.getLogger("polyb0t")
-    for h in list(root.handlers):
-        h.close()
-        root.removeHandler(h)
+    yield path, terminal  # the logger is put back by conftest's `_app_logger_restored`
 
 
 def _fail_with_key() -> None:
