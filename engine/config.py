@@ -163,6 +163,7 @@ class PolymarketSettings(_Section):
     clob_url: str = "https://clob.polymarket.com"
     ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
     geoblock_url: str = "https://polymarket.com/api/geoblock"  # checked by `doctor --live`
+    data_url: str = "https://data-api.polymarket.com"  # positions held, read at live start-up
 
     # --- HTTP ---
     http_timeout_seconds: float = Field(10.0, gt=0)

@@ -155,8 +155,10 @@ class DecisionCycle:
                 continue
             held[(mid, outcome)] = pos.size
             by_market[mid] += pos.cost
-            if pos.event_id:
-                by_event[pos.event_id] += pos.cost
+            # Live fills and adopted holdings carry no event: the market's own counts.
+            event = pos.event_id or self.state.event_of(mid)
+            if event:
+                by_event[event] += pos.cost
         reserved = 0.0
         open_keys = set()
         for f in self.route.in_flight():

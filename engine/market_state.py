@@ -125,6 +125,11 @@ class MarketState:
         r = self._row.get(market_id)
         return None if r is None else self.markets[r]
 
+    def event_of(self, market_id: str) -> str | None:
+        """The market's event group, None if unknown or standalone."""
+        m = self.market(market_id)
+        return m.event_id if m is not None and m.event_id else None
+
     def token_row(self, token_id: str) -> tuple[int, Outcome] | None:
         return self._token.get(token_id)
 

@@ -214,6 +214,7 @@ class EngineView:
             mark = self.state.mid(market_id, outcome)
             value = pos.size * (pos.avg_price if mark != mark else mark)
             m = self.state.market(market_id)
+            event = pos.event_id or self.state.event_of(market_id)
             positions.append(
                 PositionView(
                     market_id=market_id,
@@ -224,11 +225,11 @@ class EngineView:
                     mark=mark,
                     unrealized=value - pos.cost,
                     realized=pos.realized_pnl,
-                    event_id=pos.event_id,
+                    event_id=event,
                 )
             )
-            if pos.event_id:
-                by_event[pos.event_id] = by_event.get(pos.event_id, 0.0) + pos.cost
+            if event:
+                by_event[event] = by_event.get(event, 0.0) + pos.cost
         unrealized = pf.unrealized_pnl(self.cycle.mark)
         return PortfolioView(
             cash=pf.cash,

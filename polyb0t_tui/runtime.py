@@ -148,6 +148,7 @@ def clob_settings(settings: Settings) -> ClobSettings:
     return ClobSettings(
         host=settings.polymarket.clob_url,
         geoblock_url=settings.polymarket.geoblock_url,
+        data_url=settings.polymarket.data_url,
         chain_id=live.chain_id,
         order_type=live.order_type,
         gtd_seconds=live.gtd_seconds,

@@ -62,7 +62,12 @@ def settings_against(urls: FakeUrls, data_dir: str, **extra: Any) -> Settings:
         "data_dir": data_dir,
         "source": "polymarket",
         "loop_interval_seconds": 1.0,
-        "polymarket": {"gamma_url": urls.gamma, "clob_url": urls.clob, "ws_url": urls.ws_market},
+        "polymarket": {
+            "gamma_url": urls.gamma,
+            "clob_url": urls.clob,
+            "ws_url": urls.ws_market,
+            "data_url": urls.data,
+        },
         "control": {"enabled": False},
     }
     values.update(extra)

@@ -120,6 +120,7 @@ def make_live(
     sleeps: list[float] = []
     options: dict[str, Any] = {
         "host": t.urls.clob,
+        "data_url": t.urls.data,
         "heartbeat_interval_s": None,
         "backoff_base_s": 0.01,
         "post_timeout_s": 2.0,
@@ -714,6 +715,50 @@ def test_fills_resolved_after_a_restart_use_the_markets_own_fee_exponent(
         squared = bought * rate * (f.price * (1 - f.price)) ** 2
         assert f.fee == pytest.approx(squared, abs=2e-6)
         assert f.fee < bought * rate * f.price * (1 - f.price)  # not the exponent-1 fee
+    engine.executor.close()
+
+
+def test_a_restarted_engine_takes_in_the_positions_the_wallet_holds(
+    live: Live, tmp_path: Path
+) -> None:
+    """Shares bought by an earlier run count against this run's limits: the engine's books
+    start from the exchange's, positions and cash alike."""
+    info = pick_market(live.t, fee=False)
+    ask = best(live.t, info, Outcome.YES, bid=False)
+    bought = approved(live, info, price=ask, size=10)
+    live.executor.execute(bought, live.now())
+    assert live.intent(bought.intent_id).state is S.FILLED
+    held = live.portfolio.positions[(info.market.market_id, Outcome.YES)]
+
+    engine = restarted(live, tmp_path)
+    assert engine.portfolio.positions == {}
+    lines = engine.executor.start(live.now())
+
+    assert any("taken into the engine's books" in line for line in lines), lines
+    adopted = engine.portfolio.positions[(info.market.market_id, Outcome.YES)]
+    assert adopted.size == pytest.approx(held.size, abs=2e-6)
+    assert adopted.avg_price == pytest.approx(held.avg_price, abs=1e-6)
+    assert_books_match(engine)
+    assert engine.wire.count("GET /positions") == 1
+    engine.executor.close()
+
+
+def test_positions_that_cannot_be_read_are_said_and_do_not_stop_trading(
+    live: Live, tmp_path: Path
+) -> None:
+    info = pick_market(live.t, fee=False)
+    live.executor.execute(
+        approved(live, info, price=best(live.t, info, Outcome.YES, bid=False)), live.now()
+    )
+    faults = live.t.fake.faults
+    live.t.call(lambda: faults.http_error(503, count=None, service="gamma", path="/positions"))
+    engine = restarted(live, tmp_path)
+    lines = engine.executor.start(live.now())
+    assert any("positions held unknown" in line and "503" in line for line in lines), lines
+    assert engine.portfolio.positions == {}
+    intent = approved(engine, info, price=best(live.t, info, Outcome.YES, bid=False))
+    engine.executor.execute(intent, live.now())
+    assert engine.intent(intent.intent_id).state is S.FILLED
     engine.executor.close()
 
 

@@ -35,8 +35,9 @@ from engine.execution.clob_answers import (
     parse_post_answer,
 )
 from engine.execution.clob_fills import OrderFill, fills_of_order
+from engine.execution.held_positions import parse_positions
 from engine.fake_exchange import auth
-from engine.models import Market, Side
+from engine.models import Market, Outcome, Side
 from engine.sources.polymarket import (
     PolymarketParseError,
     parse_book,
@@ -577,6 +578,19 @@ def check_signed_order(doc: Any, raw: bytes) -> None:
     assert signer is None or signer.lower() != doc["signer"].lower()
 
 
+def check_positions(doc: Any, raw: bytes) -> None:
+    """Data API positions: the held rows, dust (under 0.01 share) and emptied ones left out."""
+    held = parse_positions(doc)
+    kept = [r for r in doc if r["size"] >= 0.01]
+    assert [h.token_id for h in held] == [r["asset"] for r in kept]
+    for h, r in zip(held, kept, strict=True):
+        assert h.market_id == r["conditionId"] and h.title == r["title"]
+        assert h.shares == Decimal(str(r["size"])) and h.avg_price == Decimal(str(r["avgPrice"]))
+        assert h.outcome is (Outcome.YES if r["outcomeIndex"] == 0 else Outcome.NO)
+        assert h.redeemable is r["redeemable"]
+    assert any(h.redeemable for h in held) and any(not h.redeemable for h in held)
+
+
 IN_SCOPE: dict[str, Check] = {
     "nautilus_py__http_book.json": check_http_book,
     "nautilus_py__http_event.json": check_http_event_trimmed,
@@ -646,6 +660,7 @@ IN_SCOPE: dict[str, Check] = {
     "nautilus_rs__http_cancel_response_failed.json": check_cancel,
     "nautilus_rs__http_batch_cancel_response.json": check_cancel,
     "nautilus_rs__http_signed_order.json": check_signed_order,
+    "nautilus_rs__data_api_positions_response.json": check_positions,
 }
 
 _USER = (
@@ -653,14 +668,13 @@ _USER = (
     "the user channel's trade events, checked above), not from this channel; the fake's "
     "user channel is compared with these shapes in test_fake_exchange_ws"
 )
-_DATA_API = "Data API (positions/trades of any wallet): not read; positions come from our fills"
+_DATA_API = "Data API trades (of any wallet): not read; our fills come from the CLOB's /data/trades"
 _RTDS = "RTDS (separate real-time service: crypto/equity prices): not used by this source"
 
 OUT_OF_SCOPE: dict[str, str] = {
     "nautilus_py__http_trades.json": _DATA_API,
     "nautilus_py__ws_order_cancel.json": _USER,
     "nautilus_py__ws_order_placement.json": _USER,
-    "nautilus_rs__data_api_positions_response.json": _DATA_API,
     "nautilus_rs__data_api_trades_response.json": _DATA_API,
     "nautilus_rs__rtds_crypto_prices_subscribe.json": _RTDS,
     "nautilus_rs__rtds_crypto_prices_update.json": _RTDS,

@@ -51,6 +51,7 @@ from engine.execution.clob_orders import (
 )
 from engine.execution.clob_settings import ClobSettings
 from engine.execution.clob_wallet import WalletKeys
+from engine.execution.held_positions import MAX_OFFSET, PAGE, position_params
 from engine.models import Side
 
 log = logging.getLogger("polyb0t.live")
@@ -426,6 +427,22 @@ class ClobSession:
             BalanceAllowanceParams(asset_type=kind, token_id=token_id)
         )
         return answer if isinstance(answer, dict) else {}
+
+    def positions(self) -> list[Any]:
+        """Every outcome-token position the funder holds (Data API, public: no headers),
+        all pages. Rows as the API sends them; `held_positions.parse_positions` reads them."""
+        rows: list[Any] = []
+        url = f"{self.settings.data_url}/positions"
+        for offset in range(0, MAX_OFFSET + 1, PAGE):
+            page = self._transport.send(
+                "GET", url, params=position_params(self.wallet.funder, offset)
+            )
+            if not isinstance(page, list):
+                raise ClobError(f"GET /positions: not a list: {str(page)[:100]!r}", status=200)
+            rows.extend(page)
+            if len(page) < PAGE:
+                break
+        return rows
 
     def closed_only(self) -> bool:
         self._require_l2()

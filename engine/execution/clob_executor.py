@@ -36,6 +36,7 @@ import httpx
 
 from engine.config import LiveSettings, Settings
 from engine.execution.clob_answers import (
+    AnswerError,
     CancelAnswer,
     PostAnswer,
     parse_cancel_answer,
@@ -53,12 +54,14 @@ from engine.execution.clob_heartbeat import Heartbeat
 from engine.execution.clob_orders import OrderRefused, plan_order
 from engine.execution.clob_settings import ClobSettings
 from engine.execution.clob_wallet import WalletError, WalletKeys
+from engine.execution.held_positions import parse_positions
 from engine.execution.intents import IntentRecord, IntentStore
 from engine.execution.portfolio import Portfolio
 from engine.execution.reconcile import (
     Decision,
     OrderLookup,
     Target,
+    adopt_holdings,
     decide,
     known_order_ids,
     lookup_order,
@@ -188,7 +191,20 @@ class ClobExecutor:
                 f"engine cash {pf.cash:.2f} capped to the exchange balance {report.collateral:.2f}"
             )
             pf.cash = report.collateral
+        if pf is not None:
+            lines += self._adopt_holdings(pf)
         return [f"reconcile: {line}" for line in lines]
+
+    def _adopt_holdings(self, pf: Portfolio) -> list[str]:
+        """Shares the funder holds from before this run go into the engine's books, so the
+        risk limits count them (a restart must not buy a market's maximum a second time)."""
+        try:
+            return adopt_holdings(pf, parse_positions(self._read(self.session.positions)))
+        except (ClobError, AnswerError) as exc:
+            return [
+                f"positions held unknown ({exc}); the risk limits do not count tokens "
+                "bought before this run"
+            ]
 
     # --- the approvals interface --------------------------------------------------------------
 

@@ -43,6 +43,7 @@ class ClobSettings:
     heartbeat_interval_s: float | None = 5.0
     use_server_time: bool = False  # sign L1/L2 headers with GET /time instead of the clock
     geoblock_url: str = "https://polymarket.com/api/geoblock"
+    data_url: str = "https://data-api.polymarket.com"  # positions held (read at start-up)
     max_clock_skew_s: float = 5.0  # doctor warns above this
     # Trades older than this (seconds) are left out of start-up reconciliation.
     reconcile_lookback_s: float = 86_400.0

@@ -41,6 +41,27 @@ class Portfolio:
         self._reservations: dict[str, float] = {}
         self._reserved_total = 0.0
 
+    # --- holdings from before ---------------------------------------------------------------
+
+    def adopt(self, market_id: str, outcome: Outcome, size: float, avg_price: float) -> float:
+        """Bring a holding up to `size` shares bought before this account began (a live
+        wallet's earlier runs), so exposure and position limits count them; the shares added
+        cost `avg_price` each. Cash is untouched: they were paid for already, so starting
+        equity includes them. Returns the shares added (0: already held, or nonsense)."""
+        if not 0 <= avg_price <= 1:
+            return 0.0
+        key = (market_id, outcome)
+        pos = self.positions.get(key)
+        added = size - (pos.size if pos is not None else 0.0)
+        if not added > _DUST:
+            return 0.0
+        if pos is None:
+            realized = self.closed_realized.pop(key, 0.0)
+            pos = self.positions[key] = Position(market_id, outcome, 0.0, 0.0, realized)
+        pos.avg_price = (pos.cost + added * avg_price) / size
+        pos.size = size
+        return added
+
     # --- fills -----------------------------------------------------------------------------
 
     def apply_fill(self, fill: Fill, event_id: str | None = None) -> None:

@@ -29,6 +29,7 @@ from aiohttp import web
 from engine.config import SimSettings
 from engine.fake_exchange.clob_api import ClobPublicApi
 from engine.fake_exchange.config import FakeConfig
+from engine.fake_exchange.data_api import DataApi
 from engine.fake_exchange.faults import Faults
 from engine.fake_exchange.gamma_api import GammaApi
 from engine.fake_exchange.market_ws import MarketHub
@@ -51,6 +52,11 @@ class FakeUrls:
     ws: str  # append /ws/market or /ws/user, as with wss://ws-subscriptions-clob...
 
     @property
+    def data(self) -> str:
+        """The Data API (positions), served on the Gamma port."""
+        return self.gamma
+
+    @property
     def ws_market(self) -> str:
         return f"{self.ws}/ws/market"
 
@@ -67,6 +73,7 @@ def describe(urls: FakeUrls) -> str:
             f"clob      {urls.clob}",
             f"ws market {urls.ws_market}",
             f"ws user   {urls.ws_user}",
+            f"data      {urls.data}",
         )
     )
 
@@ -125,6 +132,7 @@ class FakePolymarket:
     def _apps(self) -> list[web.Application]:
         gamma = web.Application(middlewares=[self.faults.middleware("gamma")])
         GammaApi(self.world).routes(gamma)
+        DataApi(self.world).routes(gamma)
         clob = web.Application(middlewares=[self.faults.middleware("clob")])
         ClobPublicApi(self.world).routes(clob)
         TradingApi(self.world, self.faults).routes(clob)
