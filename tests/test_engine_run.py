@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.config import Settings, load_settings
-from engine.models import EngineState
+from engine.models import EngineState, Outcome
 from polyb0t_tui.runtime import Runtime, build_runtime
 
 START = "2026-03-02T00:00:00Z"
@@ -187,3 +187,22 @@ def test_cycle_lines_report_the_fills_made_since_the_previous_line(tmp_path: Pat
     # every fill before the last cycle line is on some line; none is counted twice
     assert 0 < sum(logged) <= summary.fills  # type: ignore[attr-defined]
     assert logged[0] == 0  # nothing can have filled before the first cycle placed orders
+
+
+def test_holdings_without_an_event_count_toward_their_markets_event_group(
+    tmp_path: Path,
+) -> None:
+    """Live fills and holdings adopted from the exchange carry no event id: the event cap
+    must still see them, through the market's own event."""
+    rt = _runtime(tmp_path)
+    _run(rt, cycles=1)
+    grouped = next(m for m in rt.source.discover() if m.event_id and rt.state.market(m.market_id))
+    rt.portfolio.positions.clear()
+    assert rt.portfolio.adopt(grouped.market_id, Outcome.YES, 40.0, 0.5)
+    assert rt.portfolio.positions[(grouped.market_id, Outcome.YES)].event_id is None
+    view = rt.cycle.account_view(rt.clock.now())
+    assert grouped.event_id is not None
+    assert view.exposure_by_event[grouped.event_id] == pytest.approx(20.0)
+    rt.view.publish(rt.clock.now(), None, [])  # the console's breakdown counts it too
+    pf = rt.view.store.pull().portfolio
+    assert pf is not None and dict(pf.exposure_by_event)[grouped.event_id] == pytest.approx(20.0)
