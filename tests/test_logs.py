@@ -85,3 +85,20 @@ def test_every_handler_sees_the_masked_record() -> None:
     assert len(seen) == 2
     for text in seen:
         assert KEY not in text and "failed for ********" in text
+
+
+def test_every_module_logs_under_the_app_logger() -> None:
+    """A logger named after its module (`engine.sources...`) sits outside `polyb0t`: its lines
+    would miss the log file, the console's pane, the timestamps and the secret filter."""
+    import importlib
+    import pkgutil
+
+    for package in ("engine", "ml", "polyb0t_tui"):
+        root = importlib.import_module(package)
+        for mod in pkgutil.walk_packages(root.__path__, f"{package}."):
+            if not mod.name.endswith(".__main__"):  # that one runs the CLI
+                importlib.import_module(mod.name)
+    ours = ("engine", "ml", "polyb0t_tui")
+    stray = [name for name in logging.root.manager.loggerDict if name.split(".")[0] in ours]
+    assert stray == []
+    assert "polyb0t.polymarket.ws" in logging.root.manager.loggerDict

@@ -241,7 +241,7 @@ async def test_reconnect_backs_off_while_the_server_is_down() -> None:
 async def test_malformed_frames_are_skipped_and_the_stream_keeps_going(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="engine.sources.polymarket.ws")
+    caplog.set_level(logging.WARNING, logger="polyb0t.polymarket.ws")
     async with channel() as fake:
         got: list[SourceEvent] = []
         streams = await streaming_one_market(fake.port, got)

@@ -38,7 +38,7 @@ from engine.fake_exchange.state import FakeWorld
 from engine.fake_exchange.trading_api import TradingApi
 from engine.fake_exchange.user_ws import UserHub
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("polyb0t.fake")
 T = TypeVar("T")
 JSON = dict[str, Any]
 

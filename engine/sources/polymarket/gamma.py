@@ -20,7 +20,7 @@ from engine.sources.polymarket.ratelimit import GAMMA_LIMITS, EndpointLimiter
 from engine.sources.polymarket.rest import JsonApi, Params
 from engine.sources.polymarket.retry import RetryPolicy, Sleep
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("polyb0t.polymarket.gamma")
 
 GAMMA_URL = "https://gamma-api.polymarket.com"
 JsonObject = dict[str, Any]

@@ -24,7 +24,7 @@ import httpx
 
 from engine.sources.polymarket.errors import PolymarketRequestError, shown
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("polyb0t.polymarket.http")
 
 Sleep = Callable[[float], Awaitable[None]]
 

@@ -35,7 +35,7 @@ from engine.sources.polymarket.ratelimit import CLOB_LIMITS, GAMMA_LIMITS, Endpo
 from engine.sources.polymarket.retry import RetryPolicy
 from engine.sources.polymarket.ws import MarketStreams
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("polyb0t.polymarket")
 
 LISTING_LOOKUP_SECONDS = 10.0  # how long a new listing waits for Gamma's full record
 

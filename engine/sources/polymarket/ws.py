@@ -36,7 +36,7 @@ from engine.models import Market
 from engine.sources.polymarket.parse_ws import MarketChannelParser
 from engine.sources.polymarket.trust import TrustTracker
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("polyb0t.polymarket.ws")
 
 Sink = Callable[[list[SourceEvent]], None]
 Refresh = Callable[[list[str]], Awaitable[list[BookSnapshot]]]
