@@ -144,7 +144,7 @@ class Recorder:
 
     @staticmethod
     def _changed_positions(fills: list[Fill], portfolio: Portfolio) -> list[Position]:
-        keys = {(f.market_id, f.outcome) for f in fills}
+        keys = {(f.market_id, f.outcome) for f in fills} | portfolio.take_adopted()
         out = []
         for key in sorted(keys):
             pos = portfolio.positions.get(key)

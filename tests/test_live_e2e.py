@@ -10,7 +10,7 @@ import pytest
 from eth_account import Account
 
 from engine.fake_exchange import FakeConfig, ThreadedFakePolymarket
-from engine.models import IntentState
+from engine.models import IntentState, Outcome
 from polyb0t_tui.runtime import Runtime, build_runtime
 from tests.fake_exchange_fixture import WALLET_KEY, settings_against, sim_settings
 
@@ -77,3 +77,26 @@ def test_an_approved_intent_becomes_exactly_one_filled_order(tmp_path: Path) -> 
     assert held == pytest.approx(tokens, abs=1e-5)
     fills = rt.storage.store.fills(rt.run_id)
     assert fills and {f.intent_id for f in fills} == {iid}
+
+
+def test_tokens_the_wallet_already_holds_are_in_the_books_and_the_database(
+    tmp_path: Path,
+) -> None:
+    """Bought before this run (an earlier run, or by hand): the engine starts with them, so
+    its limits count them, and `polyb0t status` shows them."""
+    address = Account.from_key(WALLET_KEY).address
+    with ThreadedFakePolymarket(sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
+        market = next(i.market for i in t.fake.world.catalog.markets.values() if not i.closed)
+        t.call(t.fake.exchange.fund, address, 1000.0, {market.no_token: 25.0})
+        settings = settings_against(
+            t.urls,
+            str(tmp_path / "data"),
+            live={"dry_run": False, "private_key": WALLET_KEY, "intent_poll_seconds": 0.2},
+        )
+        rt = build_runtime(settings, live=True)
+        summary = asyncio.run(rt.engine.run(asyncio.Event(), duration=2.0))
+    assert summary.errors == 0
+    key = (market.market_id, Outcome.NO)
+    assert rt.portfolio.positions[key].size == pytest.approx(25.0)
+    stored = {(p.market_id, p.outcome): p.size for p in rt.storage.store.positions(rt.run_id)}
+    assert stored == {key: pytest.approx(25.0)}

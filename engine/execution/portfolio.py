@@ -40,6 +40,7 @@ class Portfolio:
         self.closed_realized: dict[tuple[str, Outcome], float] = {}
         self._reservations: dict[str, float] = {}
         self._reserved_total = 0.0
+        self._adopted: set[tuple[str, Outcome]] = set()  # since the recorder last asked
 
     # --- holdings from before ---------------------------------------------------------------
 
@@ -60,7 +61,13 @@ class Portfolio:
             pos = self.positions[key] = Position(market_id, outcome, 0.0, 0.0, realized)
         pos.avg_price = (pos.cost + added * avg_price) / size
         pos.size = size
+        self._adopted.add(key)
         return added
+
+    def take_adopted(self) -> set[tuple[str, Outcome]]:
+        """Holdings adopted since the last call (the recorder stores their rows)."""
+        out, self._adopted = self._adopted, set()
+        return out
 
     # --- fills -----------------------------------------------------------------------------
 
