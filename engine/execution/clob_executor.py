@@ -20,8 +20,8 @@ after its re-check, from the engine's worker thread):
 `poll` resolves SUBMITTED intents (a crash, an unknown outcome, a resting order) by looking
 them up, never by posting; the first `poll` also connects, reconciles the account (open
 orders, recent trades, the cash balance, and the tokens already held, which the books adopt)
-and starts the heartbeat. Fills are booked only by whoever wins the SUBMITTED -> final transition, so two
-engines on one database never both book them.
+and starts the heartbeat. Fills are booked only by whoever wins the SUBMITTED -> final
+transition, so two engines on one database never both book them.
 """
 
 from __future__ import annotations
