@@ -19,6 +19,7 @@ from engine.execution.live_checks import (
     check_clock,
     check_credentials,
     check_geoblock,
+    check_positions,
     check_signature_type,
     run_live_checks,
 )
@@ -39,8 +40,9 @@ def cfg(**extra: object) -> LiveSettings:
 
 @pytest.fixture
 def session(fake_polymarket_thread: ThreadedFakePolymarket) -> Iterator[ClobSession]:
+    urls = fake_polymarket_thread.urls
     s = ClobSession(
-        WalletKeys.from_settings(cfg()), ClobSettings(host=fake_polymarket_thread.urls.clob)
+        WalletKeys.from_settings(cfg()), ClobSettings(host=urls.clob, data_url=urls.data)
     )
     yield s
     s.close()
@@ -118,22 +120,38 @@ def test_clock_skew_warns_beyond_the_limit(
     assert check_clock(session, 5.0, clock=lambda: server + 9).label == "WARN"
 
 
+def test_positions_held_are_counted_and_an_unreachable_data_api_warns(
+    fake_polymarket_thread: ThreadedFakePolymarket, session: ClobSession
+) -> None:
+    t = fake_polymarket_thread
+    info = next(i for i in t.fake.world.catalog.markets.values() if not i.closed)
+    t.call(t.fake.exchange.fund, session.wallet.signer, 100.0, {info.market.yes_token: 12.0})
+    held = check_positions(session)
+    assert held.ok is True and held.detail.startswith("1 position(s) held by 0x")
+    t.call(lambda: t.fake.faults.http_error(502, count=None, service="gamma", path="/positions"))
+    down = check_positions(session)
+    assert down.label == "WARN" and "HTTP 502" in down.detail and "data_url" in down.hint
+
+
 def test_run_live_checks_skips_network_checks_for_a_broken_wallet(
     fake_polymarket_thread: ThreadedFakePolymarket,
 ) -> None:
     clob = ClobSettings(
         host=fake_polymarket_thread.urls.clob,
         geoblock_url=fake_polymarket_thread.urls.clob + "/api/geoblock",
+        data_url=fake_polymarket_thread.urls.data,
     )
     broken = run_live_checks(cfg(signature_type=2), clob)
     assert broken["signature type / funder"].ok is False
-    assert {broken[k].ok for k in ("credentials", "balance / allowances", "clock skew")} == {None}
+    skipped = ("credentials", "balance / allowances", "positions held", "clock skew")
+    assert {broken[k].ok for k in skipped} == {None}
     good = run_live_checks(cfg(), clob)
     labels = {name: r.label for name, r in good.items()}
     assert labels == {
         "signature type / funder": "OK",
         "credentials": "OK",
         "balance / allowances": "OK",
+        "positions held": "OK",
         "geoblock": "UNKNOWN",
         "clock skew": "WARN",
     }

@@ -26,6 +26,7 @@ from engine.execution.clob_wallet import (
     address_of,
     check_wallet,
 )
+from engine.execution.held_positions import parse_positions
 
 Severity = Literal["error", "warning"]
 
@@ -173,6 +174,26 @@ def check_clock(
     return CheckResult(True, detail, "")
 
 
+def check_positions(session: ClobSession) -> CheckResult:
+    """The tokens the funder holds (Data API): live start-up adopts them so the risk limits
+    count them; unreadable, they would be invisible to the limits."""
+    try:
+        held = parse_positions(session.positions())
+    except (ClobError, AnswerError) as exc:
+        return CheckResult(
+            False,
+            f"positions not readable: {exc}",
+            "check polymarket.data_url and the network: without it, shares bought before a "
+            "run are not counted by the position and exposure limits",
+            severity="warning",
+        )
+    resolved = sum(h.redeemable for h in held)
+    detail = f"{len(held) - resolved} position(s) held by {session.wallet.funder}"
+    if resolved:
+        detail += f"; {resolved} resolved, waiting to be redeemed"
+    return CheckResult(True, detail, "")
+
+
 def run_live_checks(
     live: LiveSettings, clob: ClobSettings, http: httpx.Client | None = None
 ) -> dict[str, CheckResult]:
@@ -183,12 +204,14 @@ def run_live_checks(
         keys = WalletKeys.from_settings(live)
     except WalletError as exc:
         skipped = CheckResult(None, "skipped: the wallet settings are wrong", str(exc))
-        out.update(dict.fromkeys(("credentials", "balance / allowances", "clock skew"), skipped))
+        names = ("credentials", "balance / allowances", "positions held", "clock skew")
+        out.update(dict.fromkeys(names, skipped))
         out["geoblock"] = check_geoblock(clob.geoblock_url, http)
         return out
     session = ClobSession(keys, clob, http)
     out["credentials"] = check_credentials(session)
     out["balance / allowances"] = check_balance(session)
+    out["positions held"] = check_positions(session)
     out["geoblock"] = check_geoblock(clob.geoblock_url, http)
     out["clock skew"] = check_clock(session, clob.max_clock_skew_s)
     if http is None:
