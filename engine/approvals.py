@@ -98,6 +98,14 @@ class ApprovalProcessor:
         self.dry_run = dry_run
         self.executor = executor
 
+    def prepare(self, now: float) -> list[str]:
+        """Before the first cycle: connect and reconcile the live account (cash, orders,
+        tokens held), so the first intents are sized against it. Best effort: an exchange
+        out of reach is tried again by `process`."""
+        if self.executor is None or self.dry_run:
+            return []
+        return self.executor.poll(now)
+
     def process(self, now: float) -> list[str]:
         """Expire stale intents, resolve submitted ones, execute approved ones; log lines."""
         lines = [f"intent {i} expired" for i in self.store.expire_due(now)]

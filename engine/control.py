@@ -83,6 +83,13 @@ class EquityMarks:
     day_start_equity: float = 0.0
     peak_equity: float = 0.0
 
+    def shift(self, amount: float) -> None:
+        """Equity that arrived without being earned (holdings taken in from the exchange):
+        moved into both marks, so it reads as neither a gain today nor a new peak."""
+        if self.day == self.day:  # marks exist (day is NaN until the first update)
+            self.day_start_equity += amount
+            self.peak_equity += amount
+
     def update(self, now: float, equity: float) -> None:
         d = day_start(now)
         if d != self.day:

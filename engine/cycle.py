@@ -142,11 +142,18 @@ class DecisionCycle:
     def mark(self, market_id: str, outcome: Outcome) -> float:
         return self.state.mid(market_id, outcome)
 
+    def mark_equity(self, now: float) -> float:
+        """Equity now, folded into the day-start and peak marks (holdings brought in from
+        the exchange shift the marks rather than count as a gain)."""
+        equity = self.portfolio.equity(self.mark)
+        self.marks.shift(self.portfolio.take_brought_in())
+        self.marks.update(now, equity)
+        return equity
+
     def account_view(self, now: float) -> AccountView:
         """The account as the risk manager must see it: cash net of everything in flight."""
         pf = self.portfolio
-        equity = pf.equity(self.mark)
-        self.marks.update(now, equity)
+        equity = self.mark_equity(now)
         by_market: dict[str, float] = defaultdict(float)
         by_event: dict[str, float] = defaultdict(float)
         held: dict[tuple[str, Outcome], float] = {}

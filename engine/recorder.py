@@ -101,8 +101,7 @@ class Recorder:
         if t >= self._next_snapshot and step.outcome is not None:
             rec.snapshots = self._snapshots(t)
             self._next_snapshot = t + self.snapshot_interval
-        equity = portfolio.equity(cycle.mark)
-        cycle.marks.update(t, equity)
+        equity = cycle.mark_equity(t)
         rec.state = EngineStatus(
             state=self.control.state.value,
             cash=portfolio.cash,

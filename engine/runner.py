@@ -135,6 +135,9 @@ class Engine:
         summary.start_ts = start
         end = start + duration if duration is not None else math.inf
         self.control.start()
+        if self.approvals is not None:
+            for line in await asyncio.to_thread(self.approvals.prepare, start):
+                log.info(line)
         log.info(
             "engine started: run %s, %d markets, source %s, t=%s",
             self.run_id,

@@ -206,3 +206,24 @@ def test_holdings_without_an_event_count_toward_their_markets_event_group(
     rt.view.publish(rt.clock.now(), None, [])  # the console's breakdown counts it too
     pf = rt.view.store.pull().portfolio
     assert pf is not None and dict(pf.exposure_by_event)[grouped.event_id] == pytest.approx(20.0)
+
+
+def test_holdings_brought_in_mid_run_are_not_a_gain_today_nor_a_new_peak(
+    tmp_path: Path,
+) -> None:
+    """A live engine that reaches the exchange only after its first cycle adopts the
+    wallet's tokens then: equity grows by their value, which nobody earned today."""
+    rt = _runtime(tmp_path)
+    _run(rt, cycles=2)
+    now = rt.clock.now()
+    before = rt.cycle.account_view(now)
+    m = next(m for m in rt.source.discover() if rt.state.mid(m.market_id, Outcome.YES) > 0)
+    worth = rt.state.mid(m.market_id, Outcome.YES)
+    assert rt.portfolio.adopt(m.market_id, Outcome.YES, 100.0, 0.2, worth=worth)
+    after = rt.cycle.account_view(now)
+    assert after.equity == pytest.approx(before.equity + 100 * worth)
+    assert after.equity - after.day_start_equity == pytest.approx(
+        before.equity - before.day_start_equity
+    )
+    assert after.peak_equity - after.equity == pytest.approx(before.peak_equity - before.equity)
+    assert rt.portfolio.take_brought_in() == 0.0  # taken once

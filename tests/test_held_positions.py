@@ -37,6 +37,19 @@ def row(**over: Any) -> dict[str, Any]:
     return base
 
 
+def test_held_shares_are_valued_at_the_current_price_the_api_gives() -> None:
+    pf = Portfolio(0.0)
+    held = parse_positions(
+        [
+            row(size=10, avgPrice=0.5, curPrice="0.7"),
+            row(asset="2", conditionId="0xm2", size=4, curPrice="n/a"),
+        ]
+    )
+    assert [h.cur_price for h in held] == [Decimal("0.7"), None]  # unreadable: not used
+    adopt_holdings(pf, held)
+    assert pf.take_brought_in() == pytest.approx(10 * 0.7 + 4 * 0.4)
+
+
 def test_numbers_as_text_or_json_numbers_read_the_same() -> None:
     (a,) = parse_positions([row(size="12.5", avgPrice="0.4")])
     (b,) = parse_positions([row(size=12.5, avgPrice=0.4)])
@@ -77,6 +90,7 @@ def test_adopting_brings_the_books_up_to_the_exchange_and_leaves_cash_alone() ->
     assert "Will it rain? NO +10.00 sh" in lines[1] and "1 resolved position(s)" in lines[2]
     pos = pf.positions[("0xm1", Outcome.NO)]
     assert (pos.size, pos.avg_price, pf.cash) == (10, 0.5, 500.0)
+    assert pf.take_brought_in() == pytest.approx(10 * 0.5)  # no curPrice: valued at cost
     # Again: already held, nothing added. More on the exchange: only the surplus, blended.
     assert adopt_holdings(pf, held) == [
         "exchange: 1 position(s) held",

@@ -11,6 +11,7 @@ from eth_account import Account
 
 from engine.fake_exchange import FakeConfig, ThreadedFakePolymarket
 from engine.models import IntentState, Outcome
+from engine.risk.account import AccountView
 from polyb0t_tui.runtime import Runtime, build_runtime
 from tests.fake_exchange_fixture import WALLET_KEY, settings_against, sim_settings
 
@@ -82,8 +83,9 @@ def test_an_approved_intent_becomes_exactly_one_filled_order(tmp_path: Path) -> 
 def test_tokens_the_wallet_already_holds_are_in_the_books_and_the_database(
     tmp_path: Path,
 ) -> None:
-    """Bought before this run (an earlier run, or by hand): the engine starts with them, so
-    its limits count them, and `polyb0t status` shows them."""
+    """Bought before this run (an earlier run, or by hand): the engine starts with them,
+    before its first cycle sizes anything, and `polyb0t status` shows them."""
+
     address = Account.from_key(WALLET_KEY).address
     with ThreadedFakePolymarket(sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
         market = next(i.market for i in t.fake.world.catalog.markets.values() if not i.closed)
@@ -94,9 +96,19 @@ def test_tokens_the_wallet_already_holds_are_in_the_books_and_the_database(
             live={"dry_run": False, "private_key": WALLET_KEY, "intent_poll_seconds": 0.2},
         )
         rt = build_runtime(settings, live=True)
+        seen: list[dict[tuple[str, Outcome], float]] = []
+        view = rt.cycle.account_view
+
+        def watched(now: float) -> AccountView:
+            account = view(now)
+            seen.append(dict(account.held))
+            return account
+
+        rt.cycle.account_view = watched  # type: ignore[method-assign]
         summary = asyncio.run(rt.engine.run(asyncio.Event(), duration=2.0))
     assert summary.errors == 0
     key = (market.market_id, Outcome.NO)
+    assert seen and seen[0].get(key) == pytest.approx(25.0)  # the first cycle counts them
     assert rt.portfolio.positions[key].size == pytest.approx(25.0)
     stored = {(p.market_id, p.outcome): p.size for p in rt.storage.store.positions(rt.run_id)}
     assert stored == {key: pytest.approx(25.0)}

@@ -588,6 +588,7 @@ def check_positions(doc: Any, raw: bytes) -> None:
         assert h.shares == Decimal(str(r["size"])) and h.avg_price == Decimal(str(r["avgPrice"]))
         assert h.outcome is (Outcome.YES if r["outcomeIndex"] == 0 else Outcome.NO)
         assert h.redeemable is r["redeemable"]
+        assert h.cur_price == Decimal(str(r["curPrice"]))
     assert any(h.redeemable for h in held) and any(not h.redeemable for h in held)
 
 

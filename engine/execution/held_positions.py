@@ -36,6 +36,7 @@ class HeldPosition:
     avg_price: Decimal
     redeemable: bool  # resolved: waiting to be redeemed, not traded any more
     title: str = ""
+    cur_price: Decimal | None = None  # the API's current price of the token, if it gave one
 
 
 def parse_positions(body: object) -> list[HeldPosition]:
@@ -77,7 +78,17 @@ def _row(row: Mapping[str, Any], n: int) -> HeldPosition:
         avg_price=avg,
         redeemable=row.get("redeemable") is True,
         title=str(row.get("title") or ""),
+        cur_price=_price_or_none(row.get("curPrice")),
     )
+
+
+def _price_or_none(value: object) -> Decimal | None:
+    """An optional price: None when absent or not a price (it only values, never trades)."""
+    try:
+        out = dec(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+    return out if out is not None and 0 <= out <= 1 else None
 
 
 def position_params(user: str, offset: int) -> dict[str, str]:

@@ -41,15 +41,26 @@ class Portfolio:
         self._reservations: dict[str, float] = {}
         self._reserved_total = 0.0
         self._adopted: set[tuple[str, Outcome]] = set()  # since the recorder last asked
+        self._brought_in = 0.0  # value of adopted shares since the equity marks last asked
 
     # --- holdings from before ---------------------------------------------------------------
 
-    def adopt(self, market_id: str, outcome: Outcome, size: float, avg_price: float) -> float:
+    def adopt(
+        self,
+        market_id: str,
+        outcome: Outcome,
+        size: float,
+        avg_price: float,
+        worth: float | None = None,
+    ) -> float:
         """Bring a holding up to `size` shares bought before this account began (a live
         wallet's earlier runs), so exposure and position limits count them; the shares added
-        cost `avg_price` each. Cash is untouched: they were paid for already, so starting
-        equity includes them. Returns the shares added (0: already held, or nonsense)."""
-        if not 0 <= avg_price <= 1:
+        cost `avg_price` each. Cash is untouched: they were paid for already. Equity grows by
+        their value now (`worth` a share, else `avg_price`), which is not profit: the equity
+        marks take it as brought in (`take_brought_in`). Returns the shares added (0: held
+        already, or a price that is not one)."""
+        worth = avg_price if worth is None else worth
+        if not (0 <= avg_price <= 1 and 0 <= worth <= 1):
             return 0.0
         key = (market_id, outcome)
         pos = self.positions.get(key)
@@ -62,7 +73,13 @@ class Portfolio:
         pos.avg_price = (pos.cost + added * avg_price) / size
         pos.size = size
         self._adopted.add(key)
+        self._brought_in += added * worth
         return added
+
+    def take_brought_in(self) -> float:
+        """Value of the shares adopted since the last call (the equity marks shift by it)."""
+        out, self._brought_in = self._brought_in, 0.0
+        return out
 
     def take_adopted(self) -> set[tuple[str, Outcome]]:
         """Holdings adopted since the last call (the recorder stores their rows)."""

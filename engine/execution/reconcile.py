@@ -250,7 +250,15 @@ def adopt_holdings(pf: Portfolio, held: Sequence[HeldPosition]) -> list[str]:
     added = [
         f"{h.title or h.market_id[:12]} {h.outcome.name} +{shares:.2f} sh"
         for h in trading
-        if (shares := pf.adopt(h.market_id, h.outcome, float(h.shares), float(h.avg_price)))
+        if (
+            shares := pf.adopt(
+                h.market_id,
+                h.outcome,
+                float(h.shares),
+                float(h.avg_price),
+                worth=float(h.cur_price) if h.cur_price is not None else None,
+            )
+        )
     ]
     out = [f"exchange: {len(trading)} position(s) held"]
     if added:
