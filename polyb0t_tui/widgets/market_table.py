@@ -18,7 +18,6 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
@@ -27,6 +26,7 @@ from polyb0t_tui import formatting as fmt
 from polyb0t_tui.columns import Cell, Column, Layout, fit, header, line, overlay
 from polyb0t_tui.messages import OpenMarket
 from polyb0t_tui.table_model import SORT_BY_KEY, MarketModel
+from polyb0t_tui.widgets.cursor_view import CursorView
 
 COLUMNS: tuple[Column, ...] = (
     Column("question", "Market", 22, flex=1),  # columns go before the question gets narrower
@@ -44,7 +44,7 @@ COLUMNS: tuple[Column, ...] = (
 INDEX = {c.key: n for n, c in enumerate(COLUMNS)}
 
 
-class MarketTable(ScrollView, can_focus=True):
+class MarketTable(CursorView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "market-table--header",
         "market-table--cursor",
@@ -236,26 +236,12 @@ class MarketTable(ScrollView, can_focus=True):
         new = min(max(position, 0), max(n - 1, 0))
         old, self.cursor = self.cursor, new
         self._select(new)
-        self.refresh_lines(old + 1)
-        self.refresh_lines(new + 1)
-        self._scroll_to_cursor()
-
-    def _scroll_to_cursor(self) -> None:
-        rows = max(self.scrollable_content_region.height - 1, 1)
-        top = round(self.scroll_offset.y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + rows:
-            self.scroll_to(y=self.cursor - rows + 1, animate=False, immediate=True)
+        self._repaint_cursor(old)
 
     def _clamp_scroll(self) -> None:
-        rows = max(self.scrollable_content_region.height - 1, 1)
-        limit = max(len(self.model) - rows, 0)
+        limit = max(len(self.model) - self._body_rows(), 0)
         if self.scroll_offset.y > limit:
             self.scroll_to(y=limit, animate=False, immediate=True)
-
-    def action_cursor(self, step: int) -> None:
-        self.move_cursor(self.cursor + step)
 
     def action_page(self, direction: int) -> None:
         rows = max(self.scrollable_content_region.height - 2, 1)
@@ -287,7 +273,3 @@ class MarketTable(ScrollView, can_focus=True):
     def set_filter(self, text: str) -> None:
         self.model.set_filter(text)
         self._rebuild()
-
-    def on_click(self, event: events.Click) -> None:
-        if event.y >= 1:
-            self.move_cursor(round(self.scroll_offset.y) + event.y - 1)

@@ -17,10 +17,10 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from polyb0t_tui.columns import Cell, Column, Layout, fit, header, line, overlay
+from polyb0t_tui.widgets.cursor_view import CursorView
 
 STYLE_NAMES = ("up", "down", "warn", "ok", "dim", "strong", "cursor")
 
@@ -32,7 +32,7 @@ class PaneRow:
     dim: bool = False
 
 
-class PaneTable(ScrollView, can_focus=True):
+class PaneTable(CursorView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "pane-table--header",
         *(f"pane-table--{name}" for name in STYLE_NAMES),
@@ -131,28 +131,11 @@ class PaneTable(ScrollView, can_focus=True):
         if new == self.cursor:
             return
         old, self.cursor = self.cursor, new
-        self.refresh_lines(old + 1)
-        self.refresh_lines(new + 1)
-        self._scroll_to_cursor()
+        self._repaint_cursor(old)
         self.cursor_moved()
-
-    def _scroll_to_cursor(self) -> None:
-        rows = max(self.scrollable_content_region.height - 1, 1)
-        top = round(self.scroll_offset.y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + rows:
-            self.scroll_to(y=self.cursor - rows + 1, animate=False, immediate=True)
-
-    def action_cursor(self, step: int) -> None:
-        self.move_cursor(self.cursor + step)
 
     def action_cursor_to(self, position: int) -> None:
         self.move_cursor(position if position >= 0 else len(self.rows) - 1)
-
-    def on_click(self, event: events.Click) -> None:
-        if event.y >= 1:
-            self.move_cursor(round(self.scroll_offset.y) + event.y - 1)
 
     def on_focus(self) -> None:
         self.refresh()
