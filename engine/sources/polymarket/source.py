@@ -287,5 +287,6 @@ class PolymarketSource:
 def _refused(exc: PolymarketRequestError | PolymarketParseError) -> bool:
     """A 4xx other than 429 (a wrong host or path, a bad query): waiting will not fix it.
     No answer, a 5xx, a 429 or an unreadable page may pass."""
-    status = getattr(exc, "status", None)
-    return status is not None and 400 <= status < 500 and status != 429
+    if not isinstance(exc, PolymarketRequestError) or exc.status is None:
+        return False
+    return 400 <= exc.status < 500 and exc.status != 429
