@@ -277,15 +277,22 @@ async def test_gamma_down_at_start_runs_empty_then_lists_markets_when_it_answers
     assert not state.apply(got).errors and state.n == 2
 
 
-async def test_stop_while_waiting_for_gamma_is_prompt() -> None:
+async def test_stop_while_waiting_for_gamma_is_prompt_and_ends_the_retries() -> None:
+    asked: list[float] = []
+
     def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(time.monotonic())
         return httpx.Response(503)
 
     src = PolymarketSource(
-        settings(1, retry_attempts=1, discovery_retry_seconds=60),
+        settings(1, retry_attempts=1, discovery_retry_seconds=0.05),
         transport=httpx.MockTransport(handler),
     )
     await src.start()
+    await until(lambda: len(asked) >= 3)  # retrying in the background
     t0 = time.monotonic()
     await src.stop()
     assert time.monotonic() - t0 < 0.5
+    tries = len(asked)
+    await asyncio.sleep(0.3)  # six retry periods: none may come after stop
+    assert len(asked) == tries
