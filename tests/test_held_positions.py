@@ -91,11 +91,13 @@ def test_adopting_brings_the_books_up_to_the_exchange_and_leaves_cash_alone() ->
     pos = pf.positions[("0xm1", Outcome.NO)]
     assert (pos.size, pos.avg_price, pf.cash) == (10, 0.5, 500.0)
     assert pf.take_brought_in() == pytest.approx(10 * 0.5)  # no curPrice: valued at cost
-    # Again: already held, nothing added. More on the exchange: only the surplus, blended.
+    # Again: on the books already, kept as booked. `adopt` itself takes only the surplus.
     assert adopt_holdings(pf, held) == [
         "exchange: 1 position(s) held",
+        "1 token(s) already on the engine's books are kept as booked (the Data API may lag a sale)",
         "1 resolved position(s) wait to be redeemed on Polymarket (not traded)",
     ]
+    assert pos.size == 10
     assert pf.adopt("0xm1", Outcome.NO, 15.0, 0.8) == pytest.approx(5.0)
     assert pos.size == 15 and pos.avg_price == pytest.approx((10 * 0.5 + 5 * 0.8) / 15)
     assert pf.adopt("0xm1", Outcome.NO, 12.0, 0.8) == 0.0  # fewer than held: left alone

@@ -147,7 +147,9 @@ def live(fake_polymarket_thread: ThreadedFakePolymarket, tmp_path: Path) -> Iter
     lv.executor.close()
 
 
-def pick_market(t: ThreadedFakePolymarket, *, fee: bool = True, tick: int = 100) -> MarketInfo:
+def pick_market(
+    t: ThreadedFakePolymarket, *, fee: bool = True, tick: int = 100, other_than: str = ""
+) -> MarketInfo:
     """An open, liquid market on the given grid (fee: with a taker fee)."""
 
     def find() -> MarketInfo:
@@ -157,6 +159,8 @@ def pick_market(t: ThreadedFakePolymarket, *, fee: bool = True, tick: int = 100)
             book = t.fake.world.books[info.market.market_id]
             bid, ask = book.best(True), book.best(False)
             if info.closed or book.tick != tick or bid is None or ask is None:
+                continue
+            if info.market.market_id == other_than:
                 continue
             if fee and info.market.fee_rate <= 0:
                 continue
@@ -759,6 +763,100 @@ def test_positions_that_cannot_be_read_are_said_and_do_not_stop_trading(
     intent = approved(engine, info, price=best(live.t, info, Outcome.YES, bid=False))
     engine.executor.execute(intent, live.now())
     assert engine.intent(intent.intent_id).state is S.FILLED
+    engine.executor.close()
+
+
+def positions_down(lv: Live) -> None:
+    """The Data API's `/positions` answers 503 until the faults are cleared."""
+    faults = lv.t.fake.faults
+    lv.t.call(lambda: faults.http_error(503, count=None, service="gamma", path="/positions"))
+
+
+def positions_up(lv: Live) -> None:
+    lv.t.call(lv.t.fake.faults.clear)
+
+
+def buy(lv: Live, info: MarketInfo) -> tuple[str, Outcome]:
+    """A filled BUY of YES at the ask; the key of the position it makes."""
+    intent = approved(lv, info, price=best(lv.t, info, Outcome.YES, bid=False))
+    lv.executor.execute(intent, lv.now())
+    assert lv.intent(intent.intent_id).state is S.FILLED
+    return info.market.market_id, Outcome.YES
+
+
+def test_positions_unreadable_at_start_are_read_again_once_the_data_api_answers(
+    live: Live, tmp_path: Path
+) -> None:
+    """Before, one failed read at start-up left earlier shares uncounted for the whole run."""
+    key = buy(live, pick_market(live.t, fee=False))
+    held = live.portfolio.positions[key]
+    positions_down(live)
+    engine = restarted(live, tmp_path)
+    now = live.now()
+    lines = engine.executor.poll(now)
+    assert any("positions held unknown" in line for line in lines), lines
+    assert engine.portfolio.positions == {}
+    positions_up(live)
+    reads = engine.wire.count("GET /positions")
+
+    interval = engine.executor.settings.poll_interval_s
+    assert engine.executor.poll(now + interval / 2) == []  # not before the interval
+    assert engine.wire.count("GET /positions") == reads
+    lines = engine.executor.poll(now + interval)
+
+    assert any("taken into the engine's books" in line for line in lines), lines
+    assert engine.portfolio.positions[key].size == pytest.approx(held.size, abs=2e-6)
+    assert engine.portfolio.take_brought_in() > 0  # the equity marks shift by it
+    assert engine.executor.poll(now + 3 * interval) == []  # read: not asked again
+    assert engine.wire.count("GET /positions") == reads + 1
+    engine.executor.close()
+
+
+def test_positions_are_not_read_again_while_an_order_is_in_flight(
+    live: Live, tmp_path: Path
+) -> None:
+    """Fills on the exchange but not yet on the books would be taken in as held."""
+    buy(live, pick_market(live.t, fee=False))
+    positions_down(live)
+    engine = restarted(live, tmp_path)
+    now = live.now()
+    engine.executor.poll(now)
+    positions_up(live)
+    reads = engine.wire.count("GET /positions")
+    info = pick_market(live.t, fee=False)
+    approved(engine, info, price=best(live.t, info, Outcome.YES, bid=False), state=S.SUBMITTED)
+
+    later = now + engine.executor.settings.poll_interval_s
+    engine.executor.poll(later)  # resolves the SUBMITTED intent (never sent: failed)
+    assert engine.wire.count("GET /positions") == reads
+    lines = engine.executor.poll(later)
+    assert any("taken into the engine's books" in line for line in lines), lines
+    assert engine.wire.count("GET /positions") == reads + 1
+    engine.executor.close()
+
+
+def test_positions_read_late_keep_the_tokens_this_run_traded_as_booked(
+    live: Live, tmp_path: Path
+) -> None:
+    """The Data API may lag a sale: a late read must not put sold shares back."""
+    traded = pick_market(live.t, fee=False)
+    untouched = pick_market(live.t, fee=False, other_than=traded.market.market_id)
+    buy(live, traded)
+    held = live.portfolio.positions[buy(live, untouched)]
+    positions_down(live)
+    engine = restarted(live, tmp_path)
+    now = live.now()
+    engine.executor.poll(now)
+    key = buy(engine, traded)
+    booked = engine.portfolio.positions[key].size
+    positions_up(live)
+
+    lines = engine.executor.poll(now + engine.executor.settings.poll_interval_s)
+
+    assert any("1 token(s) already on the engine's books" in line for line in lines), lines
+    assert engine.portfolio.positions[key].size == booked
+    adopted = engine.portfolio.positions[(untouched.market.market_id, Outcome.YES)]
+    assert adopted.size == pytest.approx(held.size, abs=2e-6)
     engine.executor.close()
 
 

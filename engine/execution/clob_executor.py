@@ -19,9 +19,10 @@ after its re-check, from the engine's worker thread):
 
 `poll` resolves SUBMITTED intents (a crash, an unknown outcome, a resting order) by looking
 them up, never by posting; the first `poll` also connects, reconciles the account (open
-orders, recent trades, the cash balance, and the tokens already held, which the books adopt)
-and starts the heartbeat. Fills are booked only by whoever wins the SUBMITTED -> final
-transition, so two engines on one database never both book them.
+orders, recent trades, the cash balance, and the tokens already held, which the books adopt,
+read again by later polls if the Data API did not answer) and starts the heartbeat. Fills
+are booked only by whoever wins the SUBMITTED -> final transition, so two engines on one
+database never both book them.
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ class ClobExecutor:
         self._accepted: set[str] = set()  # order ids the exchange confirmed it has
         self._next_poll: dict[str, float] = {}
         self._next_start = -float("inf")  # a failed start is retried from then on
+        self._holdings_due: float | None = None  # positions held unread: try again then
         self._not_ready = ""  # why the last start failed
         self.heartbeat: Heartbeat | None = None
         if settings.rests and settings.heartbeat_interval_s:
@@ -193,19 +195,32 @@ class ClobExecutor:
             )
             pf.cash = report.collateral
         if pf is not None:
-            lines += self._adopt_holdings(pf)
+            lines += self._adopt_holdings(pf, now)
         return [f"reconcile: {line}" for line in lines]
 
-    def _adopt_holdings(self, pf: Portfolio) -> list[str]:
+    def _adopt_holdings(self, pf: Portfolio, now: float) -> list[str]:
         """Shares the funder holds from before this run go into the engine's books, so the
-        risk limits count them (a restart must not buy a market's maximum a second time)."""
+        risk limits count them (a restart must not buy a market's maximum a second time).
+        Unreadable, they are read again a poll interval later (`_holdings_again`)."""
         try:
-            return adopt_holdings(pf, parse_positions(self._read(self.session.positions)))
+            held = parse_positions(self._read(self.session.positions))
         except (ClobError, AnswerError) as exc:
+            self._holdings_due = now + self.settings.poll_interval_s
             return [
-                f"positions held unknown ({exc}); the risk limits do not count tokens "
-                "bought before this run"
+                f"positions held unknown ({exc}); until they are read, the risk limits do "
+                "not count tokens bought before this run"
             ]
+        self._holdings_due = None
+        return adopt_holdings(pf, held)
+
+    def _holdings_again(self, now: float, submitted: list[TradeIntent]) -> list[str]:
+        """The positions read again after they could not be at start-up. Not while an order
+        is in flight: its fills may be on the exchange and not yet on the engine's books,
+        and taking them in as held would count them twice."""
+        pf = self.portfolio
+        if pf is None or self._holdings_due is None or now < self._holdings_due or submitted:
+            return []
+        return [f"reconcile: {line}" for line in self._adopt_holdings(pf, now)]
 
     # --- the approvals interface --------------------------------------------------------------
 
@@ -214,7 +229,9 @@ class ClobExecutor:
         ok, lines = self._ensure_started(now)
         if not ok:
             return lines
-        for intent in self._submitted():
+        submitted = self._submitted()
+        lines += self._holdings_again(now, submitted)
+        for intent in submitted:
             if now < self._next_poll.get(intent.intent_id, -float("inf")):
                 continue
             self._next_poll[intent.intent_id] = now + self.settings.poll_interval_s

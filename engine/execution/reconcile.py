@@ -245,12 +245,19 @@ def reconcile_account(session: ClobSession, known: set[str], since: int | None) 
 def adopt_holdings(pf: Portfolio, held: Sequence[HeldPosition]) -> list[str]:
     """Bring the engine's holdings up to what the exchange says the wallet holds (tokens
     bought by earlier runs or by hand); resolved positions waiting for redemption are left
-    out: they are not traded. Lines saying what was taken in."""
+    out: they are not traded. Lines saying what was taken in.
+
+    Tokens the engine has booked fills of (a position, open or closed) are kept as booked:
+    that happens only when the positions are read late, after the engine traded, and the
+    Data API's count of a token just sold may lag, which would put sold shares back."""
     trading = [h for h in held if not h.redeemable]
+    booked = pf.positions.keys() | pf.closed_realized.keys()
+    kept = [h for h in trading if (h.market_id, h.outcome) in booked]
     added = [
         f"{h.title or h.market_id[:12]} {h.outcome.name} +{shares:.2f} sh"
         for h in trading
-        if (
+        if (h.market_id, h.outcome) not in booked
+        and (
             shares := pf.adopt(
                 h.market_id,
                 h.outcome,
@@ -263,6 +270,11 @@ def adopt_holdings(pf: Portfolio, held: Sequence[HeldPosition]) -> list[str]:
     out = [f"exchange: {len(trading)} position(s) held"]
     if added:
         out.append(f"taken into the engine's books: {'; '.join(added)}")
+    if kept:
+        out.append(
+            f"{len(kept)} token(s) already on the engine's books are kept as booked (the Data "
+            "API may lag a sale)"
+        )
     if len(held) > len(trading):
         out.append(
             f"{len(held) - len(trading)} resolved position(s) wait to be redeemed on "
