@@ -196,8 +196,9 @@ def approved(
     price: float,
     outcome: Outcome = Outcome.YES,
     state: IntentState = S.APPROVED,
+    created: float | None = None,
 ) -> TradeIntent:
-    now = lv.now()
+    now = lv.now() if created is None else created
     intent = TradeIntent(
         intent_id=f"intent-{next(_SEQ):06d}-{outcome.name.lower()}",
         created_ts=now,
@@ -857,6 +858,36 @@ def test_positions_read_late_keep_the_tokens_this_run_traded_as_booked(
     assert engine.portfolio.positions[key].size == booked
     adopted = engine.portfolio.positions[(untouched.market.market_id, Outcome.YES)]
     assert adopted.size == pytest.approx(held.size, abs=2e-6)
+    engine.executor.close()
+
+
+def test_intents_sized_before_the_positions_were_read_expire_when_they_are(
+    live: Live, tmp_path: Path
+) -> None:
+    """An intent this run made without the shares already held could break the position
+    limits once approved; the next cycle sizes the market again, counting them."""
+    held = pick_market(live.t, fee=False)
+    other = pick_market(live.t, fee=False, other_than=held.market.market_id)
+    buy(live, held)
+    positions_down(live)
+    engine = restarted(live, tmp_path)
+    ask = best(live.t, held, Outcome.YES, bid=False)
+    start = live.now()
+    queued = approved(engine, held, price=ask, state=S.PENDING, created=start - 60)  # earlier
+    engine.executor.poll(start)
+    pending = approved(engine, held, price=ask, state=S.PENDING)
+    ready = approved(engine, held, price=ask)
+    elsewhere = approved(engine, other, price=best(live.t, other, Outcome.YES, bid=False))
+    positions_up(live)
+
+    lines = engine.executor.poll(start + engine.executor.settings.poll_interval_s)
+
+    for intent in (pending, ready):
+        assert engine.intent(intent.intent_id).state is S.EXPIRED
+        assert f"intent {intent.intent_id} expired: sized before the positions" in "\n".join(lines)
+    assert engine.intent(elsewhere.intent_id).state is S.APPROVED  # no holdings there
+    assert engine.intent(queued.intent_id).state is S.PENDING
+    assert len(engine.orders()) == 1  # the earlier run's BUY: nothing sent since
     engine.executor.close()
 
 

@@ -82,6 +82,9 @@ _STATUS = {
 }
 
 
+_SIZED_WITHOUT_HOLDINGS = "sized before the positions held in its market were known"
+
+
 class LiveSetupError(RuntimeError):
     """Live execution cannot be set up as configured; the message says what to change."""
 
@@ -127,6 +130,7 @@ class ClobExecutor:
         self._next_poll: dict[str, float] = {}
         self._next_start = -float("inf")  # a failed start is retried from then on
         self._holdings_due: float | None = None  # positions held unread: try again then
+        self._first_start: float | None = None  # this run's first attempt to start
         self._not_ready = ""  # why the last start failed
         self.heartbeat: Heartbeat | None = None
         if settings.rests and settings.heartbeat_interval_s:
@@ -142,6 +146,8 @@ class ClobExecutor:
         Idempotent; raises ClobError when the exchange cannot be reached."""
         if self._started:
             return []
+        if self._first_start is None:
+            self._first_start = now
         self.session.connect()
         # Intents first: fills they book are already in the exchange's balance, which the
         # account step then caps the engine's cash at.
@@ -211,7 +217,29 @@ class ClobExecutor:
                 "not count tokens bought before this run"
             ]
         self._holdings_due = None
-        return adopt_holdings(pf, held)
+        before = set(pf.positions)
+        lines = adopt_holdings(pf, held)
+        gained = {market for market, _ in pf.positions.keys() - before}
+        return lines + self._expire_sized_without(gained, now)
+
+    def _expire_sized_without(self, markets: set[str], now: float) -> list[str]:
+        """This run's intents, not yet sent, on markets whose holdings were just taken in
+        were sized without them (the account could not be read when they were made): they
+        expire, and the next cycle sizes those markets again. Earlier runs' intents are
+        left to the person's queue: their run sized them with its own view of the account."""
+        since = self._first_start
+        if not markets or since is None:
+            return []
+        unsent = (IntentState.PENDING, IntentState.APPROVED)
+        return [
+            f"intent {i.intent_id} expired: {_SIZED_WITHOUT_HOLDINGS}"
+            for i in self.store.list(states=list(unsent), limit=None)
+            if i.market_id in markets
+            and i.created_ts >= since
+            and self.store.transition(
+                i.intent_id, unsent, IntentState.EXPIRED, now, reason=_SIZED_WITHOUT_HOLDINGS
+            )
+        ]
 
     def _holdings_again(self, now: float, submitted: list[TradeIntent]) -> list[str]:
         """The positions read again after they could not be at start-up. Not while an order
