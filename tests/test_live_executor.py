@@ -891,6 +891,28 @@ def test_intents_sized_before_the_positions_were_read_expire_when_they_are(
     engine.executor.close()
 
 
+def test_intents_made_while_the_exchange_was_out_of_reach_expire_if_holdings_come_in(
+    live: Live, tmp_path: Path
+) -> None:
+    """The engine trades on (paused execution) while the CLOB is down at start; what it
+    queued then was sized without the shares the wallet holds."""
+    info = pick_market(live.t, fee=False)
+    buy(live, info)
+    faults = live.t.fake.faults
+    live.t.call(lambda: faults.http_error(503, count=None, service="clob"))
+    engine = restarted(live, tmp_path)
+    start = live.now()
+    assert any("not ready" in line for line in engine.executor.poll(start))
+    queued = approved(engine, info, price=best(live.t, info, Outcome.YES, bid=False))
+    live.t.call(faults.clear)
+
+    lines = engine.executor.poll(start + engine.executor.settings.poll_interval_s)
+
+    assert any("taken into the engine's books" in line for line in lines), lines
+    assert engine.intent(queued.intent_id).state is S.EXPIRED
+    engine.executor.close()
+
+
 def test_start_up_reports_orders_and_trades_no_intent_knows(live: Live, tmp_path: Path) -> None:
     info = pick_market(live.t)
     bid = best(live.t, info, Outcome.YES, bid=True)
