@@ -162,8 +162,7 @@ class DecisionCycle:
                 continue
             held[(mid, outcome)] = pos.size
             by_market[mid] += pos.cost
-            # Live fills and adopted holdings carry no event: the market's own counts.
-            event = pos.event_id or self.state.event_of(mid)
+            event = self.state.event_of(mid, pos.event_id)
             if event:
                 by_event[event] += pos.cost
         reserved = 0.0

@@ -125,8 +125,12 @@ class MarketState:
         r = self._row.get(market_id)
         return None if r is None else self.markets[r]
 
-    def event_of(self, market_id: str) -> str | None:
-        """The market's event group, None if unknown or standalone."""
+    def event_of(self, market_id: str, recorded: str | None = None) -> str | None:
+        """A position's event group: the one `recorded` with its fills, else its market's
+        (live fills and holdings adopted from the exchange carry none); None if the market
+        is unknown or standalone."""
+        if recorded:
+            return recorded
         m = self.market(market_id)
         return m.event_id if m is not None and m.event_id else None
 

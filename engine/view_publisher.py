@@ -214,7 +214,7 @@ class EngineView:
             mark = self.state.mid(market_id, outcome)
             value = pos.size * (pos.avg_price if mark != mark else mark)
             m = self.state.market(market_id)
-            event = pos.event_id or self.state.event_of(market_id)
+            event = self.state.event_of(market_id, pos.event_id)
             positions.append(
                 PositionView(
                     market_id=market_id,
