@@ -38,6 +38,23 @@ def test_fast_path_builds_the_same_books() -> None:
     assert len(errors) == 1 and books.get("9" * 70) is not None  # good part kept
 
 
+def test_a_change_is_judged_stale_against_its_own_book_only() -> None:
+    """Snapshots through the fast decoder, then changes older than one book's snapshot but
+    not the other's: only the change older than its own book is dropped."""
+    books = L2Books()
+    assert not books.ingest(json.dumps(ws_book(YES, ts=1000)))
+    assert not books.ingest(json.dumps(ws_book(NO, ts=2000)))
+    for frame in (
+        change(YES, "0.47", "BUY", "7", 1500),  # older than NO's snapshot, not YES's
+        change(YES, "0.46", "BUY", "9", 999),  # older than YES's: stale
+        change(NO, "0.47", "BUY", "8", 1999),  # older than NO's: stale
+        change(NO, "0.46", "BUY", "6", 2000),  # as new as NO's: applied
+    ):
+        assert not books.ingest(json.dumps(frame))
+    assert books[YES].bids == {0.47: 7.0, 0.48: 30.0, 0.49: 20.0}
+    assert books[NO].bids == {0.46: 6.0, 0.48: 30.0, 0.49: 20.0}
+
+
 def test_fast_path_legacy_layouts() -> None:
     books = L2Books()
     books.ingest(json.dumps(ws_book(YES, ts=1000)))
