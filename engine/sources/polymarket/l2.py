@@ -270,7 +270,7 @@ class L2Books:
     def ingest(self, raw: bytes | str) -> Sequence[PolymarketParseError]:
         """Decode one frame and fold it in; the frame's errors (bad events are skipped).
 
-        Two things here are worth ~5 % of the bench together. The decoder is called
+        Two things here are worth 3-5 % of the bench together. The decoder is called
         through a local: Python 3.11 does not specialise a method load of a callable
         kept on the instance, so `self._decode_change(raw)` takes the generic lookup on
         every frame. And the staleness check is made once per frame, against the newest
