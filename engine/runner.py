@@ -123,9 +123,7 @@ class Engine:
         except SourceStartError:  # the run is on record as started: end it, saying why
             summary.start_ts = summary.end_ts = self.clock.now()
             summary.stopped_by = "source failed to start"
-            if self.approvals is not None:
-                await asyncio.to_thread(self.approvals.close)
-            await asyncio.to_thread(self.recorder.finish, summary)
+            await self._close_records(summary)
             raise
         markets = await asyncio.to_thread(self.source.discover)
         for m in markets:
@@ -173,9 +171,7 @@ class Engine:
             self.control.stop()
             if self.view is not None:
                 self.view.refresh_state()  # consoles see "stopped", not the last "running"
-            if self.approvals is not None:
-                await asyncio.to_thread(self.approvals.close)
-            await asyncio.to_thread(self.recorder.finish, summary)
+            await self._close_records(summary)
             await self.source.stop()
             log.info(
                 "engine stopped (%s): %d cycles, %d signals, %d fills, equity %.2f",
@@ -186,6 +182,12 @@ class Engine:
                 summary.equity,
             )
         return summary
+
+    async def _close_records(self, summary: RunSummary) -> None:
+        """The run's end on record, however it ended: the intent store, then the run row."""
+        if self.approvals is not None:
+            await asyncio.to_thread(self.approvals.close)
+        await asyncio.to_thread(self.recorder.finish, summary)
 
     async def _pace(self, t: float, wall0: float, sim0: float, stop: asyncio.Event) -> bool:
         """Wait until engine time `t` is due in wall time; False if asked to stop."""
