@@ -231,15 +231,16 @@ class ClobExecutor:
         if not markets or since is None:
             return []
         unsent = (IntentState.PENDING, IntentState.APPROVED)
-        return [
-            f"intent {i.intent_id} expired: {_SIZED_WITHOUT_HOLDINGS}"
-            for i in self.store.list(states=list(unsent), limit=None)
-            if i.market_id in markets
-            and i.created_ts >= since
-            and self.store.transition(
+        lines = []
+        for i in self.store.list(states=list(unsent), limit=None):
+            if i.market_id not in markets or i.created_ts < since:
+                continue
+            # False: it was rejected, sent or expired meanwhile, and that stands.
+            if self.store.transition(
                 i.intent_id, unsent, IntentState.EXPIRED, now, reason=_SIZED_WITHOUT_HOLDINGS
-            )
-        ]
+            ):
+                lines.append(f"intent {i.intent_id} expired: {_SIZED_WITHOUT_HOLDINGS}")
+        return lines
 
     def _holdings_again(self, now: float, submitted: list[TradeIntent]) -> list[str]:
         """The positions read again after they could not be at start-up. Not while an order
