@@ -23,7 +23,7 @@ from tests.fake_exchange_fixture import (
     frozen_config,
     sim_settings,
 )
-from tests.shared_fixtures import recorded
+from tests.recorded_fixtures import recorded
 
 USDC = 1_000_000  # amount units per dollar / share
 

@@ -22,7 +22,7 @@ from tests.fake_exchange_fixture import (
     frozen_config,
     sim_settings,
 )
-from tests.shared_fixtures import recorded
+from tests.recorded_fixtures import recorded
 
 
 def json_type(value: Any) -> str:

@@ -20,7 +20,7 @@ from tests.fake_exchange_fixture import (
     frozen_config,
     sim_settings,
 )
-from tests.shared_fixtures import recorded
+from tests.recorded_fixtures import recorded
 
 QUIET = 0.3  # seconds of silence that count as "nothing was sent"
 

@@ -17,7 +17,7 @@ from engine.execution.reconcile import adopt_holdings
 from engine.fake_exchange import FakePolymarket
 from engine.models import Outcome
 from tests.fake_exchange_fixture import fake_polymarket_fixture  # noqa: F401
-from tests.shared_fixtures import recorded
+from tests.recorded_fixtures import recorded
 from tests.test_fake_exchange_rest import assert_same_types
 
 ROWS = "nautilus_rs__data_api_positions_response.json"

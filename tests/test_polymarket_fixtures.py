@@ -53,7 +53,7 @@ from engine.sources.polymarket import (
     parse_prices_history,
     parse_ws_message,
 )
-from tests.shared_fixtures import FIXTURES
+from tests.recorded_fixtures import FIXTURES
 
 Check = Callable[[Any, bytes], None]
 

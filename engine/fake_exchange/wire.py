@@ -4,7 +4,7 @@ The types matter more than the values: Gamma market `volume`/`liquidity` are str
 event ones are numbers, `outcomes`/`outcomePrices`/`clobTokenIds` are JSON text inside JSON,
 `closedTime` is `"YYYY-MM-DD HH:MM:SS+00"`, CLOB book prices and sizes are strings with the
 bids ascending and asks descending, WS timestamps are millisecond strings (reference §2.5, §3,
-§5; gotchas G1, G4-G6). Key sets follow the recorded fixtures in shared/fixtures/polymarket.
+§5; gotchas G1, G4-G6). Key sets follow the recorded fixtures in tests/fixtures/polymarket.
 """
 
 from __future__ import annotations
