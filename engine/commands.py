@@ -36,14 +36,15 @@ class EngineCommands:
         )
         return self.intents.list(states=states, limit=limit)
 
-    def approve(self, intent_id: str) -> TradeIntent:
-        """PENDING -> APPROVED, atomically; raises `IntentError` saying why not.
+    def approve(self, intent_id: str, override: str | None = None) -> TradeIntent:
+        """PENDING -> APPROVED, atomically; raises `IntentError` saying why not. `override`:
+        the failed re-check the person saw and approved anyway (stored with the intent).
 
         Losing a race (another console or process approved or rejected it first) is an
         error too: the person must know their click did nothing.
         """
         intent = self.intents.require(intent_id)
-        if not self.intents.approve(intent.intent_id, self.clock.now()):
+        if not self.intents.approve(intent.intent_id, self.clock.now(), override):
             raise self._not_pending(intent.intent_id, "approve")
         return self.intents.require(intent.intent_id)
 

@@ -114,6 +114,16 @@ class RiskSettings(_Section):
     cooldown_seconds: float = Field(600.0, ge=0)  # per market after an order or intent
     min_order_shares: float = Field(5.0, ge=0)  # exchange minimum for resting orders
     min_marketable_usd: float = Field(1.0, ge=0)  # exchange minimum for marketable orders
+    # Error-rate kill switch: halt when `error_limit` of the last `error_window_steps`
+    # engine steps failed.
+    error_window_steps: int = Field(10, ge=1, le=100_000)
+    error_limit: int = Field(5, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _error_budget(self) -> RiskSettings:
+        if self.error_limit > self.error_window_steps:
+            raise ValueError("error_limit must be <= error_window_steps")
+        return self
 
 
 class PaperSettings(_Section):

@@ -1,9 +1,10 @@
 """Engine run state (running / paused / halted) and the equity marks kill switches need.
 
-`EngineControl` is written by commands from other threads (the CLI, later the console and the
-control socket) and read by the cycle, hence the lock. A halt (kill switch) stops new orders
-and intents until a person resumes; a pause is the same without a reason; stale data only
-skips trading for as long as it lasts.
+`EngineControl` is changed by the engine step (kill switches, and console commands, which reach
+it through the engine's inbox) and read by the runner and the recorder; every check-and-set is
+one locked operation, so no change can overwrite another's reason. A halt (kill switch) stops
+new orders and intents until a person resumes; a pause is the same without a reason; stale
+data only skips trading for as long as it lasts.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from dataclasses import dataclass
 
 from engine.clock import day_start
 from engine.models import EngineState
+
+_RUNNING = frozenset({EngineState.RUNNING})
+_RESUMABLE = frozenset({EngineState.PAUSED, EngineState.HALTED})
+_NOT_HALTED = frozenset(set(EngineState) - {EngineState.HALTED})
 
 
 class EngineControl:
@@ -36,8 +41,14 @@ class EngineControl:
     def trading_allowed(self) -> bool:
         return self.state is EngineState.RUNNING
 
-    def _set(self, state: EngineState, reason: str | None) -> bool:
+    def _set(
+        self, state: EngineState, reason: str | None, allowed_from: frozenset[EngineState] | None
+    ) -> bool:
+        """Move to `state` if the current state is one of `allowed_from` (any when None):
+        checked and set under one lock, so a pause can never overwrite a halt's reason."""
         with self._lock:
+            if allowed_from is not None and self._state not in allowed_from:
+                return False
             if self._state is state and self._reason == reason:
                 return False
             self._state, self._reason = state, reason
@@ -45,28 +56,19 @@ class EngineControl:
             return True
 
     def start(self) -> None:
-        self._set(EngineState.RUNNING, None)
+        self._set(EngineState.RUNNING, None, None)
 
     def pause(self) -> bool:
-        with self._lock:
-            if self._state is not EngineState.RUNNING:
-                return False
-        return self._set(EngineState.PAUSED, "paused by operator")
+        return self._set(EngineState.PAUSED, "paused by operator", _RUNNING)
 
     def resume(self) -> bool:
-        with self._lock:
-            if self._state not in (EngineState.PAUSED, EngineState.HALTED):
-                return False
-        return self._set(EngineState.RUNNING, None)
+        return self._set(EngineState.RUNNING, None, _RESUMABLE)
 
     def halt(self, reason: str) -> bool:
-        with self._lock:
-            if self._state is EngineState.HALTED:
-                return False
-        return self._set(EngineState.HALTED, reason)
+        return self._set(EngineState.HALTED, reason, _NOT_HALTED)
 
     def stop(self) -> None:
-        self._set(EngineState.STOPPED, None)
+        self._set(EngineState.STOPPED, None, None)
 
     def take_changed(self) -> bool:
         """True once after each state change (the runner logs and persists it)."""

@@ -43,10 +43,20 @@ def load_or_create_token(path: Path) -> tuple[str, str | None]:
 
     Never returns a token from a file other users could read or replace.
     """
+    token, warning, fresh = prepare_token(path)
+    if fresh:
+        save_token(path, token)
+    return token, warning
+
+
+def prepare_token(path: Path) -> tuple[str, str | None, bool]:
+    """(token, warning, fresh): the token in a safe existing file, else a new one that the
+    caller writes with `save_token` once it knows the daemon will serve (a start that fails
+    must leave no file behind). The warning says why an existing file is not used."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        return _write_new_token(path), None
+        return secrets.token_urlsafe(32), None, True
     problem = _unsafe(st)
     if problem is None:
         try:
@@ -55,13 +65,18 @@ def load_or_create_token(path: Path) -> tuple[str, str | None]:
             problem = f"could not be read ({exc})"
         else:
             if len(token) >= MIN_TOKEN_CHARS and token.isascii() and token.isprintable():
-                return token, None
+                return token, None, False
             problem = "did not hold a usable token"
-    token = _write_new_token(path)
-    return token, (
+    return (
+        secrets.token_urlsafe(32),
         f"{path} {problem}: replaced it with a new token in a 0600 file "
-        "(consoles attached with the old token must re-read it)"
+        "(consoles attached with the old token must re-read it)",
+        True,
     )
+
+
+def save_token(path: Path, token: str) -> None:
+    _write_atomically(path, token + "\n", 0o600)
 
 
 def write_url(path: Path, url: str) -> None:
@@ -77,12 +92,6 @@ def remove_url(path: Path, url: str) -> None:
             path.unlink()
     except OSError:
         pass
-
-
-def _write_new_token(path: Path) -> str:
-    token = secrets.token_urlsafe(32)
-    _write_atomically(path, token + "\n", 0o600)
-    return token
 
 
 def _write_atomically(path: Path, text: str, mode: int) -> None:

@@ -1,13 +1,14 @@
 """The daemon's control socket: consoles attach, follow the engine's view and send commands.
 
-It runs on the engine's asyncio loop and never blocks it: pulling and encoding a delta, and
-every command (they touch the database), run in worker threads. Each console has its own
+It runs on the engine's asyncio loop and never blocks it: pulling and encoding a delta runs in
+a worker thread, and commands and detail queries go through the console link, which queues
+what touches engine state to the engine step (see `engine.link`). Each console has its own
 push task, so a slow one only delays itself: it always gets everything that changed since
 its last delta (changes coalesce while it is busy), at most one frame is buffered for it
 beyond the write limit, and one that stops reading for `send_timeout` is cut off.
 
-Commands go through `engine.link.run_command`, the one dispatch that keypresses and the CLI
-use too. Authentication is a bearer token checked in the opening handshake (see
+Commands go through `engine.link.LocalLink`, the one dispatch that keypresses use too.
+Authentication is a bearer token checked in the opening handshake (see
 `engine.control_protocol` for the wire format and `engine.control_files` for the token).
 """
 
@@ -33,13 +34,14 @@ from engine.config import ControlSettings
 from engine.control_files import (
     client_url,
     is_loopback_host,
-    load_or_create_token,
+    prepare_token,
     remove_url,
+    save_token,
     token_path,
     url_path,
     write_url,
 )
-from engine.link import LocalLink, run_command
+from engine.link import LocalLink
 from engine.view import ViewStore
 
 log = logging.getLogger("polyb0t.control")
@@ -107,15 +109,13 @@ class ControlServer:
         """Listen, publish the URL and token files; returns the URL consoles use."""
         s = self.settings
         check_bind(s)
+        tokens = token_path(self.data_dir)
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            self._token, warning = load_or_create_token(token_path(self.data_dir))
+            self._token, warning, fresh = prepare_token(tokens)
         except OSError as exc:
             raise ControlStartError(
-                f"cannot write the control token in {self.data_dir}: {exc}"
+                f"cannot read the control token in {self.data_dir}: {exc}"
             ) from None
-        if warning:
-            log.warning(warning)
         try:
             self._server = await serve(
                 self._serve,
@@ -135,9 +135,21 @@ class ControlServer:
                 f"{exc.strerror or exc}. Is another daemon running? Set control.port "
                 "(0: any free port) or control.enabled = false"
             ) from None
-        port = self._server.sockets[0].getsockname()[1]
-        self.url = client_url(s.host, port)
-        write_url(url_path(self.data_dir), self.url)
+        # Listening: only now are the token and the URL published (a start that failed,
+        # such as a port in use, leaves no file behind).
+        try:
+            if fresh:
+                save_token(tokens, self._token)
+            if warning:
+                log.warning(warning)
+            port = self._server.sockets[0].getsockname()[1]
+            self.url = client_url(s.host, port)
+            write_url(url_path(self.data_dir), self.url)
+        except OSError as exc:
+            self._server.close()
+            raise ControlStartError(
+                f"cannot write the control files in {self.data_dir}: {exc}"
+            ) from None
         log.info("control socket on %s (token in %s)", self.url, token_path(self.data_dir))
         if not is_loopback_host(s.host):
             log.warning(
@@ -258,7 +270,7 @@ class ControlServer:
             if isinstance(request, wire.CommandRequest):
                 reply = await self._command(console, request)
             else:
-                detail = await asyncio.to_thread(self.link.view.detail, request.market_id)
+                detail = await self.link.detail(request.market_id)
                 reply = wire.detail_message(request.id, detail)
         except (ConnectionClosed, _Dropped):
             return  # the console left while its request ran
@@ -268,16 +280,7 @@ class ControlServer:
         await self._reply(console, reply)
 
     async def _command(self, console: _Console, request: wire.CommandRequest) -> str:
-        link = self.link
-        result = await asyncio.to_thread(
-            run_command,
-            link.commands,
-            link.view,
-            request.name,
-            request.args,
-            link.threshold,
-            link.tolerance,
-        )
+        result = await self.link.command(request.name, **request.args)
         log.info(
             "console %s: %s%s -> %s",
             console.peer,

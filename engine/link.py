@@ -3,16 +3,21 @@
 `EngineLink` is all the UI knows. `LocalLink` serves an engine in this process; the control
 socket's client serves one in a daemon. Commands are named (approve, reject, recheck, pause,
 resume, kill, retrain) and dispatched by `run_command`, which the control server uses too, so
-a keypress, a CLI call and a remote console all take the same path into the engine.
+a keypress, a CLI call and a remote console all take the same path into the engine. Nothing
+here reads or writes the engine's state from the caller's thread: that goes through the
+engine's inbox (`engine.inbox`), so the engine step stays the one owner of its state.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any, Protocol
 
+from engine.approvals import Recheck, recheck_intent
 from engine.commands import EngineCommands, NoEngine
 from engine.execution.intents import IntentError
+from engine.inbox import EngineInbox
 from engine.view import CommandResult, MarketDetail, ViewDelta
 from engine.view_publisher import EngineView
 
@@ -31,9 +36,10 @@ class EngineLink(Protocol):
     async def close(self) -> None: ...
 
 
-def run_command(
+async def run_command(
     commands: EngineCommands,
     view: EngineView,
+    inbox: EngineInbox,
     name: str,
     args: dict[str, Any],
     threshold: float,
@@ -41,33 +47,46 @@ def run_command(
 ) -> CommandResult:
     """Carry out one named command; never raises for a bad request, says why instead.
 
-    Blocking (database I/O): call it from a worker thread.
+    Whatever touches the engine's state (the run state, the book a re-check reads, the
+    console view) is queued to the engine step through `inbox`; the intent store's atomic
+    database changes run in a worker thread, never on the caller's event loop.
     """
     try:
         if name == "approve":
-            intent = commands.approve(str(args["intent_id"]))
-            view.refresh_intents()
-            return CommandResult(True, f"intent {intent.intent_id} approved")
+            override = args.get("override")
+            intent = await asyncio.to_thread(
+                commands.approve, str(args["intent_id"]), str(override) if override else None
+            )
+            await inbox.call(view.refresh_intents)
+            said = " (re-check overridden)" if override else ""
+            return CommandResult(True, f"intent {intent.intent_id} approved{said}")
         if name == "reject":
             reason = str(args.get("reason") or "rejected by operator")
-            intent = commands.reject(str(args["intent_id"]), reason)
-            view.refresh_intents()
+            intent = await asyncio.to_thread(commands.reject, str(args["intent_id"]), reason)
+            await inbox.call(view.refresh_intents)
             return CommandResult(True, f"intent {intent.intent_id} rejected")
         if name == "recheck":
-            ok, why, edge = view.recheck(str(args["intent_id"]), threshold, tolerance)
-            return CommandResult(ok, why, {"edge": edge})
-        if name == "pause":
-            done = commands.pause()
-            view.refresh_state()
-            return CommandResult(done, "paused" if done else "not running: nothing to pause")
-        if name == "resume":
-            done = commands.resume()
-            view.refresh_state()
-            return CommandResult(done, "resumed" if done else "already running")
-        if name == "kill":
-            done = commands.kill(str(args.get("reason") or "manual kill switch"))
-            view.refresh_state()
-            return CommandResult(done, "kill switch: trading halted" if done else "already halted")
+            intent = await asyncio.to_thread(commands.intents.require, str(args["intent_id"]))
+
+            def recheck() -> Recheck:
+                held = view.portfolio.held(intent.market_id, intent.outcome)
+                return recheck_intent(intent, view.state, threshold, tolerance, held=held)
+
+            check = await inbox.call(recheck)
+            return CommandResult(
+                check.ok, check.reason, {"edge": check.edge, "overridable": check.overridable}
+            )
+        if name in _RUN_STATE:
+            verb, said_done, said_not = _RUN_STATE[name]
+            reason = str(args.get("reason") or "manual kill switch")
+
+            def change() -> bool:
+                done = verb(commands, reason)
+                view.refresh_state()
+                return done
+
+            done = await inbox.call(change)
+            return CommandResult(done, said_done if done else said_not)
         if name == "retrain":
             return CommandResult(False, "retraining needs the ML experts, which are not built yet")
         return CommandResult(False, f"unknown command {name!r}; known: {', '.join(COMMANDS)}")
@@ -77,27 +96,40 @@ def run_command(
         return CommandResult(False, str(exc))
 
 
+_RUN_STATE: dict[str, tuple[Callable[[EngineCommands, str], bool], str, str]] = {
+    "pause": (lambda c, _: c.pause(), "paused", "not running: nothing to pause"),
+    "resume": (lambda c, _: c.resume(), "resumed", "already running"),
+    "kill": (lambda c, why: c.kill(why), "kill switch: trading halted", "already halted"),
+}
+
+
 class LocalLink:
     """An engine in this process (the console's default)."""
 
     def __init__(
-        self, view: EngineView, commands: EngineCommands, threshold: float, tolerance: float
+        self,
+        view: EngineView,
+        commands: EngineCommands,
+        inbox: EngineInbox,
+        threshold: float,
+        tolerance: float,
     ) -> None:
         self.view = view
         self.commands = commands
+        self.inbox = inbox
         self.threshold = threshold
         self.tolerance = tolerance
 
     def pull(self, since: int) -> ViewDelta:
-        return self.view.store.pull(since)
+        return self.view.store.pull(since)  # the published view: no engine state is read
 
     async def command(self, name: str, **args: Any) -> CommandResult:
-        return await asyncio.to_thread(
-            run_command, self.commands, self.view, name, args, self.threshold, self.tolerance
+        return await run_command(
+            self.commands, self.view, self.inbox, name, args, self.threshold, self.tolerance
         )
 
     async def detail(self, market_id: str) -> MarketDetail | None:
-        return await asyncio.to_thread(self.view.detail, market_id)
+        return await self.inbox.call(lambda: self.view.detail(market_id))
 
     async def close(self) -> None:
         return None

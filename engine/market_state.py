@@ -50,6 +50,10 @@ class ApplyResult:
     listed: list[Market]
     errors: list[str]
 
+    @classmethod
+    def empty(cls) -> ApplyResult:
+        return cls(changed_rows=set(), resolved=[], listed=[], errors=[])
+
 
 class MarketState:
     def __init__(self, depth: int = 8, history: int = 400, capacity: int = 1024) -> None:
@@ -184,7 +188,7 @@ class MarketState:
 
     def apply(self, events: list[SourceEvent]) -> ApplyResult:
         """Fold a batch of events in. Bad events are reported, never raised."""
-        res = ApplyResult(changed_rows=set(), resolved=[], listed=[], errors=[])
+        res = ApplyResult.empty()
         for ev in events:
             try:
                 self._apply_one(ev, res)

@@ -178,6 +178,9 @@ class ExecutionReport:
     fills: list[Fill] = field(default_factory=list)
     status: str = "filled"  # filled | partial | unfilled | pending
     reason: str | None = None
+    # Already in the database with the intent's final state (live orders are written in the
+    # same transaction as that state); the step's recorder must not write it again.
+    stored: bool = False
 
     @property
     def filled_size(self) -> float:
@@ -217,6 +220,7 @@ class TradeIntent:
     question: str = ""
     reason: str | None = None
     updated_ts: float | None = None
+    override: str | None = None  # the failed re-check a person approved anyway
 
     @property
     def cost(self) -> float:

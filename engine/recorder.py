@@ -1,14 +1,18 @@
 """Turning each engine step into one database transaction.
 
 Everything a step produced (signals, executed orders, fills, settlements, changed positions,
-engine state, the day's PnL, snapshots when due) goes to `Store.record_cycle` at once, from
-the engine's worker thread. A crash loses at most the step in progress; a restarted engine
-reads a consistent database.
+engine state, the day's PnL, snapshots when due, counts of rejections by rule) goes to
+`Store.record_cycle` at once, from the engine's worker thread. A crash loses at most the step
+in progress; a restarted engine reads a consistent database. Live orders are the exception
+that proves the rule: what the exchange did is written by the live executor together with
+the intent's final state, so the step only writes the positions they changed.
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,6 +29,8 @@ from engine.storage import (
     EngineStatus,
     EventRecord,
     RecordedEvent,
+    RunInfo,
+    RunStart,
     Snapshot,
     Store,
 )
@@ -48,9 +54,13 @@ class Recorder:
         control: EngineControl,
         repeat_signal_seconds: float = 0.0,
         record: bool = False,
+        run: RunStart | None = None,
+        depth_levels: int = 3,
     ) -> None:
         self.store = store
         self.run_id = run_id
+        self.run = run or RunStart(mode="paper", source="sim")
+        self.depth_levels = depth_levels
         self.state = state
         self.snapshot_interval = snapshot_interval
         self.control = control
@@ -66,6 +76,28 @@ class Recorder:
         self._last_rejection: dict[tuple[str, Outcome, Side, str], float] = {}
 
     # --- called by the engine --------------------------------------------------------------
+
+    def start(self, ts: float) -> list[str]:
+        """The run goes on record when its engine starts (not when it is built: a start that
+        fails before, such as a port in use, records nothing). Runs left `running` by a
+        process that died are marked crashed first. Lines saying what was found."""
+        closed = self.store.end_crashed_runs(process_gone)
+        r = self.run
+        self.store.start_run(
+            run_id=self.run_id,
+            started_ts=ts,
+            mode=r.mode,
+            source=r.source,
+            seed=r.seed,
+            settings_json=r.settings_json,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+        )
+        return [
+            f"run {c.run_id} (pid {c.pid}) was left running by a process that died: marked "
+            f"crashed, last seen {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(c.ended_ts or 0))}"
+            for c in closed
+        ]
 
     def markets(self, markets: list[Market], ts: float) -> None:
         """The markets discovered at start (recorded as listings, so a replay has them)."""
@@ -85,14 +117,17 @@ class Recorder:
         t = step.t
         rec = CycleRecord(run_id=self.run_id, ts=t)
         fills: list[Fill] = [f for r in step.reports for f in r.fills]
-        rec.orders = list(step.reports)
-        rec.fills = fills + step.settlements
-        rec.positions = self._changed_positions(rec.fills, portfolio)
+        # Live orders are already stored with their intents' final states (one transaction
+        # with what the exchange did); only their positions are this step's to write.
+        rec.orders = [r for r in step.reports if not r.stored]
+        rec.fills = [f for r in rec.orders for f in r.fills] + step.settlements
+        rec.positions = self._changed_positions(fills + step.settlements, portfolio)
         rec.events = self._events(step)
         if self.record:
             rec.recorded = _encode(step.events)
         if step.outcome is not None:
             rec.signals = self._signals_to_store(step.outcome.signals, t)
+            rec.rejections = _rejections_by_rule(step.outcome.signals)
         # Listings and resolutions go in the step's one transaction (a resolved `Market`
         # already carries its payout: `MarketState` set it).
         rec.markets = list(step.applied.listed) + [
@@ -132,8 +167,7 @@ class Recorder:
         out = []
         for s in signals:
             if s.decision == "rejected" and self.repeat_signal_seconds > 0:
-                rule = (s.reason or "").split(":", 1)[0]
-                key = (s.market_id, s.outcome, s.side, rule)
+                key = (s.market_id, s.outcome, s.side, _rule(s))
                 last = self._last_rejection.get(key)
                 if last is not None and t - last < self.repeat_signal_seconds:
                     continue
@@ -189,8 +223,9 @@ class Recorder:
         rows = np.flatnonzero(st.active[:n])
         bb = st.bid_px[rows, 0]
         ba = st.ask_px[rows, 0]
-        bd = st.bid_sz[rows, :3].sum(axis=1)
-        ad = st.ask_sz[rows, :3].sum(axis=1)
+        k = self.depth_levels  # the same depth the features and the universe measure
+        bd = st.bid_sz[rows, :k].sum(axis=1)
+        ad = st.ask_sz[rows, :k].sum(axis=1)
         lt = st.last_trade_px[rows]
         vol = st.volume[rows]
 
@@ -236,6 +271,37 @@ class Recorder:
             fees=pf.fees_paid - self._day_fees0,
             fills=self._day_fills,
         )
+
+
+def _rule(signal: Signal) -> str:
+    return (signal.reason or "").split(":", 1)[0] or "unknown"
+
+
+def _rejections_by_rule(signals: list[Signal]) -> dict[str, int]:
+    """Every rejection of the cycle counted by rule, stored or not as a signal row."""
+    out: dict[str, int] = {}
+    for s in signals:
+        if s.decision == "rejected":
+            rule = _rule(s)
+            out[rule] = out.get(rule, 0) + 1
+    return out
+
+
+def process_gone(run: RunInfo) -> bool:
+    """Whether the process that ran `run` is gone: on this host, its pid no longer runs (a
+    run of another host is never judged from here; one recorded without a host predates
+    this check and cannot be running any more)."""
+    if run.host is None:
+        return True
+    if run.host != socket.gethostname() or run.pid is None:
+        return False
+    try:
+        os.kill(run.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, under another user
+        return False
+    return False
 
 
 def _encode(events: list[SourceEvent]) -> list[RecordedEvent]:

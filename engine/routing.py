@@ -19,6 +19,9 @@ from engine.models import IntentState, Market, OrderRequest, Outcome, Side, Trad
 
 @dataclass(slots=True, frozen=True)
 class InFlight:
+    """An order or intent whose cash is promised but not yet spent: the one definition of
+    reserved cash (`max_cost`), which sizing subtracts from the cash available."""
+
     market_id: str
     outcome: Outcome
     side: Side
@@ -66,7 +69,6 @@ class IntentRoute:
         self.store = store
         self.run_id = run_id
         self.expiry = expiry_seconds
-        self.created: list[TradeIntent] = []
 
     def send(self, orders: list[OrderRequest], markets: dict[str, Market], now: float) -> None:
         intents = []
@@ -92,9 +94,10 @@ class IntentRoute:
             )
         if intents:
             self.store.create(intents, self.run_id)
-        self.created.extend(intents)
 
     def in_flight(self) -> list[InFlight]:
+        """PENDING, APPROVED and SUBMITTED intents (of every run sharing the database: a
+        SUBMITTED one's cash is spent only when its fills are booked)."""
         return [
             InFlight(i.market_id, i.outcome, i.side, i.size, i.limit_price)
             for i in self.store.open_intents()

@@ -18,7 +18,6 @@ import asyncio
 import logging
 import math
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
 from engine.approvals import ApprovalProcessor
@@ -27,10 +26,12 @@ from engine.cycle import CycleOutcome, DecisionCycle
 from engine.events import SourceEvent
 from engine.execution.base import Executor
 from engine.execution.portfolio import Portfolio
+from engine.inbox import EngineInbox
 from engine.market_state import ApplyResult, MarketState
 from engine.models import EngineState, ExecutionReport, Fill
 from engine.recorder import Recorder
-from engine.sources.base import MarketSource, SourceStartError
+from engine.sources.base import FiniteSource, MarketSource, SourceStartError
+from engine.step_errors import ErrorBudget, StepErrorLog
 from engine.view_publisher import EngineView
 
 log = logging.getLogger("polyb0t.engine")
@@ -60,18 +61,6 @@ class RunSummary:
     stopped_by: str = "completed"
 
 
-class ErrorBudget:
-    """Error-rate kill switch: too many failed steps in a short run of steps halts trading."""
-
-    def __init__(self, window: int = 10, limit: int = 5) -> None:
-        self.recent: deque[bool] = deque(maxlen=window)
-        self.limit = limit
-
-    def add(self, failed: bool) -> bool:
-        self.recent.append(failed)
-        return sum(self.recent) >= self.limit
-
-
 class Engine:
     def __init__(
         self,
@@ -89,6 +78,8 @@ class Engine:
         speed: float | None,
         intent_poll_seconds: float = 1.0,
         view: EngineView | None = None,
+        inbox: EngineInbox | None = None,
+        error_budget: ErrorBudget | None = None,
     ) -> None:
         self.run_id = run_id
         self.clock = clock
@@ -103,8 +94,11 @@ class Engine:
         self.interval = interval
         self.speed = speed
         self.intent_poll = intent_poll_seconds
-        self.errors = ErrorBudget()
+        self.errors = error_budget or ErrorBudget()
+        self.step_errors = StepErrorLog(log)
         self.view = view
+        self.inbox = inbox or EngineInbox()
+        self._wake: asyncio.Event | None = None
         # Fills land in whichever step processes them, usually one between cycles (paper
         # latency, live polling): the cycle line reports those since the previous line.
         self._fills_unlogged = 0
@@ -117,32 +111,11 @@ class Engine:
         cycles: int | None = None,
         duration: float | None = None,
     ) -> RunSummary:
+        """The whole run: `open`, steps on the time grid until the end, `close`."""
         summary = RunSummary(run_id=self.run_id)
-        try:
-            await self.source.start()
-        except SourceStartError:  # the run is on record as started: end it, saying why
-            summary.start_ts = summary.end_ts = self.clock.now()
-            summary.stopped_by = "source failed to start"
-            await self._close_records(summary)
-            raise
-        markets = await asyncio.to_thread(self.source.discover)
-        for m in markets:
-            self.state.add_market(m)
-        start = self.clock.now()
-        await asyncio.to_thread(self.recorder.markets, markets, start)
-        summary.start_ts = start
+        start = await self.open(summary)
         end = start + duration if duration is not None else math.inf
-        self.control.start()
-        if self.approvals is not None:
-            for line in await asyncio.to_thread(self.approvals.prepare, start):
-                log.info(line)
-        log.info(
-            "engine started: run %s, %d markets, source %s, t=%s",
-            self.run_id,
-            len(markets),
-            self.source.name,
-            _fmt_ts(start),
-        )
+        source_end = self.source.ends_at() if isinstance(self.source, FiniteSource) else math.inf
         next_cycle = start
         next_intents = start if self.approvals else math.inf
         wall0, sim0 = time.monotonic(), start
@@ -150,6 +123,9 @@ class Engine:
             while not stop.is_set():
                 due = self.executor.next_due() if self.executor else None
                 t = min(next_cycle, next_intents, due if due is not None else math.inf)
+                if t > source_end:
+                    summary.stopped_by = "end of recording"
+                    break
                 if t > end or (cycles is not None and summary.cycles >= cycles and due is None):
                     break
                 if not await self._pace(t, wall0, sim0, stop):
@@ -164,63 +140,134 @@ class Engine:
                 if step is not None:
                     self._account(step, summary)
                 self._log_state_change()
-            summary.stopped_by = "signal" if stop.is_set() else "completed"
+            if stop.is_set():
+                summary.stopped_by = "signal"
         finally:
-            summary.end_ts = self.clock.now()
-            summary.equity = self.portfolio.equity(self.cycle.mark)
-            self.control.stop()
-            if self.view is not None:
-                self.view.refresh_state()  # consoles see "stopped", not the last "running"
-            await self._close_records(summary)
-            await self.source.stop()
-            log.info(
-                "engine stopped (%s): %d cycles, %d signals, %d fills, equity %.2f",
-                summary.stopped_by,
-                summary.cycles,
-                summary.signals,
-                summary.fills,
-                summary.equity,
-            )
+            await self.close(summary)
         return summary
 
-    async def _close_records(self, summary: RunSummary) -> None:
-        """The run's end on record, however it ended: the intent store, then the run row."""
+    async def open(self, summary: RunSummary | None = None) -> float:
+        """Everything before the first step: the run goes on record, the source starts and
+        lists its markets, the live account is reconciled; the engine time it starts at.
+        A source that refuses to start ends the run on record and raises."""
+        summary = summary or RunSummary(run_id=self.run_id)
+        self._wake = self.inbox.open(asyncio.get_running_loop())
+        for line in await asyncio.to_thread(self.recorder.start, self.clock.now()):
+            log.warning(line)
+        try:
+            await self.source.start()
+        except SourceStartError:  # the run is on record as started: end it, saying why
+            summary.start_ts = summary.end_ts = self.clock.now()
+            summary.stopped_by = "source failed to start"
+            self.inbox.close()
+            await self._close_records(summary)
+            raise
+        markets = await asyncio.to_thread(self.source.discover)
+        for m in markets:
+            self.state.add_market(m)
+        start = self.clock.now()
+        await asyncio.to_thread(self.recorder.markets, markets, start)
+        summary.start_ts = start
+        self.control.start()
         if self.approvals is not None:
-            await asyncio.to_thread(self.approvals.close)
+            for line in await asyncio.to_thread(self.approvals.prepare, start):
+                log.info(line)
+            cooldown = self.cycle.risk.risk.cooldown_seconds
+            acted = await asyncio.to_thread(self.approvals.recent_actions, start - cooldown)
+            self.cycle.last_action.update(acted)
+        log.info(
+            "engine started: run %s, %d markets, source %s, t=%s",
+            self.run_id,
+            len(markets),
+            self.source.name,
+            _fmt_ts(start),
+        )
+        return start
+
+    async def close(self, summary: RunSummary) -> None:
+        """The run's end, however it came: consoles see it stopped, its unsent intents
+        expire, the run is recorded as ended, the source stops."""
+        summary.end_ts = self.clock.now()
+        summary.equity = self.portfolio.equity(self.cycle.mark)
+        self.control.stop()
+        if self.view is not None:
+            self.view.refresh_state()  # consoles see "stopped", not the last "running"
+        self.inbox.close()  # no step any more: requests are answered directly
+        for line in self.step_errors.summary():
+            log.error(line)
+        await self._close_records(summary)
+        if self.view is not None:
+            self.view.refresh_intents()  # the run's unsent intents expired with it
+        await self.source.stop()
+        log.info(
+            "engine stopped (%s): %d cycles, %d signals, %d fills, equity %.2f",
+            summary.stopped_by,
+            summary.cycles,
+            summary.signals,
+            summary.fills,
+            summary.equity,
+        )
+
+    async def _close_records(self, summary: RunSummary) -> None:
+        """The run's end on record, however it ended: its unsent intents, the positions of
+        live orders that ended meanwhile, then the run row."""
+        if self.approvals is not None:
+            for line in await asyncio.to_thread(self.approvals.close, summary.end_ts):
+                log.info(line)
+            reports = self.approvals.take_reports()
+            if reports:
+                last = StepResult(t=summary.end_ts, applied=ApplyResult.empty(), reports=reports)
+                await asyncio.to_thread(self.recorder.step, last, self.cycle, self.portfolio)
+                self._account(last, summary)
         await asyncio.to_thread(self.recorder.finish, summary)
 
     async def _pace(self, t: float, wall0: float, sim0: float, stop: asyncio.Event) -> bool:
-        """Wait until engine time `t` is due in wall time; False if asked to stop."""
-        if isinstance(self.clock, SimClock):
-            if self.speed is not None:
+        """Wait until engine time `t` is due in wall time; False if asked to stop. Requests
+        arriving meanwhile (console commands, queries) are served while waiting."""
+        sim = isinstance(self.clock, SimClock)
+        while True:
+            if sim:
+                if self.speed is None:
+                    break
                 delay = wall0 + (t - sim0) / self.speed - time.monotonic()
-                if delay > 0 and await _wait(stop, delay):
-                    return False
+            else:
+                delay = t - self.clock.now()
+            if delay <= 0:
+                break
+            woke = await _wait(stop, delay, self._wake)
+            if stop.is_set():
+                return False
+            if woke and self._wake is not None:
+                self._wake.clear()
+                await asyncio.to_thread(self.inbox.serve)
+        if sim:
+            assert isinstance(self.clock, SimClock)
             self.clock.set(max(t, self.clock.now()))
-            return not stop.is_set()
-        delay = t - self.clock.now()
-        return not (delay > 0 and await _wait(stop, delay))
+        return not stop.is_set()
 
     # --- one step, in a worker thread ------------------------------------------------------
 
     async def _safe_step(self, t: float, do_cycle: bool, summary: RunSummary) -> StepResult | None:
         try:
-            step = await asyncio.to_thread(self._step, t, do_cycle)
+            step = await asyncio.to_thread(self.step, t, do_cycle)
             self.errors.add(False)
             return step
         except Exception as exc:  # the engine survives a bad step, and says so
             summary.errors += 1
-            log.error("step at %s failed: %s: %s", _fmt_ts(t), type(exc).__name__, exc)
-            log.debug("step failure", exc_info=True)
-            await asyncio.to_thread(
-                self.recorder.event, t, "ERROR", "step_failed", f"{type(exc).__name__}: {exc}"
-            )
-            reason = "error rate: 5 of the last 10 steps failed"
+            failure = self.step_errors.failure(exc, _fmt_ts(t))
+            if failure.repeats == 1 or failure.with_traceback:
+                await asyncio.to_thread(
+                    self.recorder.event, t, "ERROR", "step_failed", f"{type(exc).__name__}: {exc}"
+                )
+            reason = self.errors.reason
             if self.errors.add(True) and self.control.halt(reason):
                 await asyncio.to_thread(self.recorder.event, t, "ERROR", "kill_switch", reason)
             return None
 
-    def _step(self, t: float, do_cycle: bool) -> StepResult:
+    def step(self, t: float, do_cycle: bool) -> StepResult:
+        """One step at engine time `t` (a cycle too if `do_cycle`); the engine's state is
+        changed here and only here. Called by `run` in a worker thread, one at a time."""
+        self.inbox.serve()  # requests queued since the last step see the state between steps
         events = self.source.poll(t)
         applied = self.state.apply(events)
         step = StepResult(t=t, applied=applied, events=events)
@@ -282,13 +329,18 @@ class Engine:
         )
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep up to `seconds`; True if the stop event fired first (never busy-polls)."""
+async def _wait(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> bool:
+    """Sleep up to `seconds` or until `stop` (or `wake`) fires; True if one of them did
+    (never busy-polls)."""
+    waits = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        waits.append(asyncio.ensure_future(wake.wait()))
     try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-        return True
-    except TimeoutError:
-        return False
+        done, _ = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
+    return bool(done)
 
 
 def _fmt_ts(ts: float) -> str:

@@ -1,6 +1,7 @@
 """Building the console's view of the engine after every step.
 
-Runs in the engine's worker thread right after a step, so it reads a consistent state. Only
+Runs in the engine step (right after the step's work, and for queued console requests), so it
+reads a consistent state; consoles only ever read what it published into the `ViewStore`. Only
 market rows whose values changed (book version, prediction or edge) become new `MarketRow`s:
 at 10,000 markets a step costs a few vectorised comparisons plus one small object per
 changed row.
@@ -14,7 +15,6 @@ from collections import deque
 
 import numpy as np
 
-from engine.approvals import recheck_intent
 from engine.control import EngineControl
 from engine.cycle import CycleOutcome, DecisionCycle
 from engine.events import MarketResolved
@@ -319,14 +319,6 @@ class EngineView:
             asks=asks,
             signals=tuple(reversed(self._by_market.get(market_id, ()))),
         )
-
-    def recheck(
-        self, intent_id: str, threshold: float, tolerance: float
-    ) -> tuple[bool, str, float]:
-        assert self.intents is not None
-        intent = self.intents.require(intent_id)
-        check = recheck_intent(intent, self.state, threshold, tolerance)
-        return check.ok, check.reason, check.edge
 
     def log_handler(self) -> logging.Handler:
         """A logging handler feeding the console's log pane (bounded)."""

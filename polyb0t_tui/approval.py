@@ -1,8 +1,10 @@
 """Approving and rejecting an intent from the console, as one readable flow each.
 
 Approval re-checks the book first (through the link, so it is the engine's book even when
-attached), then asks at most one question: "approve anyway?" when the re-check failed, or
-"approve?" when the cost is above `confirm_above_usd`. Every outcome is said out loud; a
+attached), then asks at most one question: "approve anyway?" when the re-check failed on the
+price or the edge (an override, stored with the intent, which the engine then honours; a
+market gone or a SELL of shares no longer held cannot be overridden), or "approve?" when the
+cost is above `confirm_above_usd`. Every outcome is said out loud; a
 click that did nothing (expired, taken by another console) is never silent.
 """
 
@@ -34,6 +36,10 @@ async def approve(app: PolybotApp, intent: IntentView) -> None:
         app.say(f"cannot approve: the intent expired at {fmt.utc(intent.expires_ts)}", "warning")
         return
     check = await app.link.command("recheck", intent_id=intent.intent_id)
+    override: str | None = None
+    if not check.ok and not check.data.get("overridable"):
+        app.say(f"cannot approve: {check.message}", "warning")
+        return
     if not check.ok:
         again = await app.push_screen_wait(
             ConfirmScreen(
@@ -47,6 +53,7 @@ async def approve(app: PolybotApp, intent: IntentView) -> None:
         if not again:
             app.say("not approved: re-check failed and was not overridden", "warning")
             return
+        override = check.message  # the person's decision, stored with the intent
     elif intent.cost > app.settings.ui.confirm_above_usd:
         limit = fmt.money(app.settings.ui.confirm_above_usd)
         edge = check.data.get("edge")
@@ -66,7 +73,10 @@ async def approve(app: PolybotApp, intent: IntentView) -> None:
             app.say("not approved", "information")
             return
     app.acted.add(intent.intent_id)
-    result = await app.link.command("approve", intent_id=intent.intent_id)
+    if override is not None:
+        result = await app.link.command("approve", intent_id=intent.intent_id, override=override)
+    else:
+        result = await app.link.command("approve", intent_id=intent.intent_id)
     app.say(result.message, "information" if result.ok else "error")
     app.bridge.pull()
 

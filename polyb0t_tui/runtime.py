@@ -24,6 +24,7 @@ from engine.execution.paper import PaperExecutor
 from engine.execution.portfolio import Portfolio
 from engine.features import FeatureEngine, history_samples
 from engine.ids import IdGen, new_run_id
+from engine.inbox import EngineInbox
 from engine.link import LocalLink
 from engine.market_state import MarketState
 from engine.models import Mode
@@ -33,14 +34,15 @@ from engine.routing import IntentRoute, PaperRoute, Route
 from engine.runner import Engine
 from engine.sources.base import MarketSource
 from engine.sources.replay import ReplayError, ReplaySource
-from engine.storage import Database, Store
+from engine.step_errors import ErrorBudget
+from engine.storage import Database, RunStart, Store
 from engine.strategy.baseline import BaselinePredictor
 from engine.universe import UniverseFilter
 from engine.view_publisher import EngineView
 
 if TYPE_CHECKING:  # the CLOB client (and its web3 stack) loads only for real orders
-    from engine.execution.clob_executor import ClobExecutor
     from engine.execution.clob_settings import ClobSettings
+    from engine.execution.live_worker import LiveWorker
 
 
 class StartupError(RuntimeError):
@@ -178,23 +180,29 @@ def check_live(settings: Settings, live: bool) -> None:
 
 
 def build_live_execution(
-    settings: Settings, live: bool, storage: Storage, portfolio: Portfolio
-) -> ClobExecutor | None:
-    """The CLOB executor when real orders are allowed; None for dry runs and paper."""
+    settings: Settings, live: bool, storage: Storage, run_id: str, clock: Clock
+) -> LiveWorker | None:
+    """The CLOB executor, in its worker thread, when real orders are allowed; None for dry
+    runs and paper. What it learns of the account reaches the books through the step."""
     if not live or settings.live.dry_run:
         return None
     from engine.execution.clob_executor import LiveSetupError, build_live_executor
+    from engine.execution.live_account import DeferredAccount
+    from engine.execution.live_worker import LiveWorker
 
+    account = DeferredAccount()
     try:
-        return build_live_executor(
+        executor = build_live_executor(
             settings,
             live=live,
             store=storage.intents,
-            portfolio=portfolio,
+            account=account,
+            run_id=run_id,
             clob=clob_settings(settings),
         )
     except LiveSetupError as exc:
         raise StartupError(str(exc)) from None
+    return LiveWorker(executor, account, clock.now)
 
 
 def build_runtime(
@@ -217,6 +225,7 @@ def build_runtime(
     )
     portfolio = Portfolio(settings.risk.bankroll)
     control = EngineControl()
+    inbox = EngineInbox()  # requests to the engine step, the one owner of its state
     ids = IdGen(run_id)
     risk = RiskManager(settings.risk, settings.strategy.edge_threshold, ids)
 
@@ -235,7 +244,10 @@ def build_runtime(
             tolerance=settings.live.approval_price_tolerance,
             expiry_seconds=settings.live.intent_expiry_seconds,
             dry_run=settings.live.dry_run,
-            executor=build_live_execution(settings, live, storage, portfolio),
+            executor=build_live_execution(settings, live, storage, run_id, clock),
+            run_id=run_id,
+            portfolio=portfolio,
+            control=control,
         )
 
     cycle = DecisionCycle(
@@ -259,14 +271,13 @@ def build_runtime(
         control=control,
         repeat_signal_seconds=settings.strategy.repeat_signal_seconds,
         record=settings.record,
-    )
-    storage.store.start_run(
-        run_id=run_id,
-        started_ts=start,
-        mode=mode.value,
-        source=settings.source,
-        seed=settings.sim.seed if settings.source == "sim" else None,
-        settings_json=json.dumps(masked_dump(settings), default=str),
+        run=RunStart(
+            mode=mode.value,
+            source=settings.source,
+            seed=settings.sim.seed if settings.source == "sim" else None,
+            settings_json=json.dumps(masked_dump(settings), default=str),
+        ),
+        depth_levels=settings.features.depth_levels,
     )
     view = EngineView(
         state=state,
@@ -293,11 +304,14 @@ def build_runtime(
         speed=speed,
         intent_poll_seconds=settings.live.intent_poll_seconds,
         view=view,
+        inbox=inbox,
+        error_budget=ErrorBudget(settings.risk.error_window_steps, settings.risk.error_limit),
     )
     commands = EngineCommands(storage.intents, clock, control)
     link = LocalLink(
         view,
         commands,
+        inbox,
         threshold=settings.strategy.edge_threshold,
         tolerance=settings.live.approval_price_tolerance,
     )

@@ -13,6 +13,7 @@ from typing import Any
 from engine.config import Settings, load_settings
 from engine.control_server import ControlServer
 from polyb0t_tui.runtime import Runtime, build_runtime
+from tests.engine_steps import stepped
 
 START = "2026-03-02T00:00:00Z"
 
@@ -29,10 +30,10 @@ def control_settings(data_dir: Path, port: int = 0, markets: int = 120) -> Setti
 
 
 def ran_runtime(data_dir: Path, *, live: bool = True, cycles: int = 3, port: int = 0) -> Runtime:
-    """A dry-run live engine that ran a few cycles (so it has rows and pending intents)."""
+    """A dry-run live engine a few cycles into its run (so it has rows and pending intents),
+    the run still open."""
     rt = build_runtime(control_settings(data_dir, port), live=live, speed=None)
-    asyncio.run(rt.engine.run(asyncio.Event(), cycles=cycles))
-    return rt
+    return stepped(rt, cycles)
 
 
 def server_for(rt: Runtime, **options: Any) -> ControlServer:

@@ -134,7 +134,7 @@ async def test_the_first_push_is_full_and_later_ones_only_carry_changes(rt: Runt
             assert welcome["push_interval"] == 0.05
             first = decode(ViewDelta, (await next_of(ws, "delta"))["delta"])
             assert first.full and len(first.rows) == first.n_rows == rt.state.n
-            await asyncio.to_thread(rt.engine._step, rt.clock.now() + 10.0, True)
+            await asyncio.to_thread(rt.engine.step, rt.clock.now() + 10.0, True)
             later = decode(ViewDelta, (await next_of(ws, "delta"))["delta"])
             assert not later.full and 0 < len(later.rows) < rt.state.n
             assert later.seq > first.seq

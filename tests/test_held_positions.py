@@ -12,8 +12,8 @@ import pytest
 
 from engine.execution.clob_answers import AnswerError
 from engine.execution.held_positions import HeldPosition, parse_positions
+from engine.execution.live_account import adopt_holdings
 from engine.execution.portfolio import Portfolio
-from engine.execution.reconcile import adopt_holdings
 from engine.fake_exchange import FakePolymarket
 from engine.models import Outcome
 from tests.fake_exchange_fixture import fake_polymarket_fixture  # noqa: F401

@@ -205,7 +205,7 @@ def test_prefix_lookup(intents: IntentStore) -> None:
     assert _state(intents, "abcdef111111") is S.REJECTED
 
 
-def test_list_open_and_reserved(intents: IntentStore) -> None:
+def test_list_open(intents: IntentStore) -> None:
     intents.create(
         [
             make_intent("i-pending-buy", size=10, limit_price=0.40, created=NOW),
@@ -217,8 +217,6 @@ def test_list_open_and_reserved(intents: IntentStore) -> None:
         "run-1",
     )
     intents.create([make_intent("i-other-run", size=5, limit_price=0.2, created=NOW + 5)], "r2")
-    assert intents.reserved_usdc() == pytest.approx(10 * 0.40 + 20 * 0.50 + 5 * 0.2)
-    assert intents.reserved_usdc(run_id="run-1") == pytest.approx(10 * 0.40 + 20 * 0.50)
     assert [i.intent_id for i in intents.open_intents(run_id="run-1")] == [
         "i-pending-buy",
         "i-approved-buy",
@@ -231,4 +229,4 @@ def test_list_open_and_reserved(intents: IntentStore) -> None:
         "i-pending-buy",
     ]
     assert len(intents.list({S.REJECTED, S.SUBMITTED})) == 2
-    assert intents.reserved_usdc(run_id="none") == 0.0
+    assert intents.open_intents(run_id="none") == []

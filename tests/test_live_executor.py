@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from pydantic import SecretStr
 
-from engine.approvals import ApprovalProcessor, LiveExecutor
+from engine.approvals import ApprovalProcessor
 from engine.config import LiveSettings
 from engine.events import BookSnapshot
 from engine.execution.clob_client import ClobError
@@ -29,6 +29,8 @@ from engine.execution.clob_executor import ClobExecutor, LiveSetupError, build_l
 from engine.execution.clob_orders import plan_order
 from engine.execution.clob_settings import ClobSettings
 from engine.execution.intents import IntentStore
+from engine.execution.live_account import DeferredAccount
+from engine.execution.live_worker import LiveWorker
 from engine.execution.portfolio import Portfolio
 from engine.fake_exchange import ThreadedFakePolymarket
 from engine.fake_exchange.catalog import MarketInfo
@@ -307,7 +309,10 @@ def market_state(t: ThreadedFakePolymarket, info: MarketInfo) -> MarketState:
 
 
 def processor(lv: Live, info: MarketInfo, *, dry_run: bool) -> ApprovalProcessor:
-    executor: LiveExecutor = lv.executor
+    """The engine step's side, with the executor in its worker thread (as the engine runs
+    it): what the exchange says of the account reaches the portfolio through the step."""
+    account = DeferredAccount()
+    lv.executor.account = account
     return ApprovalProcessor(
         lv.store,
         market_state(lv.t, info),
@@ -315,8 +320,22 @@ def processor(lv: Live, info: MarketInfo, *, dry_run: bool) -> ApprovalProcessor
         tolerance=0.02,
         expiry_seconds=300,
         dry_run=dry_run,
-        executor=executor,
+        executor=LiveWorker(lv.executor, account, lv.now),
+        run_id="run-test",
+        portfolio=lv.portfolio,
     )
+
+
+def settle(proc: ApprovalProcessor, now: float, timeout: float = 20.0) -> list[str]:
+    """Engine steps until the worker has nothing in hand (its results applied)."""
+    lines = proc.process(now)
+    worker = proc.worker
+    assert worker is not None
+    deadline = time.monotonic() + timeout
+    while not worker.idle:
+        assert time.monotonic() < deadline, "the live worker did not finish"
+        time.sleep(0.01)
+    return lines + proc.process(now)
 
 
 def test_approval_processor_sends_a_person_approved_intent(live: Live) -> None:
@@ -325,14 +344,17 @@ def test_approval_processor_sends_a_person_approved_intent(live: Live) -> None:
     assert live.store.approve(intent.intent_id, live.now())
     proc = processor(live, info, dry_run=False)
 
-    lines = proc.process(live.now())
+    lines = settle(proc, live.now())
 
     assert live.intent(intent.intent_id).state is S.FILLED, lines
     assert len(live.orders()) == 1
     (report,) = proc.take_reports()
-    assert report.fills and report.order.intent_id == intent.intent_id
-    proc.process(live.now() + 1)
+    assert report.fills and report.order.intent_id == intent.intent_id and report.stored
+    assert_books_match(live)  # booked by the step, from the worker's effects
+    settle(proc, live.now() + 1)
     assert len(live.orders()) == 1 and proc.take_reports() == []
+    assert proc.worker is not None
+    proc.worker.close()
 
 
 def test_dry_run_sends_nothing_to_the_exchange(live: Live) -> None:

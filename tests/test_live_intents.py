@@ -14,11 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.approvals import RUN_ENDED
 from engine.config import Settings, load_settings
 from engine.events import BookSnapshot
+from engine.execution.intents import IntentError
 from engine.models import IntentState, Side
+from engine.routing import InFlight
 from polyb0t_tui.cli import main
 from polyb0t_tui.runtime import Runtime, StartupError, build_runtime, open_storage
+from tests.engine_steps import stepped
 
 START = "2026-03-02T00:00:00Z"
 
@@ -33,9 +37,8 @@ def _settings(tmp_path: Path, **extra: object) -> Settings:
 
 
 def _live_runtime(tmp_path: Path, cycles: int = 3) -> Runtime:
-    rt = build_runtime(_settings(tmp_path), live=True, speed=None)
-    asyncio.run(rt.engine.run(asyncio.Event(), cycles=cycles))
-    return rt
+    """A live (dry-run) engine `cycles` cycles into its run, the run still open."""
+    return stepped(build_runtime(_settings(tmp_path), live=True, speed=None), cycles)
 
 
 def test_live_cycle_creates_pending_intents_not_orders(tmp_path: Path) -> None:
@@ -51,10 +54,45 @@ def test_live_cycle_creates_pending_intents_not_orders(tmp_path: Path) -> None:
         assert i.size * i.limit_price >= settings.risk.min_marketable_usd
         assert i.edge >= settings.strategy.edge_threshold
     # sized against cash left after the pending intents themselves
-    assert rt.storage.intents.reserved_usdc() <= settings.risk.bankroll
+    # (the engine's one definition of reserved cash: each intent at its limit, fee included)
+    reserved = 0.0
+    for i in intents:
+        m = rt.state.market(i.market_id)
+        assert m is not None
+        reserved += InFlight(i.market_id, i.outcome, i.side, i.size, i.limit_price).max_cost(
+            m.fee_rate
+        )
+    assert rt.cycle.account_view(rt.clock.now()).reserved == pytest.approx(reserved)
+    assert 0 < reserved <= settings.risk.bankroll
     # dedup and cooldown: one idea per market/token/side over six cycles, not six
     keys = [(i.market_id, i.outcome, i.side) for i in intents]
     assert len(keys) == len(set(keys))
+
+
+def test_a_runs_end_expires_its_pending_intents_saying_so(tmp_path: Path) -> None:
+    rt = build_runtime(_settings(tmp_path), live=True, speed=None)
+    asyncio.run(rt.engine.run(asyncio.Event(), cycles=3))
+    intents = rt.storage.intents.list()
+    assert intents
+    assert {(i.state, i.reason) for i in intents} == {(IntentState.EXPIRED, RUN_ENDED)}
+    with pytest.raises(IntentError, match="EXPIRED, not PENDING"):
+        rt.commands.approve(intents[0].intent_id)
+
+
+def test_a_restarted_live_run_keeps_the_cooldown_of_the_markets_just_proposed(
+    tmp_path: Path,
+) -> None:
+    first = _live_runtime(tmp_path)
+    proposed = {i.market_id for i in first.storage.intents.list()}
+    assert proposed
+    rejected = first.storage.intents.list()[0]
+    first.commands.reject(rejected.intent_id, "no")
+    second = build_runtime(_settings(tmp_path), live=True, speed=None, storage=first.storage)
+    asyncio.run(second.engine.run(asyncio.Event(), cycles=3))
+    again = {i.market_id for i in second.storage.intents.list(run_id=second.run_id)}
+    assert again and not again & proposed  # cooldown: not proposed again at once
+    acted = second.cycle.last_action
+    assert acted[rejected.market_id] >= first.clock.now()
 
 
 def _approve_best(rt: Runtime) -> str:

@@ -185,8 +185,9 @@ async def test_the_link_reconnects_when_the_daemon_restarts(
             await until(
                 lambda: any(x.message == "after the restart" for x in link.pull(seen.seq).log)
             )
-            answered = await link.command("pause")  # reaches the (stopped) engine
-            assert answered.message == "not running: nothing to pause"
+            answered = await link.command("pause")  # reaches the new engine
+            assert answered.ok and answered.message == "paused"
+            assert second.control.state.value == "paused" and first.control.state.value != "paused"
     finally:
         await link.close()
 

@@ -290,3 +290,23 @@ def test_a_version_1_database_gains_recorded_events_and_keeps_its_data(db: Datab
     assert Store(reopened).latest_run() is not None
     assert _stored_version(reopened) == str(CODE)
     reopened.close()
+
+
+def test_a_version_3_database_numbers_its_runs_in_start_order(db: Database) -> None:
+    store = Store(db)
+    for run_id, ts in (("b-run", 60.0), ("a-run", 60.0), ("c-run", 30.0)):
+        store.start_run(run_id, ts, "paper", "sim")
+    with db.write() as conn:  # what a version-3 polyb0t left behind
+        conn.execute(text("DROP INDEX ix_runs_seq"))
+        for table, column in (("runs", "seq"), ("runs", "host"), ("runs", "pid")):
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+        conn.execute(text("ALTER TABLE intents DROP COLUMN override"))
+        conn.execute(text("DROP TABLE rejection_counts"))
+    _set_version(db, 3)
+    assert db.ensure_ready().found == 3 and db.check().up_to_date
+    with db.read() as conn:
+        order = conn.execute(text("SELECT run_id, seq FROM runs ORDER BY seq")).all()
+    assert [tuple(r) for r in order] == [("c-run", 1), ("a-run", 2), ("b-run", 3)]
+    store.start_run("d-run", 0.0, "paper", "sim")  # started last, whatever its engine time
+    latest = store.latest_run()
+    assert latest is not None and latest.run_id == "d-run" and latest.seq == 4

@@ -12,11 +12,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from engine.approvals import ApprovalProcessor
 from engine.clock import SimClock
 from engine.config import Settings
-from engine.models import EngineState, IntentState
-from engine.view import CommandResult
+from engine.events import BookSnapshot
+from engine.models import EngineState, IntentState, Side
 from polyb0t_tui.app import PolybotApp
 from polyb0t_tui.runtime import Runtime
 from polyb0t_tui.screens.confirm import ConfirmScreen
@@ -145,23 +147,49 @@ async def test_approve_and_reject_are_greyed_out_with_nothing_selected(tmp_path:
         assert not app.said
 
 
-async def test_a_failed_recheck_asks_again_and_can_be_overridden() -> None:
-    link, settings = _fake_live()
-    link.answers["recheck"] = CommandResult(False, "edge gone: 0.010 < 0.050 after fees")
-    app = console(settings, link)
+def _move_the_book_away(rt: Runtime, intent_id: str) -> None:
+    """Every level of the token the intent buys is now 0.2 dearer: its re-check fails."""
+    intent = rt.storage.intents.require(intent_id)
+    m = rt.state.market(intent.market_id)
+    assert m is not None and intent.side is Side.BUY
+    px = np.array([min(0.99, intent.limit_price + 0.2)])
+    sz = np.array([10_000.0])
+    now = rt.clock.now()
+    if intent.outcome.name == "YES":
+        ev = BookSnapshot(m.yes_token, now, np.array([0.01]), sz, px, sz)
+    else:  # NO asks are YES bids mirrored
+        ev = BookSnapshot(m.yes_token, now, 1.0 - px, sz, np.array([0.99]), sz)
+    rt.state.apply([ev])
+
+
+async def test_a_failed_recheck_asks_again_and_an_override_is_carried_out(
+    tmp_path: Path,
+) -> None:
+    settings = settings_for(tmp_path, ui={"confirm_above_usd": 1_000.0})
+    rt = await stepped(settings, live=True, cycles=3)
+    app = console(settings, rt.link)
     async with app.run_test() as pilot:
-        await pilot.press("1", "a")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        assert "edge gone" in app.screen.message
-        await pilot.press("n")  # cancel: nothing is approved
-        await settle(app)
-        assert link.names() == ["recheck"]
+        await pilot.press("1")
+        target = queue(app).selected
+        assert target is not None and target.state == "PENDING"
+        _move_the_book_away(rt, target.intent_id)
         await pilot.press("a")
         await pilot.pause()
-        await pilot.press("y")  # approve anyway
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "price moved" in app.screen.message
+        await pilot.press("n")  # cancel: nothing is approved
         await settle(app)
-        assert link.names() == ["recheck", "recheck", "approve"]
+        assert rt.storage.intents.require(target.intent_id).state is IntentState.PENDING
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("y")  # approve anyway: the person's decision, kept with the intent
+        await settle(app)
+        approved = rt.storage.intents.require(target.intent_id)
+        assert approved.state is IntentState.APPROVED
+        assert approved.override is not None and "price moved" in approved.override
+        approvals(rt).process(rt.clock.now())  # the engine honours it (dry run)
+        done = rt.storage.intents.require(target.intent_id)
+        assert done.state is IntentState.EXECUTED_DRYRUN, done.reason
 
 
 async def test_above_the_threshold_approval_asks_first(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from engine.config import load_settings
 from engine.view import ViewStore
 from polyb0t_tui.runtime import Runtime, build_runtime
+from tests.engine_steps import stepped
 
 START = "2026-03-02T00:00:00Z"
 
@@ -17,9 +18,7 @@ def _runtime(tmp_path: Path, live: bool = False, cycles: int = 3) -> Runtime:
         None,
         {"data_dir": str(tmp_path / "data"), "sim": {"seed": 7, "start": START, "markets": 120}},
     )
-    rt = build_runtime(settings, live=live, speed=None)
-    asyncio.run(rt.engine.run(asyncio.Event(), cycles=cycles))
-    return rt
+    return stepped(build_runtime(settings, live=live, speed=None), cycles)
 
 
 def test_first_pull_has_every_row_then_only_changes(tmp_path: Path) -> None:
@@ -39,7 +38,7 @@ def test_first_pull_has_every_row_then_only_changes(tmp_path: Path) -> None:
     # one more step: only rows whose values changed come back
     st = rt.state
     before = {r.row: r for r in full.rows}
-    rt.engine._step(rt.clock.now() + 10.0, True)
+    rt.engine.step(rt.clock.now() + 10.0, True)
     delta = rt.link.pull(full.seq)
     assert 0 < len(delta.rows) < st.n
     for r in delta.rows:
@@ -61,7 +60,7 @@ def test_a_remote_store_fed_with_deltas_matches_the_engine(tmp_path: Path) -> No
         d = rt.link.pull(seq)
         mirror.apply(d)
         seq = d.seq
-        rt.engine._step(rt.clock.now() + 10.0, True)
+        rt.engine.step(rt.clock.now() + 10.0, True)
     mirror.apply(rt.link.pull(seq))
     ours, theirs = rt.link.pull(0), mirror.pull(0)
     assert ours.rows == theirs.rows

@@ -12,6 +12,7 @@ from engine.config import Settings, load_settings
 from engine.view import CommandResult, MarketDetail, ViewDelta, ViewStore
 from polyb0t_tui.app import PolybotApp, make_app
 from polyb0t_tui.runtime import Runtime, build_runtime
+from tests import engine_steps
 
 START = "2026-03-02T00:00:00Z"
 FROZEN_WALL = 1_772_409_600.0  # the console's own log lines are stamped with this
@@ -27,18 +28,14 @@ def settings_for(tmp_path: Path, markets: int = 120, **extra: Any) -> Settings:
 
 
 def stepped_runtime(settings: Settings, *, live: bool, cycles: int) -> Runtime:
-    """A seeded engine run for `cycles` unpaced cycles, then left stopped: its view and its
-    database stay as they were, and its link still takes commands."""
-    rt = build_runtime(settings, live=live, speed=None)
-    asyncio.run(rt.engine.run(asyncio.Event(), cycles=cycles))
-    return rt
+    """A seeded engine `cycles` unpaced cycles into its run, then left idle with the run
+    open: its view and its database stay as they were, and its link still takes commands."""
+    return engine_steps.stepped(build_runtime(settings, live=live, speed=None), cycles)
 
 
 async def stepped(settings: Settings, *, live: bool, cycles: int) -> Runtime:
     """`stepped_runtime` for async tests (they already run an event loop)."""
-    rt = build_runtime(settings, live=live, speed=None)
-    await rt.engine.run(asyncio.Event(), cycles=cycles)
-    return rt
+    return await engine_steps.stepped_async(build_runtime(settings, live=live, speed=None), cycles)
 
 
 def console(settings: Settings, link: Any, **kwargs: Any) -> PolybotApp:

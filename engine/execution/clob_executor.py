@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import TypeVar
 
 import httpx
@@ -58,19 +59,25 @@ from engine.execution.clob_settings import ClobSettings
 from engine.execution.clob_wallet import WalletError, WalletKeys
 from engine.execution.held_positions import parse_positions
 from engine.execution.intents import IntentRecord, IntentStore
+from engine.execution.live_account import (
+    AdoptHoldings,
+    BookedAccount,
+    BookFills,
+    CapCash,
+    LiveAccount,
+)
 from engine.execution.portfolio import Portfolio
 from engine.execution.reconcile import (
     Decision,
     OrderLookup,
     Target,
-    adopt_holdings,
     decide,
     known_order_ids,
     lookup_order,
     reconcile_account,
     with_retries,
 )
-from engine.models import ExecutionReport, Fill, IntentState, OrderRequest, TradeIntent
+from engine.models import ExecutionReport, IntentState, OrderRequest, TradeIntent
 
 T = TypeVar("T")
 log = logging.getLogger("polyb0t.live")
@@ -80,9 +87,6 @@ _STATUS = {
     IntentState.PARTIAL: "partial",
     IntentState.FAILED: "unfilled",
 }
-
-
-_SIZED_WITHOUT_HOLDINGS = "sized before the positions held in its market were known"
 
 
 class LiveSetupError(RuntimeError):
@@ -111,15 +115,17 @@ class ClobExecutor:
         session: ClobSession,
         store: IntentStore,
         settings: ClobSettings,
-        portfolio: Portfolio | None = None,
+        account: LiveAccount | None = None,
         *,
+        run_id: str = "",
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.session = session
         self.store = store
         self.settings = settings
-        self.portfolio = portfolio
+        self.account = account
+        self.run_id = run_id  # fills and orders are stored under the run that executes
         self._sleep = sleep
         self._wall = wall_clock
         self._started = False
@@ -193,63 +199,81 @@ class ClobExecutor:
         except ClobError:
             since = None
         report = self._read(lambda: reconcile_account(self.session, known, since))
-        lines = report.lines()
-        pf = self.portfolio
-        if pf is not None and report.collateral is not None and report.collateral < pf.cash:
-            lines.append(
-                f"engine cash {pf.cash:.2f} capped to the exchange balance {report.collateral:.2f}"
-            )
-            pf.cash = report.collateral
-        if pf is not None:
-            lines += self._adopt_holdings(pf, now)
-        return [f"reconcile: {line}" for line in lines]
+        lines = [f"reconcile: {line}" for line in report.lines()]
+        lines += self._repair_concluded(recent, now)
+        if self.account is not None and report.collateral is not None:
+            lines += self.account.apply(CapCash(report.collateral))
+        if self.account is not None:
+            lines += self._adopt_holdings(now)
+        return lines
 
-    def _adopt_holdings(self, pf: Portfolio, now: float) -> list[str]:
-        """Shares the funder holds from before this run go into the engine's books, so the
-        risk limits count them (a restart must not buy a market's maximum a second time).
-        Unreadable, they are read again a poll interval later (`_holdings_again`)."""
+    def _repair_concluded(self, recent: list[TradeIntent], now: float) -> list[str]:
+        """Recent FILLED / PARTIAL intents whose order or fills are missing from the database
+        (a database written by a polyb0t that stored them apart from the intent's state, and
+        lost them in a crash) get them from the exchange's trades. Their shares are not booked
+        on this run's portfolio: the holdings read next count them."""
+        lines = []
+        for intent in recent:
+            if intent.state not in (IntentState.FILLED, IntentState.PARTIAL):
+                continue
+            record = self.store.get_record(intent.intent_id)
+            if record is None or record.order_id is None or self.store.has_order(record.order_id):
+                continue
+            oid, token = record.order_id, intent.token_id
+            try:
+                lookup = self._read(partial(lookup_order, self.session, oid, token))
+            except ClobError as exc:
+                lines.append(
+                    f"reconcile: intent {intent.intent_id}: fills missing, not read ({exc})"
+                )
+                continue
+            exponent = self._fee_exponent(intent.market_id)
+            fills = [
+                f
+                for f in (to_fill(x, intent, oid, now, exponent) for x in lookup.fills)
+                if f is not None
+            ]
+            status = _STATUS[intent.state]
+            self.store.store_execution(
+                ExecutionReport(_order_of(intent, oid, now), fills, status, intent.reason),
+                record.run_id,
+            )
+            lines.append(
+                f"reconcile: intent {intent.intent_id} was {intent.state.value} but its order "
+                f"and fills were missing: {len(fills)} fill(s) stored from the exchange"
+            )
+        return lines
+
+    def _adopt_holdings(self, now: float) -> list[str]:
+        """Shares the funder holds from before this run go to the account (the engine's
+        books), so the risk limits count them. Unreadable, they are read again a poll
+        interval later (`_holdings_again`)."""
+        assert self.account is not None
         try:
             held = parse_positions(self._read(self.session.positions))
         except (ClobError, AnswerError) as exc:
             self._holdings_due = now + self.settings.poll_interval_s
             return [
-                f"positions held unknown ({exc}); until they are read, the risk limits do "
-                "not count tokens bought before this run"
+                f"reconcile: positions held unknown ({exc}); until they are read, the risk "
+                "limits do not count tokens bought before this run"
             ]
         self._holdings_due = None
-        before = set(pf.positions)
-        lines = adopt_holdings(pf, held)
-        gained = {market for market, _ in pf.positions.keys() - before}
-        return lines + self._expire_sized_without(gained, now)
-
-    def _expire_sized_without(self, markets: set[str], now: float) -> list[str]:
-        """This run's intents, not yet sent, on markets whose holdings were just taken in
-        were sized without them (the account could not be read when they were made): they
-        expire, and the next cycle sizes those markets again. Earlier runs' intents are
-        left to the person's queue: their run sized them with its own view of the account."""
-        since = self._first_start
-        if not markets or since is None:
-            return []
-        unsent = (IntentState.PENDING, IntentState.APPROVED)
-        lines = []
-        for i in self.store.list(states=list(unsent), limit=None):
-            if i.market_id not in markets or i.created_ts < since:
-                continue
-            # False: it was rejected, sent or expired meanwhile, and that stands.
-            if self.store.transition(
-                i.intent_id, unsent, IntentState.EXPIRED, now, reason=_SIZED_WITHOUT_HOLDINGS
-            ):
-                lines.append(f"intent {i.intent_id} expired: {_SIZED_WITHOUT_HOLDINGS}")
-        return lines
+        return self.account.apply(AdoptHoldings(tuple(held), now, self._first_start))
 
     def _holdings_again(self, now: float, submitted: list[TradeIntent]) -> list[str]:
         """The positions read again after they could not be at start-up. Not while an order
         is in flight: its fills may be on the exchange and not yet on the engine's books,
         and taking them in as held would count them twice."""
-        pf = self.portfolio
-        if pf is None or self._holdings_due is None or now < self._holdings_due or submitted:
+        if self.account is None or self._holdings_due is None or now < self._holdings_due:
             return []
-        return [f"reconcile: {line}" for line in self._adopt_holdings(pf, now)]
+        if submitted:
+            return []
+        return self._adopt_holdings(now)
+
+    def read_holdings_soon(self, now: float) -> None:
+        """Read the positions held again at the next poll (the books were found to disagree
+        with the exchange)."""
+        self._holdings_due = now
 
     # --- the approvals interface --------------------------------------------------------------
 
@@ -417,9 +441,9 @@ class ClobExecutor:
             return f"intent {intent.intent_id} already resolved"
         lookup = None
         if record.order_id is not None:
-            oid = record.order_id
+            oid, token = record.order_id, intent.token_id
             try:
-                lookup = self._read(lambda: lookup_order(self.session, oid, intent.token_id))
+                lookup = self._read(partial(lookup_order, self.session, oid, token))
             except ClobError as exc:
                 return f"intent {intent.intent_id}: lookup failed ({exc}); trying again later"
         return self._decide_and_finish(record, lookup, now)
@@ -440,46 +464,46 @@ class ClobExecutor:
         return self._finish(record, decision, now)
 
     def _finish(self, record: IntentRecord, decision: Decision, now: float) -> str:
+        """The intent's final state, its order and its fills, in one transaction (a crash
+        leaves all of them or none: then the intent is still SUBMITTED and is looked up
+        again); only then are the fills booked."""
         intent = record.intent
         iid = intent.intent_id
         if decision.state is None:
             return f"intent {iid} still submitted: {decision.reason}"
-        moved = self.store.transition(
-            iid, IntentState.SUBMITTED, decision.state, now, reason=decision.reason
+        report = None
+        if record.order_id is not None:
+            oid = record.order_id
+            exponent = self._fee_exponents.get(oid)
+            if exponent is None:  # sent before a restart: the plan's rules are gone
+                exponent = self._fee_exponent(intent.market_id) if decision.fills else Decimal(1)
+            fills = [
+                f
+                for f in (to_fill(x, intent, oid, now, exponent) for x in decision.fills)
+                if f is not None
+            ]
+            reason = None if decision.state is IntentState.FILLED else decision.reason
+            report = ExecutionReport(
+                _order_of(intent, oid, now), fills, _STATUS[decision.state], reason, stored=True
+            )
+        moved = self.store.conclude(
+            iid, IntentState.SUBMITTED, decision.state, now, decision.reason, report, self.run_id
         )
         if not moved:
             return f"intent {iid} was resolved by another process"
         self._next_poll.pop(iid, None)
-        if record.order_id is None:  # nothing was ever sent: no order to report
-            return f"intent {iid} {decision.state.value}: {decision.reason}"
-        oid = record.order_id
+        line = f"intent {iid} {decision.state.value}: {decision.reason}"
+        if report is None:  # nothing was ever sent: no order to report
+            return line
+        oid = report.order.order_id
         self._targets.pop(oid, None)
         self._accepted.discard(oid)
-        exponent = self._fee_exponents.pop(oid, None)
-        if exponent is None:  # sent before a restart: the plan's rules are gone
-            exponent = self._fee_exponent(intent.market_id) if decision.fills else Decimal(1)
-        fills = [
-            f
-            for f in (to_fill(x, intent, oid, now, exponent) for x in decision.fills)
-            if f is not None
-        ]
-        self._book(fills)
-        order = OrderRequest(
-            order_id=oid,
-            ts=now,
-            market_id=intent.market_id,
-            token_id=intent.token_id,
-            outcome=intent.outcome,
-            side=intent.side,
-            size=intent.size,
-            limit_price=intent.limit_price,
-            p_model=intent.p_model,
-            edge=intent.edge,
-            intent_id=iid,
-        )
-        reason = None if decision.state is IntentState.FILLED else decision.reason
-        self._reports.append(ExecutionReport(order, fills, _STATUS[decision.state], reason))
-        return f"intent {iid} {decision.state.value}: {decision.reason}"
+        self._fee_exponents.pop(oid, None)
+        self._reports.append(report)
+        if self.account is not None and report.fills:
+            for refused in self.account.apply(BookFills(oid, tuple(report.fills))):
+                log.error(refused)
+        return line
 
     def _fee_exponent(self, market_id: str) -> Decimal:
         """The market's fee exponent, for an order whose plan died with a restart; 1 (what
@@ -489,15 +513,6 @@ class ClobExecutor:
         except ClobError as exc:
             log.warning("market %s: fee exponent unknown (%s); assuming 1", market_id[:12], exc)
             return Decimal(1)
-
-    def _book(self, fills: list[Fill]) -> None:
-        if self.portfolio is None:
-            return
-        for f in fills:
-            try:
-                self.portfolio.apply_fill(f)
-            except ValueError as exc:  # the exchange traded it; our books disagree
-                log.error("fill of order %s not booked: %s", f.order_id[:12], exc)
 
     def _fail_unsent(self, intent: TradeIntent, now: float, reason: str) -> str:
         moved = self.store.transition(
@@ -535,6 +550,23 @@ class ClobExecutor:
         return parse_cancel_answer(self.session.cancel_all())
 
 
+def _order_of(intent: TradeIntent, order_id: str, now: float) -> OrderRequest:
+    """The order row of an intent sent as `order_id`."""
+    return OrderRequest(
+        order_id=order_id,
+        ts=now,
+        market_id=intent.market_id,
+        token_id=intent.token_id,
+        outcome=intent.outcome,
+        side=intent.side,
+        size=intent.size,
+        limit_price=intent.limit_price,
+        p_model=intent.p_model,
+        edge=intent.edge,
+        intent_id=intent.intent_id,
+    )
+
+
 def _duplicate(exc: ClobError) -> bool:
     """The exchange already has this exact signed order (its hash)."""
     return exc.status == 400 and "duplicated" in exc.error_text.lower()
@@ -546,6 +578,8 @@ def build_live_executor(
     live: bool,
     store: IntentStore,
     portfolio: Portfolio | None = None,
+    account: LiveAccount | None = None,
+    run_id: str = "",
     clob: ClobSettings | None = None,
     http: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -572,4 +606,8 @@ def build_live_executor(
     except WalletError as exc:
         raise LiveSetupError(str(exc)) from None
     clob = clob or ClobSettings()
-    return ClobExecutor(ClobSession(keys, clob, http), store, clob, portfolio, sleep=sleep)
+    if account is None and portfolio is not None:  # effects applied at once (tests, tools)
+        account = BookedAccount(portfolio, store)
+    return ClobExecutor(
+        ClobSession(keys, clob, http), store, clob, account, run_id=run_id, sleep=sleep
+    )

@@ -18,21 +18,23 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, case, func, insert, select, update
 
 from engine.clock import to_datetime
-from engine.models import INTENT_TRANSITIONS, IntentState, Side, TradeIntent
+from engine.models import INTENT_TRANSITIONS, ExecutionReport, IntentState, TradeIntent
 from engine.storage import rows
 from engine.storage.database import Database
-from engine.storage.tables import IntentRow, table_of
+from engine.storage.sql import upsert
+from engine.storage.tables import FillRow, IntentRow, OrderRow, RunRow, table_of
 
 MIN_PREFIX = 6
 OPEN_STATES = frozenset({IntentState.PENDING, IntentState.APPROVED, IntentState.SUBMITTED})
-# Intents whose cash is not yet spent on an order but will be if they go through.
-RESERVING_STATES = frozenset({IntentState.PENDING, IntentState.APPROVED})
 EXPIRED_REASON = "expired before approval"
 
 _INTENTS = table_of(IntentRow)
+_ORDERS = table_of(OrderRow)
+_RUNS = table_of(RunRow)
+_FILLS = table_of(FillRow)
 
 
 class IntentError(Exception):
@@ -65,6 +67,12 @@ def _states(states: IntentState | Iterable[IntentState]) -> frozenset[IntentStat
     if isinstance(states, IntentState):
         return frozenset({states})
     return frozenset(states)
+
+
+def _store_execution(conn: Connection, report: ExecutionReport, run_id: str) -> None:
+    upsert(conn, _ORDERS, [rows.order_row(report, run_id)], ["order_id"])
+    if report.fills:
+        conn.execute(insert(_FILLS), [rows.fill_row(f, run_id) for f in report.fills])
 
 
 def _when(ts: float) -> str:
@@ -146,22 +154,6 @@ class IntentStore:
         """PENDING, APPROVED and SUBMITTED intents, oldest first (the approval queue)."""
         return self._select(OPEN_STATES, None, run_id, newest_first=False)
 
-    def reserved_usdc(self, run_id: str | None = None) -> float:
-        """Cash promised to PENDING and APPROVED buys (size x limit price).
-
-        The engine sizes new intents against cash minus this, so a queue of intents can never
-        add up to more than the balance when a person approves them all.
-        """
-        conds = [
-            _INTENTS.c.state.in_([s.value for s in RESERVING_STATES]),
-            _INTENTS.c.side == Side.BUY.value,
-        ]
-        if run_id is not None:
-            conds.append(_INTENTS.c.run_id == run_id)
-        total = func.coalesce(func.sum(_INTENTS.c.size * _INTENTS.c.limit_price), 0.0)
-        with self._db.read() as conn:
-            return float(conn.execute(select(total).where(*conds)).scalar_one())
-
     # --- transitions -------------------------------------------------------------------------
 
     def transition(
@@ -184,15 +176,24 @@ class IntentStore:
         """
         return self._move(intent_id, expected, new, now, reason, order_id, executed_ts)
 
-    def approve(self, intent_id: str, now: float) -> bool:
-        """PENDING -> APPROVED, only before `expires_ts`.
+    def approve(self, intent_id: str, now: float, override: str | None = None) -> bool:
+        """PENDING -> APPROVED, only before `expires_ts`. `override`: the failed re-check
+        the person saw and approved anyway, stored with the intent (the engine then carries
+        it out although the price or the edge moved).
 
         False if the intent is no longer PENDING (already approved, rejected, ...). Past its
         deadline it is moved to EXPIRED and `IntentExpired` is raised, so a person learns why
         nothing will be sent.
         """
         not_expired = _INTENTS.c.expires_ts > now
-        if self._move(intent_id, IntentState.PENDING, IntentState.APPROVED, now, extra=not_expired):
+        if self._move(
+            intent_id,
+            IntentState.PENDING,
+            IntentState.APPROVED,
+            now,
+            extra=not_expired,
+            override=override,
+        ):
             return True
         record = self._require(intent_id)
         intent = record.intent
@@ -222,6 +223,80 @@ class IntentStore:
         processes and restarts (a SUBMITTED intent is never claimed again)."""
         return self._move(intent_id, IntentState.APPROVED, IntentState.SUBMITTED, now)
 
+    def conclude(
+        self,
+        intent_id: str,
+        expected: IntentState,
+        new: IntentState,
+        now: float,
+        reason: str | None,
+        report: ExecutionReport | None,
+        run_id: str,
+    ) -> bool:
+        """Move a sent intent to its final state *and* store its order and fills, in one
+        transaction: what the exchange did is never on record without the state that says
+        so, nor the state without it. False if the intent was no longer `expected` (another
+        process resolved it; then nothing is written). `intent_id` is a full id."""
+        conds, values = self._transition_sql(intent_id, expected, new, now, reason)
+        stmt = update(_INTENTS).where(_INTENTS.c.intent_id == intent_id, *conds).values(values)
+        with self._db.write() as conn:
+            if conn.execute(stmt).rowcount != 1:
+                return False
+            if report is not None:
+                _store_execution(conn, report, run_id)
+        return True
+
+    def store_execution(self, report: ExecutionReport, run_id: str) -> None:
+        """An order and its fills, in one transaction (repairing a record a crash cut)."""
+        with self._db.write() as conn:
+            _store_execution(conn, report, run_id)
+
+    def has_order(self, order_id: str) -> bool:
+        query = select(_ORDERS.c.order_id).where(_ORDERS.c.order_id == order_id)
+        with self._db.read() as conn:
+            return conn.execute(query).first() is not None
+
+    def expire_unsent_of_ended_runs(self, now: float, reason: str) -> builtins.list[str]:
+        """PENDING / APPROVED intents whose run is no longer running (it ended, or crashed
+        and was marked so): EXPIRED with `reason`, as their run's end would have done. Only
+        the engine that sized an intent may carry it out. The ids moved."""
+        running = select(_RUNS.c.run_id).where(_RUNS.c.status == "running")
+        stmt = (
+            update(_INTENTS)
+            .where(
+                _INTENTS.c.state.in_([IntentState.PENDING.value, IntentState.APPROVED.value]),
+                _INTENTS.c.run_id.not_in(running),
+            )
+            .values(state=IntentState.EXPIRED.value, updated_ts=now, reason=reason)
+            .returning(_INTENTS.c.intent_id)
+        )
+        with self._db.write() as conn:
+            return sorted(conn.execute(stmt).scalars().all())
+
+    def last_actions(self, since_ts: float) -> dict[str, float]:
+        """Per market, the latest time an intent was proposed on it, or rejected by a
+        person, at or after `since_ts`, over every run: the cooldown that protects a market
+        from being proposed again at once survives a restart."""
+        acted = func.max(
+            case(
+                (_INTENTS.c.state == IntentState.REJECTED.value, _INTENTS.c.updated_ts),
+                else_=_INTENTS.c.created_ts,
+            )
+        )
+        query = (
+            select(_INTENTS.c.market_id, acted)
+            .where(
+                (_INTENTS.c.created_ts >= since_ts)
+                | (
+                    (_INTENTS.c.state == IntentState.REJECTED.value)
+                    & (_INTENTS.c.updated_ts >= since_ts)
+                )
+            )
+            .group_by(_INTENTS.c.market_id)
+        )
+        with self._db.read() as conn:
+            return {str(m): float(ts) for m, ts in conn.execute(query)}
+
     def expire_due(self, now: float) -> builtins.list[str]:
         """Move every PENDING intent past its deadline to EXPIRED; the ids moved."""
         stmt = (
@@ -246,7 +321,32 @@ class IntentStore:
         order_id: str | None = None,
         executed_ts: float | None = None,
         extra: ColumnElement[bool] | None = None,
+        override: str | None = None,
     ) -> bool:
+        conds, values = self._transition_sql(
+            intent_id, expected, new, now, reason, order_id, executed_ts
+        )
+        if extra is not None:
+            conds.append(extra)
+        if override is not None:
+            values["override"] = override
+        if self._update(intent_id, conds, values):
+            return True
+        # Nothing changed: a prefix (retry with the full id), a lost race, or an unknown id.
+        full_id = self._require(intent_id).intent.intent_id
+        return full_id != intent_id and self._update(full_id, conds, values)
+
+    def _transition_sql(
+        self,
+        intent_id: str,
+        expected: IntentState | Collection[IntentState],
+        new: IntentState,
+        now: float,
+        reason: str | None = None,
+        order_id: str | None = None,
+        executed_ts: float | None = None,
+    ) -> tuple[builtins.list[ColumnElement[bool]], dict[str, Any]]:
+        """The WHERE conditions and new values of one legal transition."""
         froms = _states(expected)
         illegal = sorted(s.value for s in froms if new not in INTENT_TRANSITIONS.get(s, ()))
         if illegal or not froms:
@@ -264,14 +364,7 @@ class IntentStore:
         ):
             if value is not None:
                 values[name] = value
-        conds: list[ColumnElement[bool]] = [_INTENTS.c.state.in_([s.value for s in froms])]
-        if extra is not None:
-            conds.append(extra)
-        if self._update(intent_id, conds, values):
-            return True
-        # Nothing changed: a prefix (retry with the full id), a lost race, or an unknown id.
-        full_id = self._require(intent_id).intent.intent_id
-        return full_id != intent_id and self._update(full_id, conds, values)
+        return [_INTENTS.c.state.in_([s.value for s in froms])], values
 
     def _update(
         self, intent_id: str, conds: Sequence[ColumnElement[bool]], values: dict[str, Any]

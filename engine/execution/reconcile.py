@@ -31,9 +31,7 @@ from engine.execution.clob_client import ClobError, ClobSession
 from engine.execution.clob_fills import OrderFill, describe, fill_status, fills_of_order
 from engine.execution.clob_orders import CENT, dec
 from engine.execution.clob_settings import RESTING_TYPES
-from engine.execution.held_positions import HeldPosition
 from engine.execution.intents import IntentRecord, IntentStore
-from engine.execution.portfolio import Portfolio
 from engine.models import IntentState, Side, TradeIntent
 
 T = TypeVar("T")
@@ -240,44 +238,3 @@ def reconcile_account(session: ClobSession, known: set[str], since: int | None) 
     report.recent_trades = len(trades)
     report.unknown_trades = [str(t.get("id")) for t in trades if not _trade_order_ids(t) & known]
     return report
-
-
-def adopt_holdings(pf: Portfolio, held: Sequence[HeldPosition]) -> list[str]:
-    """Bring the engine's holdings up to what the exchange says the wallet holds (tokens
-    bought by earlier runs or by hand); resolved positions waiting for redemption are left
-    out: they are not traded. Lines saying what was taken in.
-
-    Tokens the engine has booked fills of (a position, open or closed) are kept as booked:
-    that happens only when the positions are read late, after the engine traded, and the
-    Data API's count of a token just sold may lag, which would put sold shares back."""
-    trading = [h for h in held if not h.redeemable]
-    booked = pf.positions.keys() | pf.closed_realized.keys()
-    kept = [h for h in trading if (h.market_id, h.outcome) in booked]
-    added = [
-        f"{h.title or h.market_id[:12]} {h.outcome.name} +{shares:.2f} sh"
-        for h in trading
-        if (h.market_id, h.outcome) not in booked
-        and (
-            shares := pf.adopt(
-                h.market_id,
-                h.outcome,
-                float(h.shares),
-                float(h.avg_price),
-                worth=float(h.cur_price) if h.cur_price is not None else None,
-            )
-        )
-    ]
-    out = [f"exchange: {len(trading)} position(s) held"]
-    if added:
-        out.append(f"taken into the engine's books: {'; '.join(added)}")
-    if kept:
-        out.append(
-            f"{len(kept)} token(s) already on the engine's books are kept as booked (the Data "
-            "API may lag a sale)"
-        )
-    if len(held) > len(trading):
-        out.append(
-            f"{len(held) - len(trading)} resolved position(s) wait to be redeemed on "
-            "Polymarket (not traded)"
-        )
-    return out

@@ -8,7 +8,7 @@ the runner calls it off the event loop.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from engine.events import SourceEvent
 from engine.models import Market
@@ -36,3 +36,13 @@ class MarketSource(Protocol):
         ...
 
     async def stop(self) -> None: ...
+
+
+@runtime_checkable
+class FiniteSource(Protocol):
+    """A source with nothing more to give after some engine time (a replay ends where its
+    recording did): the run stops there instead of cycling on stale books forever."""
+
+    def ends_at(self) -> float:
+        """Engine time after which no event will come."""
+        ...

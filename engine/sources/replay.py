@@ -3,7 +3,8 @@
 A run with `record = true` stores every source event it received (and the markets it
 discovered, as listings at its start). Replaying feeds those events back in arrival order on
 a simulated clock that starts where the recording started, so the universe filter, features,
-strategy, risk and fills run exactly as they would have on the live feed.
+strategy, risk and fills run exactly as they would have on the live feed. The replay ends
+where the recording did (`ends_at`).
 """
 
 from __future__ import annotations
@@ -44,10 +45,18 @@ class ReplaySource:
         self.store = store
         self.run_id = run
         self.start_ts, self.end_ts, self.count = span
+        recorded = store.run(run)
+        # The recording ends when its run did (cycles may follow its last event); a run that
+        # never recorded its end (killed) ends at its last event.
+        ended = recorded.ended_ts if recorded is not None else None
+        self._ends_at = max(ended, self.end_ts) if ended is not None else self.end_ts
         self.batch = batch
         self._cursor = 0
         self._buffer: deque[RecordedEvent] = deque()
         self._exhausted = False
+
+    def ends_at(self) -> float:
+        return self._ends_at
 
     async def start(self) -> None:
         log.info(

@@ -15,6 +15,7 @@ from engine.storage.records import (
     RecordedEvent,
     Report,
     RunInfo,
+    RunStart,
     Snapshot,
     utc_day,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "RecordedEvent",
     "Report",
     "RunInfo",
+    "RunStart",
     "SchemaError",
     "SchemaStatus",
     "Snapshot",

@@ -46,6 +46,16 @@ class RecordedEvent(NamedTuple):
 
 
 @dataclass(slots=True, frozen=True)
+class RunStart:
+    """What a run is recorded with when its engine starts (settings with secrets masked)."""
+
+    mode: str
+    source: str
+    seed: int | None = None
+    settings_json: str = "{}"
+
+
+@dataclass(slots=True, frozen=True)
 class EventRecord:
     """A line of the engine's own log worth keeping (kill switch fired, source reconnected)."""
 
@@ -108,6 +118,7 @@ class CycleRecord:
     daily_pnl: DailyPnl | None = None
     recorded: list[RecordedEvent] = field(default_factory=list)  # only when recording
     markets: list[Market] = field(default_factory=list)  # listed or resolved this cycle
+    rejections: dict[str, int] = field(default_factory=dict)  # rule -> signals it rejected
 
 
 @dataclass(slots=True, frozen=True)
@@ -120,6 +131,9 @@ class RunInfo:
     seed: int | None
     status: str
     settings_json: str
+    seq: int | None = None  # start order (see `RunRow`)
+    host: str | None = None
+    pid: int | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -129,6 +143,8 @@ class Report:
     Fills, fees, signals and orders are counted in [since_ts, until_ts). Realized PnL is the
     positions' total when there is no window, else the sum of the daily rows of the UTC days
     the window touches. `end_equity` is the live engine state when the window is open-ended.
+    A report over a window without a run covers every run with records in it: counts and
+    PnL are summed over those runs.
     """
 
     run_id: str | None
@@ -143,9 +159,13 @@ class Report:
     signals: int = 0
     orders: dict[str, int] = field(default_factory=dict)  # by status
     rejections_by_reason: dict[str, int] = field(default_factory=dict)  # by risk rule
+    runs: tuple[str, ...] = ()  # the runs covered, oldest first
+    # Over several runs: the sum of each run's PnL in the window (their equities are
+    # separate accounts, so no single start and end equity is given).
+    runs_pnl: float | None = None
 
     @property
     def pnl(self) -> float | None:
         if self.start_equity is None or self.end_equity is None:
-            return None
+            return self.runs_pnl
         return self.end_equity - self.start_equity

@@ -272,6 +272,9 @@ def run_from_row(r: RowMapping) -> RunInfo:
         seed=r["seed"],
         status=r["status"],
         settings_json=r["settings_json"],
+        seq=r["seq"],
+        host=r["host"],
+        pid=r["pid"],
     )
 
 
@@ -296,6 +299,7 @@ def intent_row(i: TradeIntent, run_id: str) -> Row:
         "state": i.state.value,
         "question": i.question,
         "reason": i.reason,
+        "override": i.override,
     }
 
 
@@ -316,4 +320,5 @@ def intent_from_row(r: RowMapping) -> TradeIntent:
         question=r["question"],
         reason=r["reason"],
         updated_ts=r["updated_ts"],
+        override=r["override"],
     )

@@ -17,13 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, insert, inspect, select
+from sqlalchemy import Connection, delete, insert, inspect, select, text
 
 from engine.storage.errors import SchemaError
 from engine.storage.tables import (
     BackfillProgressRow,
     PriceHistoryRow,
     RecordedEventRow,
+    RejectionCountRow,
+    RunRow,
     SchemaMeta,
     TableBase,
     table_of,
@@ -61,6 +63,31 @@ def _backfill(conn: Connection) -> None:
     table_of(BackfillProgressRow).create(conn, checkfirst=True)
 
 
+def _runs_and_safety(conn: Connection) -> None:
+    """runs.seq / host / pid, intents.override, rejection_counts. Existing runs are numbered
+    in the order their start times (then ids) give, the best order there is for them."""
+    _add_column(conn, "runs", "seq", "INTEGER")
+    _add_column(conn, "runs", "host", "VARCHAR")
+    _add_column(conn, "runs", "pid", "INTEGER")
+    _add_column(conn, "intents", "override", "TEXT")
+    conn.execute(
+        text(
+            "UPDATE runs SET seq = (SELECT COUNT(*) FROM runs r2 WHERE r2.started_ts < "
+            "runs.started_ts OR (r2.started_ts = runs.started_ts AND r2.run_id <= runs.run_id))"
+            " WHERE seq IS NULL"
+        )
+    )
+    runs = table_of(RunRow)
+    for index in runs.indexes:
+        index.create(conn, checkfirst=True)
+    table_of(RejectionCountRow).create(conn, checkfirst=True)
+
+
+def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> None:
+    if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -71,6 +98,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "recorded_events: source events kept for --source replay", _recorded_events),
     Migration(
         3, "price_history, backfill_progress: polyb0t backfill's history and resume", _backfill
+    ),
+    Migration(
+        4,
+        "runs.seq/host/pid (run order, crashed runs), intents.override, rejection_counts",
+        _runs_and_safety,
     ),
 )
 

@@ -8,11 +8,13 @@ values (domain dataclasses or `engine.storage.records`), never ORM objects tied 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from engine.models import Fill, Market, Position, Signal
 from engine.storage import rows
@@ -39,6 +41,7 @@ from engine.storage.tables import (
     PositionRow,
     PriceHistoryRow,
     RecordedEventRow,
+    RejectionCountRow,
     RunRow,
     SignalRow,
     SnapshotRow,
@@ -58,8 +61,10 @@ _STATE = table_of(EngineStateRow)
 _RECORDED = table_of(RecordedEventRow)
 _HISTORY = table_of(PriceHistoryRow)
 _PROGRESS = table_of(BackfillProgressRow)
+_REJECTIONS = table_of(RejectionCountRow)
 
 _REJECTED = "rejected"
+CRASHED = "crashed"  # a run's status when its process died without ending it
 
 
 class PricePoint(NamedTuple):
@@ -98,7 +103,11 @@ def _insert_many(conn: Connection, table: Table, batch: list[dict[str, Any]]) ->
 
 
 def _latest_run() -> Select[Any]:
-    return select(_RUNS).order_by(_RUNS.c.started_ts.desc(), _RUNS.c.run_id.desc()).limit(1)
+    """The run started last: by `seq`, the order runs were recorded in (`started_ts` is engine
+    time, which two runs can share)."""
+    return (
+        select(_RUNS).order_by(_RUNS.c.seq.desc().nulls_last(), _RUNS.c.started_ts.desc()).limit(1)
+    )
 
 
 def _window(
@@ -110,6 +119,32 @@ def _window(
     if until_ts is not None:
         conds.append(column < until_ts)
     return conds
+
+
+def _combine(reports: list[Report], since_ts: float | None, until_ts: float | None) -> Report:
+    """Several runs' reports over one window, summed (PnL as the sum of each run's)."""
+    if len(reports) == 1:
+        return reports[0]
+    orders: Counter[str] = Counter()
+    rejections: Counter[str] = Counter()
+    for r in reports:
+        orders.update(r.orders)
+        rejections.update(r.rejections_by_reason)
+    pnls = [r.pnl for r in reports if r.pnl is not None]
+    return Report(
+        run_id=None,
+        since_ts=since_ts,
+        until_ts=until_ts,
+        realized_pnl=sum(r.realized_pnl for r in reports),
+        fees=sum(r.fees for r in reports),
+        fills=sum(r.fills for r in reports),
+        notional=sum(r.notional for r in reports),
+        signals=sum(r.signals for r in reports),
+        orders=dict(orders),
+        rejections_by_reason=dict(rejections),
+        runs=tuple(r.run_id for r in reports if r.run_id is not None),
+        runs_pnl=sum(pnls) if pnls else None,
+    )
 
 
 class Store:
@@ -128,20 +163,72 @@ class Store:
         source: str,
         seed: int | None = None,
         settings_json: str = "{}",
+        host: str | None = None,
+        pid: int | None = None,
     ) -> None:
-        """Record a new run. `settings_json` must already have its secrets masked."""
-        with self._db.write() as conn:
-            conn.execute(
-                insert(_RUNS).values(
-                    run_id=run_id,
-                    started_ts=started_ts,
-                    mode=mode,
-                    source=source,
-                    seed=seed,
-                    status="running",
-                    settings_json=settings_json,
-                )
-            )
+        """Record a new run, numbered after every earlier one (`seq`). `settings_json` must
+        already have its secrets masked."""
+        for attempt in range(3):
+            try:
+                with self._db.write() as conn:
+                    seq = conn.execute(
+                        select(func.coalesce(func.max(_RUNS.c.seq), 0) + 1)
+                    ).scalar_one()
+                    conn.execute(
+                        insert(_RUNS).values(
+                            run_id=run_id,
+                            seq=seq,
+                            started_ts=started_ts,
+                            mode=mode,
+                            source=source,
+                            seed=seed,
+                            status="running",
+                            settings_json=settings_json,
+                            host=host,
+                            pid=pid,
+                        )
+                    )
+                return
+            except IntegrityError:  # PostgreSQL: another process took that number meanwhile
+                if attempt == 2 or self.run(run_id) is not None:
+                    raise
+
+    def end_crashed_runs(self, is_dead: Callable[[RunInfo], bool]) -> list[RunInfo]:
+        """Runs still marked running whose process is gone (`is_dead` says so: a kill -9 or
+        a power cut never ran their end): marked `crashed`, ended when they were last seen
+        (their last engine state update, else their start). The runs closed."""
+        with self._db.read() as conn:
+            found = [
+                rows.run_from_row(r)
+                for r in conn.execute(select(_RUNS).where(_RUNS.c.status == "running")).mappings()
+            ]
+        closed = []
+        for run in found:
+            if not is_dead(run):
+                continue
+            with self._db.write() as conn:
+                seen = conn.execute(
+                    select(_STATE.c.updated_ts).where(_STATE.c.run_id == run.run_id)
+                ).scalar_one_or_none()
+                last = max(float(seen), run.started_ts) if seen is not None else run.started_ts
+                moved = conn.execute(
+                    update(_RUNS)
+                    .where(_RUNS.c.run_id == run.run_id, _RUNS.c.status == "running")
+                    .values(status=CRASHED, ended_ts=last)
+                ).rowcount
+                if moved:
+                    conn.execute(
+                        update(_STATE)
+                        .where(_STATE.c.run_id == run.run_id)
+                        .values(
+                            state="stopped",
+                            reason="run ended (crashed: its process died)",
+                            updated_ts=last,
+                        )
+                    )
+            if moved:
+                closed.append(replace(run, status=CRASHED, ended_ts=last))
+        return closed
 
     def end_run(self, run_id: str, status: str, ts: float) -> bool:
         """Close a run; False if no such run."""
@@ -245,6 +332,15 @@ class Store:
                     {"run_id": run_id, "ts": e.ts, "kind": e.kind, "payload": e.payload}
                     for e in batch.recorded
                 ],
+            )
+            upsert(
+                conn,
+                _REJECTIONS,
+                [
+                    {"run_id": run_id, "ts": batch.ts, "rule": rule, "count": n}
+                    for rule, n in batch.rejections.items()
+                ],
+                ["run_id", "ts", "rule"],
             )
             if batch.state is not None:
                 upsert(conn, _STATE, [rows.engine_state_row(batch.state, run_id)], ["run_id"])
@@ -371,14 +467,26 @@ class Store:
         since_ts: float | None = None,
         until_ts: float | None = None,
     ) -> Report:
-        """Totals for one run (default: the latest) in [since_ts, until_ts); see `Report`."""
+        """Totals for one run in [since_ts, until_ts); see `Report`. Without a run: the
+        latest run when there is no window, else every run that ran in the window."""
         with self._db.read() as conn:
-            if run_id is None:
+            if run_id is not None:
+                return self._report(conn, run_id, since_ts, until_ts)
+            if since_ts is None and until_ts is None:
                 latest = conn.execute(_latest_run()).mappings().first()
-                run_id = latest["run_id"] if latest is not None else None
-            if run_id is None:
-                return Report(run_id=None, since_ts=since_ts, until_ts=until_ts)
-            return self._report(conn, run_id, since_ts, until_ts)
+                if latest is None:
+                    return Report(run_id=None, since_ts=since_ts, until_ts=until_ts)
+                return self._report(conn, latest["run_id"], since_ts, until_ts)
+            conds = []
+            if until_ts is not None:
+                conds.append(_RUNS.c.started_ts < until_ts)
+            if since_ts is not None:
+                conds.append((_RUNS.c.ended_ts.is_(None)) | (_RUNS.c.ended_ts >= since_ts))
+            ids = conn.execute(
+                select(_RUNS.c.run_id).where(*conds).order_by(_RUNS.c.seq, _RUNS.c.started_ts)
+            ).scalars()
+            reports = [self._report(conn, str(r), since_ts, until_ts) for r in ids]
+        return _combine(reports, since_ts, until_ts)
 
     def _report(
         self, conn: Connection, run_id: str, since_ts: float | None, until_ts: float | None
@@ -392,12 +500,7 @@ class Store:
         ).one()
         signal_window = [_SIGNALS.c.run_id == run_id, *_window(_SIGNALS.c.ts, since_ts, until_ts)]
         n_signals = conn.execute(select(func.count()).where(*signal_window)).scalar_one()
-        rule = text_before(conn, _SIGNALS.c.reason, ":").label("rule")
-        rejections = conn.execute(
-            select(rule, func.count())
-            .where(*signal_window, _SIGNALS.c.decision == _REJECTED)
-            .group_by(rule)
-        ).all()
+        rejections = self._rejections(conn, run_id, since_ts, until_ts)
         orders = conn.execute(
             select(_ORDERS.c.status, func.count())
             .where(_ORDERS.c.run_id == run_id, *_window(_ORDERS.c.ts, since_ts, until_ts))
@@ -416,8 +519,40 @@ class Store:
             notional=float(fills[1]),
             signals=int(n_signals),
             orders={str(status): int(n) for status, n in orders},
-            rejections_by_reason={str(name or "unknown"): int(n) for name, n in rejections},
+            rejections_by_reason=rejections,
+            runs=(run_id,),
         )
+
+    @staticmethod
+    def _rejections(
+        conn: Connection, run_id: str, since_ts: float | None, until_ts: float | None
+    ) -> dict[str, int]:
+        """Signals rejected, by rule: from the per-cycle counts (every rejection, stored
+        or not as a signal row); a run recorded before those counts existed is counted
+        from its stored signal rows."""
+        counted = conn.execute(
+            select(_REJECTIONS.c.rule, func.sum(_REJECTIONS.c.count))
+            .where(_REJECTIONS.c.run_id == run_id, *_window(_REJECTIONS.c.ts, since_ts, until_ts))
+            .group_by(_REJECTIONS.c.rule)
+        ).all()
+        if (
+            counted
+            or conn.execute(
+                select(_REJECTIONS.c.rule).where(_REJECTIONS.c.run_id == run_id).limit(1)
+            ).first()
+        ):
+            return {str(rule): int(n) for rule, n in counted}
+        rule = text_before(conn, _SIGNALS.c.reason, ":").label("rule")
+        rows_ = conn.execute(
+            select(rule, func.count())
+            .where(
+                _SIGNALS.c.run_id == run_id,
+                *_window(_SIGNALS.c.ts, since_ts, until_ts),
+                _SIGNALS.c.decision == _REJECTED,
+            )
+            .group_by(rule)
+        ).all()
+        return {str(name or "unknown"): int(n) for name, n in rows_}
 
     @staticmethod
     def _pnl(

@@ -48,9 +48,16 @@ class SchemaMeta(TableBase, table=True):
 
 
 class RunRow(TableBase, table=True):
+    """One engine run. `seq` orders runs as they were started (their `started_ts` is engine
+    time: two sim runs started in the same minute share it); `host` and `pid` say which
+    process ran it, so a later start can tell a run whose process died (a crash) from one
+    still running elsewhere."""
+
     __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_seq", "seq", unique=True),)
 
     run_id: str = Field(primary_key=True)
+    seq: int | None = None
     started_ts: float
     ended_ts: float | None = None
     mode: str
@@ -58,6 +65,8 @@ class RunRow(TableBase, table=True):
     seed: int | None = None
     status: str
     settings_json: str = Field(default="{}", sa_type=Text)  # secrets masked by the caller
+    host: str | None = None
+    pid: int | None = None
 
 
 class MarketRow(TableBase, table=True):
@@ -147,6 +156,8 @@ class IntentRow(TableBase, table=True):
     reason: str | None = Field(default=None, sa_type=Text)
     order_id: str | None = None
     executed_ts: float | None = None
+    # The failed re-check a person approved anyway (their decision, kept with the intent).
+    override: str | None = Field(default=None, sa_type=Text)
 
 
 class OrderRow(TableBase, table=True):
@@ -185,6 +196,19 @@ class FillRow(TableBase, table=True):
     price: float
     size: float
     fee: float
+
+
+class RejectionCountRow(TableBase, table=True):
+    """How many signals each risk rule rejected in one cycle. Repeated rejections are not all
+    stored as signal rows (`strategy.repeat_signal_seconds`), so the report's totals by reason
+    come from here."""
+
+    __tablename__ = "rejection_counts"
+
+    run_id: str = Field(primary_key=True)
+    ts: float = Field(primary_key=True)
+    rule: str = Field(primary_key=True)
+    count: int
 
 
 class PositionRow(TableBase, table=True):
