@@ -61,11 +61,16 @@ MAX_SIM_MARKETS = 100_000
 
 def _check_numbers(value: Any, name: str) -> Any:
     """Shared by every section: finite (pydantic's allow_inf_nan) and within the bounds."""
-    limit = MAX_SECONDS if name.endswith("_seconds") else MAX_NUMBER
+    seconds = name.endswith("_seconds")
+    limit = MAX_SECONDS if seconds else MAX_NUMBER
     items = value if isinstance(value, list) else [value]
     for v in items:
         if isinstance(v, int | float) and not isinstance(v, bool) and abs(v) > limit:
-            raise ValueError(f"must be at most {limit:g} in size")
+            raise ValueError(
+                "a number of at most 1e9 seconds (about 31 years)"
+                if seconds
+                else "a number between -1e12 and 1e12"
+            )
     return value
 
 
@@ -394,6 +399,7 @@ _HIDDEN_FIELDS = frozenset({*SECRET_SETTINGS, "database_url"})
 _SECRET_NAME = re.compile(r"key|secret|pass|token|private|mnemonic|credential", re.IGNORECASE)
 _HEX_KEY = re.compile(r"(?:0x)?[0-9a-fA-F]{64}")  # a private key, a passphrase
 _TOKEN_LIKE = re.compile(r"[A-Za-z0-9+/=_-]{32,}")  # base64 secrets, UUID api keys
+_SNAKE_CASE = re.compile(r"[a-z]+(?:_[a-z]+)+")
 _LONG_INT = 10**30  # a hex key written as a TOML integer (0xab...) is ~77 digits
 _SHOWN = reprlib.Repr()
 _SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxlong, _SHOWN.maxother = 2, 60, 40, 60
@@ -403,8 +409,9 @@ _SHOWN.maxlist = _SHOWN.maxdict = 6
 def looks_like_secret(value: Any, depth: int = 0) -> bool:
     """Could `value` be a key or token pasted into the config? Then it is never echoed.
 
-    Errs towards hiding: a long run of base64 characters with a digit in it is treated as
-    one, and so is anything nested too deep to look through.
+    Errs towards hiding: any run of 32 or more base64 characters is treated as one (a
+    setting's own values are short words, numbers, paths and URLs), and so is anything
+    nested too deep to look through.
     """
     if depth > 8:
         return True
@@ -412,10 +419,9 @@ def looks_like_secret(value: Any, depth: int = 0) -> bool:
         return True
     if isinstance(value, str):
         text = value.strip()
-        return bool(
-            _HEX_KEY.fullmatch(text)
-            or (_TOKEN_LIKE.fullmatch(text) and any(c.isdigit() for c in text))
-        )
+        if _SNAKE_CASE.fullmatch(text):  # a long setting name, not a token
+            return False
+        return bool(_HEX_KEY.fullmatch(text) or _TOKEN_LIKE.fullmatch(text))
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
@@ -439,10 +445,28 @@ def _hidden(err: Mapping[str, Any]) -> bool:
     return looks_like_secret(err.get("input"))
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def _loc_text(loc: tuple[int | str, ...]) -> str:
+    """A setting's dotted name; a name from the file that is odd (a newline in it, a key
+    pasted as a name) is quoted or hidden, so the problem stays one line and no secret."""
+    parts = []
+    for p in loc:
+        text = str(p)
+        if looks_like_secret(text):
+            parts.append("<hidden>")
+        elif _PLAIN_NAME.fullmatch(text):
+            parts.append(text)
+        else:
+            parts.append(_SHOWN.repr(text))
+    return ".".join(parts)
+
+
 def _format_errors(exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = _loc_text(err["loc"])
         given = err.get("input")
         if isinstance(given, dict) and err.get("type") == "value_error":
             # a rule across several settings (the message names them); no value to show

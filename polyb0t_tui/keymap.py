@@ -132,6 +132,7 @@ _RENAMED = {  # Textual's names for characters whose Unicode names it shortens
     "plus_sign": "plus",
     "low_line": "underscore",
 }
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 MAX_KEYS_PER_BINDING = 8
 MAX_KEY_TEXT = 100
 
@@ -174,6 +175,10 @@ def _shown(value: str) -> str:
     return "<hidden>" if looks_like_secret(value) else repr(value[:40])
 
 
+def _shown_id(name: str) -> str:
+    return name if _PLAIN_ID.fullmatch(name) and not looks_like_secret(name) else _shown(name)
+
+
 def keymap_problems(keymap: Mapping[str, str]) -> list[str]:
     """One line per problem in a `[ui.keys]` table: unknown ids, keys that are not key
     names, reserved keys, and clashes (see the module docstring). Empty when usable."""
@@ -185,7 +190,7 @@ def keymap_problems(keymap: Mapping[str, str]) -> list[str]:
             near = difflib.get_close_matches(binding_id, list(BY_ID), n=1)
             hint = f" (did you mean {near[0]}?)" if near else ""
             problems.append(
-                f"[ui.keys] {_shown(binding_id)}: no such binding{hint}; the console's help "
+                f"[ui.keys] {_shown_id(binding_id)}: no such binding{hint}; the console's help "
                 "screen (?) lists every id"
             )
             continue
@@ -201,34 +206,43 @@ def keymap_problems(keymap: Mapping[str, str]) -> list[str]:
         reserved = [k for k in keys if k in RESERVED]
         if reserved:
             problems.append(
-                f"[ui.keys] {binding_id} = {value!r}: {reserved[0]} is {RESERVED[reserved[0]]}; "
-                "pick another key"
+                f"[ui.keys] {binding_id} = {value!r}: {reserved[0]} is "
+                f"{RESERVED[reserved[0]]}; pick another key"
             )
             continue
         effective[binding_id] = keys
         remapped.add(binding_id)
-    problems += _clashes(effective, remapped)
+    problems += _clashes(keymap, effective, remapped)
     return problems
 
 
-def _clashes(effective: dict[str, list[str]], remapped: set[str]) -> list[str]:
-    seen: set[frozenset[str]] = set()
-    lines = []
+def _clashes(
+    keymap: Mapping[str, str], effective: dict[str, list[str]], remapped: set[str]
+) -> list[str]:
+    """One line per remapped binding and key that another live binding also has."""
+    others: dict[tuple[str, str], list[KeySpec]] = {}
     for context in CONTEXTS:
         live = [s for s in SPECS if s.scope in context]
-        for i, a in enumerate(live):
-            for b in live[i + 1 :]:
-                pair = frozenset({a.id, b.id})
-                if pair in seen or not pair & remapped or pair in ALTERNATES:
+        for mine in live:
+            if mine.id not in remapped:
+                continue
+            for other in live:
+                pair = frozenset({mine.id, other.id})
+                if other.id == mine.id or pair in ALTERNATES:
                     continue
-                shared = [k for k in effective[a.id] if k in effective[b.id]]
-                if not shared:
-                    continue
-                seen.add(pair)
-                mine, other = (a, b) if a.id in remapped else (b, a)
-                lines.append(
-                    f'[ui.keys] {mine.id} = "{",".join(effective[mine.id])}": {shared[0]} is '
-                    f"also {other.id} ({other.scope}), so one key press would do both; pick "
-                    "another key" + (" or remap that one too" if other.id not in remapped else "")
-                )
+                if other.id in remapped and other.id < mine.id:
+                    continue  # both remapped onto one key: said once, from the first id
+                for key in effective[mine.id]:
+                    found = others.setdefault((mine.id, key), [])
+                    if key in effective[other.id] and other not in found:
+                        found.append(other)
+    lines = []
+    for (binding_id, key), clashing in others.items():
+        if not clashing:
+            continue
+        named = " and ".join(f"{o.id} ({o.scope})" for o in clashing)
+        lines.append(
+            f"[ui.keys] {binding_id} = {keymap[binding_id]!r}: {key} is also the key of "
+            f"{named}, so one key press would do both; pick another key"
+        )
     return lines

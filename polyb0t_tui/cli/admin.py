@@ -180,7 +180,7 @@ def _not_a_database(settings: Settings) -> bool:
 def cmd_config_validate(args: argparse.Namespace) -> int:
     path = resolve_config_path(getattr(args, "config", None))
     settings = settings_from(args)  # raises ConfigError -> one line per problem, exit 2
-    require_valid_keys(settings)  # the console's keymap, without loading the console
+    require_valid_keys(args, settings)  # the console's keymap, without loading the console
     print(f"configuration OK ({path or 'defaults + environment'})")
     return 0
 
@@ -222,7 +222,7 @@ def _check_config(args: argparse.Namespace) -> tuple[Settings | None, str, bool]
     path = resolve_config_path(getattr(args, "config", None))
     try:
         settings = settings_from(args)
-        require_valid_keys(settings)
+        require_valid_keys(args, settings)
     except ConfigError as exc:
         return None, "; ".join(exc.problems) + " -> fix the file or environment", False
     if path is not None:

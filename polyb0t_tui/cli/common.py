@@ -13,7 +13,14 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
-from engine.config import MAX_SIM_MARKETS, SEED_MAX, ConfigError, Settings, load_settings
+from engine.config import (
+    MAX_SIM_MARKETS,
+    SEED_MAX,
+    ConfigError,
+    Settings,
+    load_settings,
+    resolve_config_path,
+)
 from engine.storage import StorageError
 from polyb0t_tui import formatting
 from polyb0t_tui.keymap import keymap_problems
@@ -53,12 +60,13 @@ def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
     return load_settings(getattr(args, "config", None), overrides or None)
 
 
-def require_valid_keys(settings: Settings) -> None:
+def require_valid_keys(args: argparse.Namespace, settings: Settings) -> None:
     """The console's `[ui.keys]` remaps, checked before any console is built (and by
     `config validate`): a clash could make one key do two things, e.g. quit and approve."""
     problems = keymap_problems(settings.ui.keys)
     if problems:
-        raise ConfigError(problems)
+        path = resolve_config_path(getattr(args, "config", None))
+        raise ConfigError(problems, str(path) if path else None)
 
 
 def storage_from(settings: Settings, create: bool = False) -> Storage:
@@ -101,7 +109,7 @@ def fmt_expiry(seconds_left: float) -> str:
 # --- flag types ------------------------------------------------------------------------------
 
 
-def _shown(text: str) -> str:
+def shown_value(text: str) -> str:
     return repr(text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…")
 
 
@@ -117,28 +125,32 @@ def number(
     message says what the flag takes, and `why` the reason for the bound."""
     word = "a whole number" if kind is int else "a number"
     if high is None:
-        wanted = f"{word} {'>' if above else '>='} {low:g}"
+        wanted = f"{word} {'>' if above else '>='} {_num(low)}"
     elif above:
-        wanted = f"{word} > {low:g} and <= {high:g}"
+        wanted = f"{word} > {_num(low)} and <= {_num(high)}"
     else:
-        wanted = f"{word} from {low:g} to {high:g}"
+        wanted = f"{word} from {_num(low)} to {_num(high)}"
     wanted += why
 
     def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:  # also a 5,000-digit integer
-            raise argparse.ArgumentTypeError(f"takes {wanted}, got {_shown(text)}") from None
+            raise argparse.ArgumentTypeError(f"takes {wanted}, got {shown_value(text)}") from None
         if (
             not math.isfinite(value)
             or value < low
             or (above and value == low)
             or (high is not None and value > high)
         ):
-            raise argparse.ArgumentTypeError(f"takes {wanted}, got {_shown(text)}")
+            raise argparse.ArgumentTypeError(f"takes {wanted}, got {shown_value(text)}")
         return value
 
     return parse
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def positive_number(kind: type[int] | type[float]) -> Callable[[str], float]:
@@ -147,7 +159,7 @@ def positive_number(kind: type[int] | type[float]) -> Callable[[str], float]:
 
 
 def seed_flag() -> Callable[[str], float]:
-    return number(int, 0, SEED_MAX, why=" (it is stored with the run)")
+    return number(int, 0, SEED_MAX)
 
 
 def markets_flag() -> Callable[[str], float]:

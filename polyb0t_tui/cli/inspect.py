@@ -57,7 +57,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "were rejected. Default: the latest run.",
     )
     p.add_argument("--today", action="store_true", help="everything recorded today (UTC)")
-    p.add_argument("--run", metavar="RUN_ID", help="one run (default: the latest)")
+    p.add_argument(
+        "--run", type=one_line(MAX_ID_CHARS), metavar="RUN_ID", help="one run (default: the latest)"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_report)
 
@@ -220,7 +222,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         if run_id is None:
             run = store.latest_run()
             if run is None:
-                print("no runs yet: start one with `polyb0t run --source sim`")
+                if args.json:  # a script reads JSON whatever the answer
+                    print_json({"scope": None})
+                else:
+                    print("no runs yet: start one with `polyb0t run --source sim`")
                 return 0
             run_id = run.run_id
         elif store.run(run_id) is None:  # an empty report would read as a run that did nothing

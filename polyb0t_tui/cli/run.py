@@ -30,6 +30,7 @@ from polyb0t_tui.cli.common import (
     require_valid_keys,
     seed_flag,
     settings_from,
+    shown_value,
     storage_from,
 )
 from polyb0t_tui.runtime import Runtime, StartupError, build_runtime
@@ -43,11 +44,9 @@ def _speed(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--speed takes a number > 0 or 'max', got {text!r}"
-        ) from None
+        value = math.nan
     if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"--speed takes a number > 0 or 'max', got {text!r}")
+        raise argparse.ArgumentTypeError(f"takes a number > 0 or 'max', got {shown_value(text)}")
     return value
 
 
@@ -192,7 +191,7 @@ async def _run_daemon(rt: Runtime, stop: asyncio.Event, args: argparse.Namespace
 
 def _run_console(settings: Settings, args: argparse.Namespace, speed: float | None) -> int:
     """The console on an in-process engine; prints the run summary after quitting."""
-    require_valid_keys(settings)
+    require_valid_keys(args, settings)
     if not (sys.stdin.isatty() and sys.stderr.isatty()):  # Textual draws on stderr
         raise CliError("the console needs a terminal; use --daemon to run headless", code=2)
     storage = storage_from(settings, create=True)

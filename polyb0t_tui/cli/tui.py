@@ -64,7 +64,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
             code=2,
         )
     settings = settings_from(args)
-    require_valid_keys(settings)  # before the screen opens: a full-screen app hides errors
+    require_valid_keys(args, settings)  # before the screen opens: a full-screen app hides errors
     url, token = attach_target(settings, args.attach, args.token_file, args.allow_remote)
     return asyncio.run(_attached(settings, url, token))
 
