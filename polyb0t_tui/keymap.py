@@ -113,13 +113,14 @@ CONTEXTS: tuple[frozenset[str], ...] = (
 )
 # Bindings that share a key by design: the app enables one of them at a time.
 ALTERNATES: tuple[frozenset[str], ...] = (frozenset({"pause", "resume"}),)
-# Keys Textual itself answers everywhere; a remap onto one would be shadowed or shadow it.
-RESERVED: dict[str, str] = {
-    "ctrl+q": "Textual's quit",
-    "ctrl+c": "Textual's copy / quit help",
-    "ctrl+p": "the command palette",
-    "tab": "focus next",
-    "shift+tab": "focus previous",
+# Keys Textual itself answers everywhere, with the action it runs: a remap onto one would
+# shadow it or be shadowed, unless it runs the same action (quit = "ctrl+q" is fine).
+RESERVED: dict[str, tuple[str, str]] = {
+    "ctrl+q": ("Textual's quit", "quit"),
+    "ctrl+c": ("Textual's copy / quit help", "help_quit"),
+    "ctrl+p": ("the command palette", "command_palette"),
+    "tab": ("focus next", "app.focus_next"),
+    "shift+tab": ("focus previous", "app.focus_previous"),
 }
 _ALIASES = {"ctrl+i": "tab", "ctrl+m": "enter", "ctrl+left_square_brace": "escape"}
 _MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
@@ -203,11 +204,12 @@ def keymap_problems(keymap: Mapping[str, str]) -> list[str]:
                 '"y" or "ctrl+a,f2"'
             )
             continue
-        reserved = [k for k in keys if k in RESERVED]
+        action = BY_ID[binding_id].action
+        reserved = [k for k in keys if k in RESERVED and RESERVED[k][1] != action]
         if reserved:
             problems.append(
                 f"[ui.keys] {binding_id} = {value!r}: {reserved[0]} is "
-                f"{RESERVED[reserved[0]]}; pick another key"
+                f"{RESERVED[reserved[0]][0]}; pick another key"
             )
             continue
         effective[binding_id] = keys

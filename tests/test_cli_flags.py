@@ -135,9 +135,19 @@ def _polyb0t(*args: str) -> list[str]:
     return [sys.executable, "-m", "polyb0t_tui", *args]
 
 
-def test_output_into_a_closed_pipe_exits_141_without_a_traceback(tmp_path: Path) -> None:
+def _seed_a_run() -> None:
+    storage = open_storage(load_settings(), create=True)
+    storage.store.start_run(run_id="run1", started_ts=time.time(), mode="paper", source="sim")
+    storage.db.close()
+
+
+@pytest.mark.parametrize("args", [("config", "show"), ("status",)])  # print, and rich
+def test_output_into_a_closed_pipe_exits_141_without_a_traceback(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    _seed_a_run()
     proc = subprocess.Popen(
-        _polyb0t("config", "show"),
+        _polyb0t(*args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=tmp_path,
@@ -152,9 +162,7 @@ def test_output_into_a_closed_pipe_exits_141_without_a_traceback(tmp_path: Path)
 
 @pytest.mark.parametrize("args", [("config", "show"), ("report", "--json")])
 def test_piping_into_head_is_quiet(tmp_path: Path, args: tuple[str, ...]) -> None:
-    storage = open_storage(load_settings(), create=True)
-    storage.store.start_run(run_id="run1", started_ts=time.time(), mode="paper", source="sim")
-    storage.db.close()
+    _seed_a_run()
     shell = " ".join(_polyb0t(*args)) + " | head -1"
     done = subprocess.run(
         ["bash", "-c", f"set -o pipefail; {shell}"],

@@ -106,6 +106,7 @@ def test_numbers_are_bounded_and_finite(tmp_path: Path) -> None:
     text = (
         f"[risk]\nbankroll = {'9' * 400}\nkelly_fraction = nan\n"
         "[strategy]\nrepeat_signal_seconds = inf\n"
+        "[features]\nreturn_windows_seconds = [60.0, nan]\n"  # no bound of its own
     )
     with pytest.raises(ConfigError) as info:
         load_settings(_private(tmp_path, text))
@@ -113,6 +114,7 @@ def test_numbers_are_bounded_and_finite(tmp_path: Path) -> None:
     assert "risk.bankroll: got <hidden: an integer of 400+ digits>" in problems
     assert "risk.kelly_fraction: got nan" in problems
     assert "strategy.repeat_signal_seconds: got inf" in problems
+    assert "features.return_windows_seconds.1: got nan" in problems
     expected = r"loop_interval_seconds: got 10000000000.0; allowed: a number of at most 1e9 s"
     with pytest.raises(ConfigError, match=expected):
         load_settings(_private(tmp_path, f"loop_interval_seconds = {MAX_SECONDS * 10}\n"))

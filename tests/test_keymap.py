@@ -42,6 +42,7 @@ def test_a_remap_onto_quits_key_is_refused() -> None:
 
 def test_clashes_are_found_where_both_bindings_are_live() -> None:
     assert keymap_problems({"approve": "y"}) == []  # y is confirm.yes, only in dialogs
+    assert keymap_problems({"approve": "y", "quit": "ctrl+q"}) == []  # config.example.toml
     assert keymap_problems({"approve": "down"})  # the queue's own cursor key
     assert keymap_problems({"sort": "?"})[0].startswith(
         "[ui.keys] sort = '?': question_mark is also the key of help (everywhere)"
