@@ -9,6 +9,8 @@ line per problem (see `ConfigError`), never a traceback.
 from __future__ import annotations
 
 import os
+import re
+import reprlib
 import tomllib
 from collections.abc import Mapping
 from datetime import datetime
@@ -22,6 +24,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -29,7 +32,10 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
+
+from engine.control_files import bind_problem
 
 CATEGORIES = (
     "politics",
@@ -43,15 +49,45 @@ CATEGORIES = (
 )  # the simulated world's categories; Polymarket's also include finance, mentions, other
 
 
+# Bounds every number in the settings obeys, whatever its own limits: a config file or
+# variable is outside data, and a 400-digit integer or 1e300 seconds must stop at load
+# time with one line, not later as an OverflowError in a timer or a database column.
+MAX_NUMBER = 1e12
+MAX_SECONDS = 1e9  # ~31 years; below threading.TIMEOUT_MAX, so any timer accepts it
+# The seed is stored with the run in an INTEGER column: 32 bits signed on PostgreSQL.
+SEED_MAX = 2**31 - 1
+MAX_SIM_MARKETS = 100_000
+
+
+def _check_numbers(value: Any, name: str) -> Any:
+    """Shared by every section: finite (pydantic's allow_inf_nan) and within the bounds."""
+    seconds = name.endswith("_seconds")
+    limit = MAX_SECONDS if seconds else MAX_NUMBER
+    items = value if isinstance(value, list) else [value]
+    for v in items:
+        if isinstance(v, int | float) and not isinstance(v, bool) and abs(v) > limit:
+            raise ValueError(
+                "a number of at most 1e9 seconds (about 31 years)"
+                if seconds
+                else "a number between -1e12 and 1e12"
+            )
+    return value
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, value: Any, info: ValidationInfo) -> Any:
+        return _check_numbers(value, info.field_name or "")
 
 
 class SimSettings(_Section):
     """The simulated exchange (`--source sim`)."""
 
-    seed: int = 42
-    markets: int = Field(300, ge=1, le=100_000)
+    seed: int = Field(42, ge=0, le=SEED_MAX)
+    markets: int = Field(300, ge=1, le=MAX_SIM_MARKETS)
     start: datetime | None = None  # simulated start time; default: today 00:00 UTC
     step_seconds: float = Field(10.0, gt=0)  # world step; books change at most this often
     book_levels: int = Field(8, ge=1, le=50)
@@ -224,7 +260,8 @@ class UiSettings(_Section):
     refresh_per_second: float = Field(4.0, gt=0, le=30)  # pulls of the engine view
     confirm_above_usd: float = Field(100.0, ge=0)  # approvals above this cost ask first
     result_linger_seconds: float = Field(10.0, ge=0)  # closed intents stay visible this long
-    keys: dict[str, str] = Field(default_factory=dict)  # binding id -> key(s), e.g. approve = "y"
+    # binding id -> key(s), e.g. approve = "y"; polyb0t_tui.keymap checks ids and clashes
+    keys: dict[str, str] = Field(default_factory=dict, max_length=200)
 
 
 class ControlSettings(_Section):
@@ -251,6 +288,7 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         extra="forbid",
         validate_default=True,
+        allow_inf_nan=False,
     )
 
     data_dir: Path = Path("./data")
@@ -275,6 +313,22 @@ class Settings(BaseSettings):
     polymarket: PolymarketSettings = PolymarketSettings()
     ui: UiSettings = UiSettings()
     control: ControlSettings = ControlSettings()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, Path) and "\x00" in str(value):
+            raise ValueError("a path cannot hold a NUL character")
+        return _check_numbers(value, info.field_name or "")
+
+    @model_validator(mode="after")
+    def _control_bind(self) -> Settings:
+        # The daemon refuses the same bind at start (`check_bind`); saying so here lets
+        # `config validate` catch it, in the same words.
+        problem = bind_problem(self.control.host, self.control.allow_remote)
+        if problem:
+            raise ValueError(problem)
+        return self
 
     @property
     def db_url(self) -> str:
@@ -341,19 +395,137 @@ def _describe_allowed(err: Mapping[str, Any]) -> str:
     for key, word in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
         if key in ctx:
             return f"a number {word} {ctx[key]}"
-    return str(err.get("msg", "invalid"))
+    return _plain_message(err)
+
+
+def _plain_message(err: Mapping[str, Any]) -> str:
+    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+
+
+SECRET_SETTINGS = ("private_key", "api_key", "api_secret", "api_passphrase")
+# Fields whose value is never shown, whatever it looks like (the URL may hold a password).
+_HIDDEN_FIELDS = frozenset({*SECRET_SETTINGS, "database_url"})
+# A misspelt field named like one of these probably holds a secret too.
+_SECRET_NAME = re.compile(r"key|secret|pass|token|private|mnemonic|credential", re.IGNORECASE)
+_HEX_KEY = re.compile(r"(?:0x)?[0-9a-fA-F]{64}")  # a private key, a passphrase
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9+/=_-]{32,}")  # base64 secrets, UUID api keys
+_SNAKE_CASE = re.compile(r"[a-z]+(?:_[a-z]+)+")
+_LONG_INT = 10**30  # a hex key written as a TOML integer (0xab...) is ~77 digits
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxlong, _SHOWN.maxother = 2, 60, 40, 60
+_SHOWN.maxlist = _SHOWN.maxdict = 6
+
+
+def looks_like_secret(value: Any, depth: int = 0) -> bool:
+    """Could `value` be a key or token pasted into the config? Then it is never echoed.
+
+    Errs towards hiding: any run of 32 or more base64 characters is treated as one (a
+    setting's own values are short words, numbers, paths and URLs), and so is anything
+    nested too deep to look through.
+    """
+    if depth > 8:
+        return True
+    if isinstance(value, SecretStr):
+        return True
+    if isinstance(value, str):
+        text = value.strip()
+        if _SNAKE_CASE.fullmatch(text):  # a long setting name, not a token
+            return False
+        return bool(_HEX_KEY.fullmatch(text) or _TOKEN_LIKE.fullmatch(text))
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) >= _LONG_INT
+    if isinstance(value, Mapping):
+        return any(
+            looks_like_secret(k, depth + 1) or looks_like_secret(v, depth + 1)
+            for k, v in value.items()
+        )
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(looks_like_secret(v, depth + 1) for v in value)
+    return False
+
+
+def _hidden(err: Mapping[str, Any]) -> bool:
+    loc = [str(p) for p in err["loc"]]
+    if any(p in _HIDDEN_FIELDS for p in loc):
+        return True
+    if err.get("type") == "extra_forbidden" and loc and _SECRET_NAME.search(loc[-1]):
+        return True
+    return looks_like_secret(err.get("input"))
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def _loc_text(loc: tuple[int | str, ...]) -> str:
+    """A setting's dotted name; a name from the file that is odd (a newline in it, a key
+    pasted as a name) is quoted or hidden, so the problem stays one line and no secret."""
+    parts = []
+    for p in loc:
+        text = str(p)
+        if looks_like_secret(text):
+            parts.append("<hidden>")
+        elif _PLAIN_NAME.fullmatch(text):
+            parts.append(text)
+        else:
+            parts.append(_SHOWN.repr(text))
+    return ".".join(parts)
 
 
 def _format_errors(exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        loc = _loc_text(err["loc"])
         given = err.get("input")
-        shown = "<missing>" if err.get("type") == "missing" else repr(given)
-        if isinstance(given, dict):
+        if isinstance(given, dict) and err.get("type") == "value_error":
+            # a rule across several settings (the message names them); no value to show
+            lines.append(f"{loc + ': ' if loc else ''}{_plain_message(err)}")
+            continue
+        if err.get("type") == "missing":
+            shown = "<missing>"
+        elif _hidden(err):
+            shown = "<hidden>"
+            if isinstance(given, int) and not isinstance(given, bool):
+                shown = f"<hidden: an integer of {int(given.bit_length() * 0.30103)}+ digits>"
+        elif isinstance(given, dict):
             shown = "a table"
-        lines.append(f"{loc}: got {shown}; allowed: {_describe_allowed(err)}")
+        else:
+            shown = _SHOWN.repr(given)
+        lines.append(f"{loc or '(root)'}: got {shown}; allowed: {_describe_allowed(err)}")
     return lines
+
+
+_ENV_FIELD = re.compile(r'field "(\w+)"')
+
+
+def _env_problem(exc: SettingsError) -> str:
+    """pydantic-settings fails on a variable that must be JSON (a section, list or table
+    given whole) and is not; its message names only the field, which is all we repeat."""
+    found = _ENV_FIELD.search(str(exc))
+    name = f"POLYBOT_{found.group(1).upper()}" if found else "a POLYBOT_* variable"
+    return (
+        f"{name}: an environment value for this setting is not valid JSON (a section, list "
+        "or table set from one variable must be JSON; or set one value, e.g. "
+        "POLYBOT_SIM__SEED=7)"
+    )
+
+
+def _read_toml(path: Path, source: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError([f"config file not found: {path}"], source)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"not valid TOML: {exc}"], source) from None
+    except UnicodeDecodeError:
+        raise ConfigError(["not valid TOML: the file is not UTF-8 text"], source) from None
+    except ValueError as exc:  # tomllib's own: a 5,000-digit integer, a year 0 date
+        raise ConfigError([f"not valid TOML: {exc}"], source) from None
+    except RecursionError:
+        raise ConfigError(["not valid TOML: arrays or tables nested too deeply"], source) from None
+    except OSError as exc:
+        raise ConfigError([f"cannot read the file: {exc.strerror or exc}"], source) from None
 
 
 def load_settings(
@@ -362,18 +534,14 @@ def load_settings(
 ) -> Settings:
     """Build Settings from file + environment + explicit overrides (CLI flags win).
 
-    Raises `ConfigError` with one line per problem.
+    Raises `ConfigError` with one line per problem, and nothing else, whatever the file or
+    the environment holds; no line repeats a secret's value (see `looks_like_secret`).
     """
     path = resolve_config_path(config_path)
     data: dict[str, Any] = {}
     source = str(path) if path else None
     if path is not None:
-        if not path.is_file():
-            raise ConfigError([f"config file not found: {path}"], source)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError([f"not valid TOML: {exc}"], source) from None
+        data = _read_toml(path, str(path))
         _refuse_readable_secrets(path, data, source)
     file_data = data
 
@@ -395,23 +563,32 @@ def load_settings(
         return Settings.model_validate(loaded.model_dump())
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc), source) from None
-
-
-SECRET_SETTINGS = ("private_key", "api_key", "api_secret", "api_passphrase")
+    except SettingsError as exc:
+        raise ConfigError([_env_problem(exc)], source) from None
+    except RecursionError:
+        raise ConfigError(["settings nested too deeply"], source) from None
 
 
 def _refuse_readable_secrets(path: Path, data: dict[str, Any], source: str | None) -> None:
-    """A file holding keys must be private (0600): secrets come from the environment or a
-    file only its owner can read, never one the whole machine can."""
+    """A file holding keys or a database password must be private (0600): secrets come
+    from the environment or a file only its owner can read, never one the whole machine
+    can."""
     live = data.get("live")
-    if not isinstance(live, dict) or not any(live.get(k) for k in SECRET_SETTINGS):
+    held = []
+    if isinstance(live, dict) and any(live.get(k) for k in SECRET_SETTINGS):
+        held.append(("live credentials", "POLYBOT_LIVE__* variables"))
+    url = data.get("database_url")
+    if isinstance(url, str) and (parts := _url_parts(url)) is not None and parts[2]:
+        held.append(("a database password (database_url)", "POLYBOT_DATABASE_URL"))
+    if not held:
         return
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         raise ConfigError(
             [
-                f"{path} holds live credentials but is readable by others (mode {mode:04o}); "
-                f"run `chmod 600 {path}` or move the secrets to POLYBOT_LIVE__* variables"
+                f"{path} holds {what} but is readable by others (mode {mode:04o}); "
+                f"run `chmod 600 {path}` or move the secret to {where}"
+                for what, where in held
             ],
             source,
         )

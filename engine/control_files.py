@@ -188,6 +188,21 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def bind_problem(host: str, allow_remote: bool) -> str | None:
+    """Why the control socket must not listen on `host`, or None when it may.
+
+    The one statement of the rule: the daemon (`control_server.check_bind`) refuses to start
+    with it and `load_settings` (so `config validate`) refuses the settings, in these words.
+    """
+    if allow_remote or is_loopback_host(host):
+        return None
+    return (
+        f"control.host = {host!r} is not a loopback address: other machines could reach the "
+        "control socket. Use 127.0.0.1, or set control.allow_remote = true to allow it (the "
+        "token still guards it, but ws:// is not encrypted)"
+    )
+
+
 def url_host(url: str) -> str:
     """The host a ws:// URL names; raises ControlFileError for anything but ws/wss URLs."""
     try:

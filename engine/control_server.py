@@ -32,6 +32,7 @@ from websockets.http11 import Request, Response
 from engine import control_protocol as wire
 from engine.config import ControlSettings
 from engine.control_files import (
+    bind_problem,
     client_url,
     is_loopback_host,
     prepare_token,
@@ -66,12 +67,9 @@ class ControlStartError(RuntimeError):
 
 def check_bind(settings: ControlSettings) -> None:
     """Refuse to listen beyond loopback unless it was asked for explicitly."""
-    if not settings.allow_remote and not is_loopback_host(settings.host):
-        raise ControlStartError(
-            f"control.host = {settings.host!r} is not a loopback address: other machines "
-            "could reach the control socket. Use 127.0.0.1, or set control.allow_remote = "
-            "true to allow it (the token still guards it, but ws:// is not encrypted)"
-        )
+    problem = bind_problem(settings.host, settings.allow_remote)
+    if problem:
+        raise ControlStartError(problem)
 
 
 class ControlServer:

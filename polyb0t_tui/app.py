@@ -29,6 +29,7 @@ from engine.view import StatusView
 from polyb0t_tui import approval
 from polyb0t_tui import formatting as fmt
 from polyb0t_tui.bridge import Bridge, EngineTask
+from polyb0t_tui.keymap import EVERYWHERE, textual_bindings
 from polyb0t_tui.messages import (
     ApproveRequested,
     EngineErrorSeen,
@@ -67,20 +68,7 @@ INTENT_NOTICES = {
 class PolybotApp(App[Any]):
     CSS_PATH = STYLES / "app.tcss"
     TITLE = "polyb0t"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", tooltip="Quit (stops an in-process engine)", id="quit"),
-        Binding("question_mark", "help", "Help", tooltip="Every key binding", id="help"),
-        Binding("p", "pause", "Pause", tooltip="Pause trading", id="pause"),
-        Binding(
-            "p",
-            "resume",
-            "Resume",
-            tooltip="Resume trading (asks after a kill switch)",
-            id="resume",
-        ),
-        Binding("K", "kill", "Kill", tooltip="Kill switch: halt trading (asks first)", id="kill"),
-        Binding("t", "retrain", "Retrain", tooltip="Retrain the experts now", id="retrain"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = textual_bindings(EVERYWHERE)  # polyb0t_tui.keymap
 
     def __init__(
         self,

@@ -8,6 +8,7 @@ This module never imports Textual: the daemon must not pay for a UI.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from engine.execution.intents import IntentStore
 from engine.execution.paper import PaperExecutor
 from engine.execution.portfolio import Portfolio
 from engine.features import FeatureEngine, history_samples
+from engine.file_modes import PRIVATE_DIR, make_private_dir, open_to_others
 from engine.ids import IdGen, new_run_id
 from engine.inbox import EngineInbox
 from engine.link import LocalLink
@@ -43,6 +45,9 @@ from engine.view_publisher import EngineView
 if TYPE_CHECKING:  # the CLOB client (and its web3 stack) loads only for real orders
     from engine.execution.clob_settings import ClobSettings
     from engine.execution.live_worker import LiveWorker
+
+
+log = logging.getLogger("polyb0t.storage")
 
 
 class StartupError(RuntimeError):
@@ -79,22 +84,35 @@ class Runtime:
 
 
 def open_storage(settings: Settings, create: bool = True) -> Storage:
-    """The database, ready to use: created or migrated if `create`, else only checked
-    (readers such as `status` must not create an empty database as a side effect)."""
+    """The database, ready to use: created or migrated if `create`, else only checked.
+
+    Readers (`status`, `report`, `intents list`) pass `create=False`: they must not make a
+    data dir or an empty database as a side effect, so a missing one is `DatabaseMissing`
+    naming the path. A data dir or database file that others may read gets a warning line
+    (see `engine.file_modes`); new ones are created private.
+    """
     if create:  # the data dir also holds models and tokens, whatever the database
         try:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            make_private_dir(settings.data_dir)
         except OSError as exc:
             raise StartupError(
                 f"cannot create data_dir {settings.data_dir}: {exc.strerror}; set data_dir "
                 "(POLYBOT_DATA_DIR) to a writable directory"
             ) from None
-    db = Database(settings.db_url)
+    db = Database(settings.db_url, create=create)
+    for warning in private_data_warnings(settings, db):
+        log.warning(warning)
     if create:
         db.init()
     else:
         db.require_ready()
     return Storage(db=db, store=Store(db), intents=IntentStore(db))
+
+
+def private_data_warnings(settings: Settings, db: Database) -> list[str]:
+    """The data dir and database files that other users may read (also `polyb0t doctor`)."""
+    data_dir = open_to_others(settings.data_dir, PRIVATE_DIR)
+    return ([data_dir] if data_dir else []) + db.files_open_to_others()
 
 
 def sim_start(settings: Settings) -> float:

@@ -570,7 +570,7 @@ def test_cli_refuses_bad_values(capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit) as info:
             main(["backfill", *bad])
         assert info.value.code == 2
-    assert "must be > 0" in capsys.readouterr().err
+    assert "argument --days: takes a number > 0" in capsys.readouterr().err
 
 
 def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(

@@ -97,7 +97,7 @@ def test_bad_flag_values_are_refused(capsys: pytest.CaptureFixture[str]) -> None
         with pytest.raises(SystemExit) as info:
             main(argv)
         assert info.value.code == 2
-    assert "--speed takes a number > 0 or 'max'" in capsys.readouterr().err
+    assert "--speed: takes a number > 0 or 'max'" in capsys.readouterr().err
 
 
 def test_db_init_is_idempotent_and_reset_needs_confirmation(

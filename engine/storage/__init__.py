@@ -6,7 +6,13 @@ not touch); `Store` is what the engine writes each cycle and what the CLI reads;
 """
 
 from engine.storage.database import Database, normalise_url
-from engine.storage.errors import DatabaseUnavailable, SchemaError, StorageError
+from engine.storage.errors import (
+    DatabaseMissing,
+    DatabaseUnavailable,
+    NotADatabase,
+    SchemaError,
+    StorageError,
+)
 from engine.storage.records import (
     CycleRecord,
     DailyPnl,
@@ -27,10 +33,12 @@ __all__ = [
     "CycleRecord",
     "DailyPnl",
     "Database",
+    "DatabaseMissing",
     "DatabaseUnavailable",
     "EngineStatus",
     "EventRecord",
     "Migration",
+    "NotADatabase",
     "RecordedEvent",
     "Report",
     "RunInfo",

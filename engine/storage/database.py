@@ -10,6 +10,11 @@ reads before it writes cannot fail half-way with SQLITE_BUSY).
 PostgreSQL is chosen by URL; `postgresql://` and `postgres://` are rewritten to psycopg 3,
 the driver we ship. Passwords never appear in what we raise: messages use the masked URL and
 driver errors are scrubbed of the password.
+
+A SQLite file is created 0600 in a 0700 folder (see `engine.file_modes`) before SQLite
+first opens it, so the -wal and -shm files SQLite adds are 0600 too. Readers pass
+`create=False` and get `DatabaseMissing` instead of an empty file made as a side effect;
+a file that is not a database at all is `NotADatabase`, which `reset()` replaces.
 """
 
 from __future__ import annotations
@@ -26,7 +31,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import StaticPool
 
 from engine.config import Settings, mask_url
-from engine.storage.errors import DatabaseUnavailable, SchemaError, StorageError
+from engine.file_modes import PRIVATE_FILE, create_private_file, make_private_dir, open_to_others
+from engine.storage.errors import (
+    DatabaseMissing,
+    DatabaseUnavailable,
+    NotADatabase,
+    SchemaError,
+    StorageError,
+)
 from engine.storage.schema import (
     MIGRATIONS,
     Migration,
@@ -42,6 +54,10 @@ BUSY_TIMEOUT_MS = 5_000
 _WRITE_OPTION = "polybot_write"
 # Any constant works: it only has to be the same in every polyb0t process.
 _PG_SCHEMA_LOCK = 0x706F6C79  # "poly"
+# SQLite's answers for a file it cannot read as a database: SQLITE_NOTADB (random bytes, a
+# text file) and SQLITE_CORRUPT (a damaged page).
+_SQLITE_UNREADABLE = frozenset({26, 11})
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 def normalise_url(raw: str) -> URL:
@@ -68,12 +84,17 @@ def normalise_url(raw: str) -> URL:
 class Database:
     """Engine, connections and schema lifecycle for one database URL."""
 
-    def __init__(self, url: str, *, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+    def __init__(
+        self, url: str, *, migrations: Sequence[Migration] = MIGRATIONS, create: bool = True
+    ) -> None:
+        """`create=False`: a SQLite file that does not exist is `DatabaseMissing`, and
+        nothing (file or folder) is created."""
         validate_migrations(migrations)
         self.url = normalise_url(url)
         self.display_url = mask_url(self.url.render_as_string(hide_password=False))
         self._password = self.url.password
         self._migrations = tuple(migrations)
+        self._create = create
         self.engine: Engine = self._create_engine()
 
     @classmethod
@@ -84,6 +105,22 @@ class Database:
     def dialect(self) -> str:
         """ "sqlite" or "postgresql": the few SQL differences branch on this."""
         return self.url.get_backend_name()
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, or None (PostgreSQL, in-memory)."""
+        database = self.url.database or ""
+        if self.dialect != "sqlite" or database in ("", ":memory:"):
+            return None
+        return Path(database).expanduser()
+
+    def files_open_to_others(self) -> list[str]:
+        """A warning line per database file (and -wal/-shm) that others may read."""
+        path = self.sqlite_path
+        if path is None:
+            return []
+        files = [path, *(path.with_name(path.name + s) for s in _SQLITE_SIDE_FILES)]
+        return [w for f in files if (w := open_to_others(f, PRIVATE_FILE)) is not None]
 
     @property
     def code_version(self) -> int:
@@ -104,16 +141,35 @@ class Database:
                 self.url, poolclass=StaticPool, connect_args={"check_same_thread": False}
             )
         else:
-            try:
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise DatabaseUnavailable(
-                    f"cannot create the folder for {self.display_url}: {exc}"
-                ) from None
+            self._prepare_file(Path(database).expanduser())
             engine = create_engine(self.url)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
+
+    def _prepare_file(self, path: Path) -> None:
+        """The file exists (readers), or is created private before SQLite opens it."""
+        if not self._create:
+            if not path.exists():
+                raise DatabaseMissing(
+                    f"there is no database at {path}: `polyb0t run` creates it on first use, "
+                    "or create an empty one with `polyb0t db init`"
+                )
+            return
+        try:
+            make_private_dir(path.parent)
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"cannot create the folder for {self.display_url}: {exc.strerror or exc}"
+            ) from None
+        try:
+            create_private_file(path)
+        except IsADirectoryError:
+            pass  # SQLite says it cannot open it, with the path
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"cannot create {self.display_url}: {exc.strerror or exc}"
+            ) from None
 
     def close(self) -> None:
         """Close pooled connections (tests and short CLI commands; the engine keeps one)."""
@@ -132,11 +188,28 @@ class Database:
         try:
             conn = self.engine.connect()
         except sa_exc.DBAPIError as exc:
+            if self._unreadable(exc):
+                raise self._not_a_database() from None
             raise DatabaseUnavailable(
                 f"cannot open {self.display_url}: {self._scrub(str(exc.orig))}"
             ) from None
         with conn:
-            yield conn
+            try:
+                yield conn
+            except sa_exc.DBAPIError as exc:
+                if self._unreadable(exc):  # a damaged page shows only when read
+                    raise self._not_a_database() from None
+                raise
+
+    def _unreadable(self, exc: sa_exc.DBAPIError) -> bool:
+        code = getattr(exc.orig, "sqlite_errorcode", None)
+        return self.dialect == "sqlite" and code in _SQLITE_UNREADABLE
+
+    def _not_a_database(self) -> NotADatabase:
+        return NotADatabase(
+            f"{self.display_url} is not a readable SQLite database (damaged, or not a database "
+            "at all): `polyb0t db reset` replaces it with an empty one (what it held is lost)"
+        )
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -200,14 +273,39 @@ class Database:
     def reset(self) -> SchemaStatus:
         """Drop polyb0t's tables and create them empty (`polyb0t db reset`).
 
-        Tables that are not polyb0t's are left alone. Returns the new status.
+        Tables that are not polyb0t's are left alone. A SQLite file that is not a database
+        (`NotADatabase`) is replaced by a new, empty one, with its -wal/-shm: whoever calls
+        this has asked for everything in it to go, and nothing else could ever open it.
+        Returns the new status.
         """
+        try:
+            self._recreate()
+        except NotADatabase:
+            path = self.sqlite_path
+            if path is None:
+                raise
+            self._replace_file(path)
+            self._recreate()
+        return SchemaStatus(found=self.code_version, code=self.code_version)
+
+    def _recreate(self) -> None:
         with self.write() as conn:
             self._lock_schema(conn)
             TableBase.metadata.drop_all(conn)
             TableBase.metadata.create_all(conn)
             stamp(conn, self.code_version)
-        return SchemaStatus(found=self.code_version, code=self.code_version)
+
+    def _replace_file(self, path: Path) -> None:
+        self.engine.dispose()
+        try:
+            for f in (path, *(path.with_name(path.name + s) for s in _SQLITE_SIDE_FILES)):
+                if f.is_symlink() or f.is_file():  # a link goes, never what it points to
+                    f.unlink()
+            create_private_file(path)
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"cannot replace {self.display_url}: {exc.strerror or exc}"
+            ) from None
 
     def require_ready(self) -> None:
         """For readers (the CLI) that must not create anything: refuse an empty or outdated

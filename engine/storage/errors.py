@@ -18,3 +18,12 @@ class DatabaseUnavailable(StorageError):
 class SchemaError(StorageError):
     """The database holds something this code must not touch: a newer schema, a schema too
     old to migrate, or tables that are not polyb0t's. The message says what to do."""
+
+
+class DatabaseMissing(DatabaseUnavailable):
+    """A reader asked for a SQLite database that does not exist (and must not create it)."""
+
+
+class NotADatabase(DatabaseUnavailable):
+    """The file at the database path is not a readable SQLite database (random bytes, a
+    text file, a damaged page); `polyb0t db reset` replaces it."""

@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.table import Table
 
 from engine.config import ConfigError, Settings, mask_url, masked_dump, resolve_config_path
+from engine.file_modes import PRIVATE_DIR, open_to_others
 from engine.market_state import MarketState
-from engine.storage import Database, StorageError
+from engine.storage import (
+    Database,
+    DatabaseMissing,
+    NotADatabase,
+    StorageError,
+)
 from engine.universe import UniverseFilter
 from polyb0t_tui.cli.common import (
     CliError,
     config_parent,
+    console,
+    markets_flag,
+    number,
     print_json,
+    require_valid_keys,
+    seed_flag,
     settings_from,
     storage_from,
 )
@@ -30,6 +42,8 @@ from polyb0t_tui.runtime import StartupError, build_source, sim_start
 
 if TYPE_CHECKING:
     from engine.execution.live_checks import CheckResult
+
+MAX_EXAMPLES = 100
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,7 +66,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         parents=[config_parent()],
         help="drop and recreate every table (asks first)",
         description="Delete ALL stored data (runs, fills, intents...) and "
-        "recreate an empty schema.",
+        "recreate an empty schema. A SQLite file that is not a readable database "
+        "(damaged, or something else) is replaced by a new one.",
     )
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_db_reset)
@@ -68,7 +83,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "validate",
         parents=[config_parent()],
         help="check the settings; one line per problem",
-        description="Load and validate the settings; exit 2 on problems.",
+        description="Load and validate the settings, the console's [ui.keys] remaps "
+        "included; exit 2 on problems.",
     )
     p.set_defaults(func=cmd_config_validate)
     p = csub.add_parser(
@@ -101,9 +117,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Build the market universe from the source and show, rule "
         "by rule, how many markets fail it and which ones.",
     )
-    p.add_argument("--seed", type=int, help="simulated world seed")
-    p.add_argument("--markets", type=int, metavar="N", help="simulated market count")
-    p.add_argument("--examples", type=int, default=3, help="examples per rule (default 3)")
+    p.add_argument("--seed", type=seed_flag(), help="simulated world seed")
+    p.add_argument("--markets", type=markets_flag(), metavar="N", help="simulated market count")
+    p.add_argument(
+        "--examples",
+        type=number(int, 0, MAX_EXAMPLES),
+        default=3,
+        help=f"examples per rule (default 3, up to {MAX_EXAMPLES})",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_diagnose_filters)
 
@@ -121,22 +142,36 @@ def cmd_db_init(args: argparse.Namespace) -> int:
 def cmd_db_reset(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     url = mask_url(settings.db_url)
+    question = f"Delete ALL data in {url}?"
+    if _not_a_database(settings):
+        question = f"{url} is not a readable database. Replace the file with an empty one?"
     if not args.yes:
         if not sys.stdin.isatty():
             raise CliError("refusing to reset without confirmation: pass --yes", code=2)
-        answer = input(f"Delete ALL data in {url}? Type 'yes' to confirm: ")
+        answer = input(f"{question} Type 'yes' to confirm: ")
         if answer.strip().lower() != "yes":
             print("aborted; nothing changed")
             return 1
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        db = Database(settings.db_url)
-        db.reset()
+        with Database(settings.db_url) as db:
+            db.reset()
     except StorageError as exc:
         raise CliError(str(exc)) from None
     print(f"database reset: {url}")
     return 0
+
+
+def _not_a_database(settings: Settings) -> bool:
+    """Is there a file at the database path that SQLite cannot read? (asks nothing else:
+    a missing or unreachable database is for the reset itself to report)."""
+    try:
+        with Database(settings.db_url, create=False) as db:
+            db.check()
+    except NotADatabase:
+        return True
+    except StorageError:
+        return False
+    return False
 
 
 # --- config --------------------------------------------------------------------------------
@@ -144,7 +179,8 @@ def cmd_db_reset(args: argparse.Namespace) -> int:
 
 def cmd_config_validate(args: argparse.Namespace) -> int:
     path = resolve_config_path(getattr(args, "config", None))
-    settings_from(args)  # raises ConfigError -> one line per problem, exit 2
+    settings = settings_from(args)  # raises ConfigError -> one line per problem, exit 2
+    require_valid_keys(args, settings)  # the console's keymap, without loading the console
     print(f"configuration OK ({path or 'defaults + environment'})")
     return 0
 
@@ -186,6 +222,7 @@ def _check_config(args: argparse.Namespace) -> tuple[Settings | None, str, bool]
     path = resolve_config_path(getattr(args, "config", None))
     try:
         settings = settings_from(args)
+        require_valid_keys(args, settings)
     except ConfigError as exc:
         return None, "; ".join(exc.problems) + " -> fix the file or environment", False
     if path is not None:
@@ -196,17 +233,42 @@ def _check_config(args: argparse.Namespace) -> tuple[Settings | None, str, bool]
     return settings, f"valid ({path or 'defaults + environment'})", True
 
 
+class _Warn(Exception):
+    """A check that passed with something to fix: shown as WARN, does not fail the doctor."""
+
+
 def _check_data_dir(settings: Settings) -> str:
+    """Writable, and private; a missing one is fine (the first run creates it, 0700) as
+    long as it can be created: the doctor itself creates nothing."""
     d = settings.data_dir
-    d.mkdir(parents=True, exist_ok=True)
+    if not d.exists():
+        parent = _existing_parent(d)
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise OSError(f"{d} does not exist and {parent} is not writable")
+        return f"{d} does not exist yet; `polyb0t run` or `polyb0t db init` creates it (0700)"
     with tempfile.NamedTemporaryFile(dir=d, prefix=".doctor-", delete=True):
         pass
+    loose = open_to_others(d, PRIVATE_DIR)
+    if loose:
+        raise _Warn(f"{d.resolve()} writable, but {loose}")
     return f"{d.resolve()} writable"
 
 
+def _existing_parent(path: Path) -> Path:
+    for parent in path.absolute().parents:
+        if parent.exists():
+            return parent
+    return Path("/")
+
+
 def _check_database(settings: Settings) -> str:
-    storage = storage_from(settings, create=False)
-    return f"{mask_url(settings.db_url)} schema v{storage.db.schema_version()}"
+    with Database(settings.db_url, create=False) as db:  # as readers open it: creates nothing
+        db.require_ready()
+        detail = f"{mask_url(settings.db_url)} schema v{db.schema_version()}"
+        loose = db.files_open_to_others()
+    if loose:
+        raise _Warn(f"{detail}, but {'; '.join(loose)}")
+    return detail
 
 
 def _check_source(settings: Settings) -> str:
@@ -241,10 +303,12 @@ _HINTS = {
     "source": "use --source sim until the Polymarket connectivity work lands",
     "clock": "synchronise the system clock",
 }
+# Errors whose message already says what to run.
+_SAYS_WHAT_TO_DO = (DatabaseMissing, NotADatabase)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    con = Console()
+    con = console()
     settings, detail, ok = _check_config(args)
     results: list[tuple[str, bool, str]] = [("config", ok, detail)]
     checks: list[tuple[str, Check]] = [
@@ -253,15 +317,24 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         ("source", _check_source),
         ("clock", _check_clock),
     ]
+    warned: set[str] = set()
     for name, check in checks:
         if settings is None:
             results.append((name, False, "skipped: configuration invalid"))
             continue
         try:
             results.append((name, True, check(settings)))
+        except _Warn as exc:
+            results.append((name, True, str(exc)))
+            warned.add(name)
+        except _SAYS_WHAT_TO_DO as exc:
+            results.append((name, False, str(exc)))
         except (CliError, StorageError, StartupError, OSError, RuntimeError, ValueError) as exc:
             results.append((name, False, f"{exc} -> {_HINTS[name]}"))
-    labels = {name: ("PASS" if passed else "FAIL") for name, passed, _ in results}
+    labels = {
+        name: ("WARN" if name in warned else "PASS" if passed else "FAIL")
+        for name, passed, _ in results
+    }
     if settings is not None and (args.live or not settings.live.dry_run):
         for name, r in _live_checks(settings).items():
             results.append(
@@ -318,7 +391,7 @@ def cmd_diagnose_filters(args: argparse.Namespace) -> int:
             {"markets": state.n, "eligible": eligible, "rules": [asdict(r) for r in reports]}
         )
         return 0
-    con = Console()
+    con = console()
     con.print(f"{state.n} markets from {settings.source}; {eligible} pass every rule")
     t = Table("rule", "keeps", "fails alone", "removed (in order)", "examples removed")
     for r in reports:

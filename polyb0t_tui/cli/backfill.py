@@ -18,6 +18,7 @@ import dataclasses
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import TextIO
 
@@ -47,7 +48,7 @@ from polyb0t_tui.cli.common import (
     CliError,
     config_parent,
     fmt_ts,
-    positive_number,
+    number,
     print_json,
     settings_from,
     storage_from,
@@ -55,6 +56,18 @@ from polyb0t_tui.cli.common import (
 
 PLAIN_EVERY_SECONDS = 5.0
 ERRORS_SHOWN = 5
+# Polymarket's first markets are from mid-2020: a window reaching further back only asks
+# for nothing (and 100,000 days would start it before 1970).
+POLYMARKET_START = datetime(2020, 6, 1, tzinfo=UTC).timestamp()
+MAX_FIDELITY = 10_080  # a week of minutes
+MAX_CONCURRENCY = 32  # the rate limiter caps requests anyway: more only queues
+MAX_MARKETS = 1_000_000
+MAX_TAG_ID = 2**31 - 1
+
+
+def max_days(now: float | None = None) -> int:
+    """The widest --days: back to Polymarket's start (grows by a day each day)."""
+    return int(((time.time() if now is None else now) - POLYMARKET_START) // 86_400)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,25 +81,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "Resumable: progress is saved as it goes; run the same command again after an "
         "interruption and only what is missing is fetched.",
     )
+    days = max_days()
     p.add_argument(
         "--days",
-        type=positive_number(float),
+        type=number(float, 0, days, above=True, why=" (Polymarket's history starts in June 2020)"),
         default=30.0,
         metavar="N",
-        help="history window: the last N days (default 30)",
+        help=f"history window: the last N days (default 30; at most {days}, back to "
+        "Polymarket's first markets in June 2020)",
     )
     p.add_argument(
         "--fidelity",
-        type=positive_number(int),
+        type=number(int, 1, MAX_FIDELITY),
         default=60,
         metavar="MINUTES",
-        help="minutes between points (default 60). Polymarket answers resolved markets with "
+        help=f"minutes between points (default 60, up to {MAX_FIDELITY}). Polymarket answers "
+        "resolved markets with "
         f"an empty history below about 12 h, so for those the backfill asks again at "
         f"{RESOLVED_FIDELITY} and keeps the coarser points (the summary counts them)",
     )
     p.add_argument(
         "--max-markets",
-        type=positive_number(int),
+        type=number(int, 1, MAX_MARKETS),
         metavar="N",
         help="at most N markets in all, most traded first, resolved and active taken in turn "
         "(default: every market listed)",
@@ -97,13 +113,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="resolved markets (closed, ending within the window)",
     )
     p.add_argument("--active", action="store_true", help="active markets (default: both kinds)")
-    p.add_argument("--tag-id", type=int, metavar="ID", help="only markets with this Gamma tag")
+    p.add_argument(
+        "--tag-id",
+        type=number(int, 1, MAX_TAG_ID),
+        metavar="ID",
+        help="only markets with this Gamma tag",
+    )
     p.add_argument(
         "--concurrency",
-        type=positive_number(int),
+        type=number(int, 1, MAX_CONCURRENCY),
         default=4,
         metavar="N",
-        help="markets fetched at once (default 4; the client rate limits still apply)",
+        help=f"markets fetched at once (default 4, up to {MAX_CONCURRENCY}; the client rate "
+        "limits still apply)",
     )
     p.add_argument(
         "--restart",

@@ -14,7 +14,6 @@ import time
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from engine.clock import WallClock, day_start
@@ -24,14 +23,20 @@ from engine.models import IntentState, TradeIntent
 from polyb0t_tui.cli.common import (
     CliError,
     config_parent,
-    fmt_age,
+    console,
+    fmt_expiry,
     fmt_ts,
+    number,
+    one_line,
     print_json,
     settings_from,
     storage_from,
 )
 
 HEARTBEAT_GRACE = 60.0
+MAX_LIST = 10_000  # intents listed at once
+MAX_REASON_CHARS = 200
+MAX_ID_CHARS = 200
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,7 +57,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "were rejected. Default: the latest run.",
     )
     p.add_argument("--today", action="store_true", help="everything recorded today (UTC)")
-    p.add_argument("--run", metavar="RUN_ID", help="one run (default: the latest)")
+    p.add_argument(
+        "--run", type=one_line(MAX_ID_CHARS), metavar="RUN_ID", help="one run (default: the latest)"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_report)
 
@@ -70,7 +77,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="List open intents (pending, approved, submitted).",
     )
     lp.add_argument("--all", action="store_true", help="include closed intents")
-    lp.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    lp.add_argument(
+        "--limit",
+        type=number(int, 1, MAX_LIST),
+        default=50,
+        help=f"at most this many (default 50, up to {MAX_LIST})",
+    )
     lp.add_argument("--json", action="store_true", help="machine-readable output")
     lp.set_defaults(func=cmd_intents_list)
     ap = isub.add_parser(
@@ -80,7 +92,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Approve a pending intent; the engine re-checks the book "
         "and executes it (EXECUTED_DRYRUN while dry_run is on).",
     )
-    ap.add_argument("intent_id", metavar="ID", help="intent id (a unique prefix is enough)")
+    ap.add_argument(
+        "intent_id",
+        type=one_line(MAX_ID_CHARS),
+        metavar="ID",
+        help="intent id (a unique prefix is enough)",
+    )
     ap.set_defaults(func=cmd_intents_approve)
     rp = isub.add_parser(
         "reject",
@@ -89,8 +106,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Reject a pending intent; it will not be proposed again "
         "until the market's cooldown passes.",
     )
-    rp.add_argument("intent_id", metavar="ID", help="intent id (a unique prefix is enough)")
-    rp.add_argument("--reason", default="rejected by operator", help="recorded with the intent")
+    rp.add_argument(
+        "intent_id",
+        type=one_line(MAX_ID_CHARS),
+        metavar="ID",
+        help="intent id (a unique prefix is enough)",
+    )
+    rp.add_argument(
+        "--reason",
+        type=one_line(MAX_REASON_CHARS),
+        default="rejected by operator",
+        help=f"recorded with the intent (one line, up to {MAX_REASON_CHARS} characters)",
+    )
     rp.set_defaults(func=cmd_intents_reject)
 
 
@@ -147,7 +174,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print_json(data)
         return 0
-    con = Console()
+    con = console()
     ended = f"  ended {fmt_ts(run.ended_ts)} ({run.status})" if run.ended_ts is not None else ""
     con.print(
         f"[b]run[/b] {run.run_id}  mode {run.mode}  source {run.source}  "
@@ -195,7 +222,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         if run_id is None:
             run = store.latest_run()
             if run is None:
-                print("no runs yet: start one with `polyb0t run --source sim`")
+                if args.json:  # a script reads JSON whatever the answer
+                    print_json({"scope": None})
+                else:
+                    print("no runs yet: start one with `polyb0t run --source sim`")
                 return 0
             run_id = run.run_id
         elif store.run(run_id) is None:  # an empty report would read as a run that did nothing
@@ -207,7 +237,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"scope": scope, **data})
         return 0
-    con = Console()
+    con = console()
     con.print(f"[b]report[/b] {scope}")
     con.print(
         f"  equity {_money(rep.start_equity)} -> {_money(rep.end_equity)}  "
@@ -271,7 +301,7 @@ def cmd_intents_list(args: argparse.Namespace) -> int:
             f"{i.size:.2f}",
             f"{i.cost:.2f}",
             f"{i.edge:+.3f}",
-            fmt_age(i.expires_ts - now) if i.state is IntentState.PENDING else "-",
+            fmt_expiry(i.expires_ts - now) if i.state is IntentState.PENDING else "-",
             i.question or i.market_id,
         )
         for i in intents

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import signal
 import sys
 from typing import Any
@@ -23,8 +24,13 @@ from engine.sources.base import SourceStartError
 from polyb0t_tui.cli.common import (
     CliError,
     config_parent,
+    markets_flag,
+    one_line,
     positive_number,
+    require_valid_keys,
+    seed_flag,
     settings_from,
+    shown_value,
     storage_from,
 )
 from polyb0t_tui.runtime import Runtime, StartupError, build_runtime
@@ -38,11 +44,9 @@ def _speed(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--speed takes a number > 0 or 'max', got {text!r}"
-        ) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"--speed must be > 0, got {text}")
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"takes a number > 0 or 'max', got {shown_value(text)}")
     return value
 
 
@@ -71,10 +75,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="SECONDS",
         help="stop after this much engine time (simulated seconds on the sim)",
     )
-    p.add_argument("--seed", type=int, help="simulated world seed")
-    p.add_argument(
-        "--markets", type=positive_number(int), metavar="N", help="simulated market count"
-    )
+    p.add_argument("--seed", type=seed_flag(), help="simulated world seed")
+    p.add_argument("--markets", type=markets_flag(), metavar="N", help="simulated market count")
     p.add_argument(
         "--speed",
         type=_speed,
@@ -86,7 +88,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--record", action="store_true", help="store every source event for --source replay"
     )
     p.add_argument(
-        "--replay-run", metavar="RUN_ID", help="with --source replay: which recording (latest)"
+        "--replay-run",
+        type=one_line(200),
+        metavar="RUN_ID",
+        help="with --source replay: which recording (latest)",
     )
     p.set_defaults(func=cmd_run)
 
@@ -186,6 +191,7 @@ async def _run_daemon(rt: Runtime, stop: asyncio.Event, args: argparse.Namespace
 
 def _run_console(settings: Settings, args: argparse.Namespace, speed: float | None) -> int:
     """The console on an in-process engine; prints the run summary after quitting."""
+    require_valid_keys(args, settings)
     if not (sys.stdin.isatty() and sys.stderr.isatty()):  # Textual draws on stderr
         raise CliError("the console needs a terminal; use --daemon to run headless", code=2)
     storage = storage_from(settings, create=True)

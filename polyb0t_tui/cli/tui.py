@@ -23,7 +23,7 @@ from engine.control_files import (
     url_host,
     url_path,
 )
-from polyb0t_tui.cli.common import CliError, config_parent, settings_from
+from polyb0t_tui.cli.common import CliError, config_parent, require_valid_keys, settings_from
 from polyb0t_tui.remote_link import AttachError, RemoteLink
 
 
@@ -64,6 +64,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
             code=2,
         )
     settings = settings_from(args)
+    require_valid_keys(args, settings)  # before the screen opens: a full-screen app hides errors
     url, token = attach_target(settings, args.attach, args.token_file, args.allow_remote)
     return asyncio.run(_attached(settings, url, token))
 

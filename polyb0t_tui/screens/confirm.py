@@ -10,18 +10,16 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from polyb0t_tui.keymap import DIALOGS, textual_bindings
+
 
 class ConfirmScreen(ModalScreen[bool]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
-        Binding("left,right", "switch", "Other button", show=False, id="confirm.switch"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = textual_bindings(DIALOGS)  # polyb0t_tui.keymap
 
     def __init__(
         self,

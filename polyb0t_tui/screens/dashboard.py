@@ -11,13 +11,14 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
 from engine.view import ViewDelta
+from polyb0t_tui.keymap import DASHBOARD, textual_bindings
 from polyb0t_tui.widgets.expert_pane import ExpertPane
 from polyb0t_tui.widgets.intent_queue import IntentQueue
 from polyb0t_tui.widgets.log_pane import LogPane
@@ -32,14 +33,7 @@ class DashboardScreen(Screen[None]):
     # Textual declares these without ClassVar, so mypy refuses one here
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]  # noqa: RUF012
     VERTICAL_BREAKPOINTS = [(0, "-short"), (40, "-tall")]  # noqa: RUF012
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", tooltip="Filter markets as you type", id="filter"),
-        Binding("escape", "leave", "Back to table", show=False, id="filter.clear"),
-        *(
-            Binding(str(n), f"pane('{key}')", title, show=False, id=f"pane.{key}")
-            for n, (key, title) in enumerate(PANES, 1)
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = textual_bindings(DASHBOARD)  # polyb0t_tui.keymap
 
     def __init__(
         self,

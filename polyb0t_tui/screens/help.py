@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from polyb0t_tui.columns import Column
+from polyb0t_tui.keymap import HELP, textual_bindings
 from polyb0t_tui.widgets.pane_table import PaneRow, PaneTable
 
 
@@ -40,9 +41,7 @@ class HelpTable(PaneTable):
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "close", "Close", id="help.close"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = textual_bindings(HELP)  # polyb0t_tui.keymap
 
     def __init__(self, entries: Sequence[HelpEntry]) -> None:
         super().__init__()

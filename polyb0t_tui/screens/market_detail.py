@@ -12,7 +12,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -20,6 +20,7 @@ from textual.widgets import Footer, Static
 from engine.link import EngineLink
 from engine.view import MarketDetail, StatusView, ViewDelta
 from polyb0t_tui import formatting as fmt
+from polyb0t_tui.keymap import MARKET_DETAIL, textual_bindings
 from polyb0t_tui.widgets.depth_ladder import DepthLadder
 from polyb0t_tui.widgets.price_chart import PriceChart
 from polyb0t_tui.widgets.signal_pane import MarketSignals
@@ -28,10 +29,7 @@ from polyb0t_tui.widgets.status_bar import StatusBar
 
 class MarketDetailScreen(Screen[None]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (40, "-tall")]  # noqa: RUF012 (see dashboard)
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,backspace", "back", "Back", id="detail.back"),
-        Binding("f5", "reload", "Reload", show=False, id="detail.reload"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = textual_bindings(MARKET_DETAIL)  # polyb0t_tui.keymap
 
     def __init__(
         self,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 
 from engine.view import IntentView
 from polyb0t_tui import formatting as fmt
 from polyb0t_tui.columns import Column
+from polyb0t_tui.keymap import INTENT_QUEUE, textual_bindings
 from polyb0t_tui.messages import ApproveRequested, RejectRequested
 from polyb0t_tui.widgets.pane_table import PaneRow, PaneTable
 
@@ -44,10 +45,7 @@ class IntentQueue(PaneTable):
         Column("note", "Note", 10, flex=1, drop=1),
     )
     EMPTY = "no intents waiting (live mode proposes them)"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "approve", "Approve", id="approve"),
-        Binding("r", "reject", "Reject", id="reject"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = textual_bindings(INTENT_QUEUE)  # polyb0t_tui.keymap
 
     def __init__(
         self, *, linger: float = 10.0, id: str | None = None, classes: str | None = None

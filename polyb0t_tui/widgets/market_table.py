@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.strip import Strip
@@ -24,6 +24,7 @@ from textual.timer import Timer
 from engine.view import MarketRow
 from polyb0t_tui import formatting as fmt
 from polyb0t_tui.columns import Cell, Column, Layout, fit, header, line, overlay
+from polyb0t_tui.keymap import MARKET_TABLE, textual_bindings
 from polyb0t_tui.messages import OpenMarket
 from polyb0t_tui.table_model import SORT_BY_KEY, MarketModel
 from polyb0t_tui.widgets.cursor_view import CursorView
@@ -53,17 +54,7 @@ class MarketTable(CursorView, can_focus=True):
         "market-table--edge",
         "market-table--dim",
     }
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="table.up"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="table.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
-        Binding("home,g", "top", "Top", show=False, id="top"),
-        Binding("end,G", "bottom", "Bottom", show=False, id="bottom"),
-        Binding("enter", "open", "Detail", tooltip="Open the market's detail", id="open"),
-        Binding("s", "cycle_sort", "Sort", tooltip="Sort by the next column", id="sort"),
-        Binding("S", "reverse_sort", "Reverse sort", show=False, id="sort_reverse"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = textual_bindings(MARKET_TABLE)  # polyb0t_tui.keymap
 
     def __init__(
         self,

@@ -15,11 +15,12 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Size
 from textual.strip import Strip
 
 from polyb0t_tui.columns import Cell, Column, Layout, fit, header, line, overlay
+from polyb0t_tui.keymap import ANY_PANE, textual_bindings
 from polyb0t_tui.widgets.cursor_view import CursorView
 
 STYLE_NAMES = ("up", "down", "warn", "ok", "dim", "strong", "cursor")
@@ -37,12 +38,7 @@ class PaneTable(CursorView, can_focus=True):
         "pane-table--header",
         *(f"pane-table--{name}" for name in STYLE_NAMES),
     }
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="pane.up"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="pane.down"),
-        Binding("home,g", "cursor_to(0)", "First", show=False, id="pane.first"),
-        Binding("end,G", "cursor_to(-1)", "Last", show=False, id="pane.last"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = textual_bindings(ANY_PANE)  # polyb0t_tui.keymap
     COLUMNS: ClassVar[tuple[Column, ...]] = ()
     HIDDEN: ClassVar[frozenset[str]] = frozenset()  # columns a subclass never shows
     EMPTY: ClassVar[str] = "nothing yet"

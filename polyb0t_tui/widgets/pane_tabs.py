@@ -11,13 +11,7 @@ from textual import events
 from textual.message import Message
 from textual.widget import Widget
 
-PANES: tuple[tuple[str, str], ...] = (
-    ("intents", "Intents"),
-    ("signals", "Signals"),
-    ("portfolio", "Portfolio"),
-    ("experts", "Experts"),
-    ("log", "Log"),
-)
+from polyb0t_tui.keymap import PANES as PANES  # with the bindings: the number keys pick them
 
 
 class PaneTabs(Widget):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 
 from engine.view import SignalView
 from polyb0t_tui import formatting as fmt
 from polyb0t_tui.columns import Column
+from polyb0t_tui.keymap import SIGNALS, textual_bindings
 from polyb0t_tui.messages import OpenMarket
 from polyb0t_tui.widgets.pane_table import PaneRow, PaneTable
 
@@ -32,9 +33,7 @@ class SignalPane(PaneTable):
         Column("reason", "Reason", 16, flex=1, drop=1),
     )
     EMPTY = "no signals yet"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Market", id="signals.open"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = textual_bindings(SIGNALS)  # polyb0t_tui.keymap
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
