@@ -18,6 +18,7 @@ from typing import Any
 
 from engine.config import Settings, secret_values
 from engine.control_server import ControlServer, ControlStartError
+from engine.data_dir_lock import DataDirBusy, DataDirLock
 from engine.logs import RedactSecrets, setup_logging
 from engine.runner import RunSummary
 from engine.sources.base import SourceStartError
@@ -135,6 +136,25 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, args: argparse.Namespace, speed: float | None) -> RunSummary:
+    with _data_dir_lock(settings):
+        return await _run_locked(settings, args, speed)
+
+
+def _data_dir_lock(settings: Settings) -> DataDirLock:
+    """Held for the whole run, before anything is written: one engine per data dir."""
+    lock = DataDirLock(settings.data_dir)
+    try:
+        lock.acquire()
+    except DataDirBusy as exc:
+        raise CliError(str(exc), code=2) from None
+    except OSError as exc:
+        raise CliError(f"cannot lock data dir {settings.data_dir}: {exc}", code=2) from None
+    return lock
+
+
+async def _run_locked(
+    settings: Settings, args: argparse.Namespace, speed: float | None
+) -> RunSummary:
     storage = storage_from(settings, create=True)
     rt = build_runtime(settings, live=args.live, speed=speed, storage=storage)
     stop = asyncio.Event()
@@ -176,10 +196,7 @@ async def _run_daemon(rt: Runtime, stop: asyncio.Event, args: argparse.Namespace
     try:
         try:
             await server.start()
-        except ControlStartError as exc:
-            now = rt.clock.now()  # the run is recorded as started: end it, saying why
-            ended = RunSummary(rt.run_id, start_ts=now, end_ts=now, stopped_by="control socket")
-            await asyncio.to_thread(rt.engine.recorder.finish, ended)
+        except ControlStartError as exc:  # nothing is on record yet: the run never began
             raise StartupError(str(exc)) from None
         try:
             return await rt.engine.run(stop, cycles=args.cycles, duration=args.duration)
@@ -194,6 +211,11 @@ def _run_console(settings: Settings, args: argparse.Namespace, speed: float | No
     require_valid_keys(args, settings)
     if not (sys.stdin.isatty() and sys.stderr.isatty()):  # Textual draws on stderr
         raise CliError("the console needs a terminal; use --daemon to run headless", code=2)
+    with _data_dir_lock(settings):
+        return _run_console_locked(settings, args, speed)
+
+
+def _run_console_locked(settings: Settings, args: argparse.Namespace, speed: float | None) -> int:
     storage = storage_from(settings, create=True)
     try:
         rt = build_runtime(settings, live=args.live, speed=speed, storage=storage)
