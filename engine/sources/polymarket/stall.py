@@ -93,11 +93,12 @@ class StallDetector:
 
     def check(self, now: float) -> str | None:
         """Why the connection counts as stalled at `now`, or None while it does not."""
-        if self._unanswered is not None and now - self._unanswered >= self.pong_timeout:
+        # Deadlines compared as `next_wake` computes them: waking at one finds it passed.
+        if self._unanswered is not None and now >= self._unanswered + self.pong_timeout:
             return f"no PONG {now - self._unanswered:.1f} s after PING"
-        silent, limit = self.silent_for(now), self.silence_limit()
-        if silent >= limit:
-            return f"no market data for {silent:.1f} s (limit {limit:.1f} s)"
+        limit = self.silence_limit()
+        if now >= self._since + limit:
+            return f"no market data for {self.silent_for(now):.1f} s (limit {limit:.1f} s)"
         return None
 
     def next_wake(self) -> float:
