@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from engine.approvals import ApprovalProcessor, recheck_intent
 from engine.config import PolymarketSettings
@@ -461,3 +462,9 @@ async def test_a_silent_connection_that_still_answers_pings_is_untrusted_by_the_
     assert all(t[2].startswith("stale: no market data for 0.") for t in stale)
     assert {t[0] for t in silent_b} == set(b.market_ids)  # the world stopped: b went quiet
     assert [t[1:] for t in trust_of(got) if t[1]] == [(True, "feed live again")] * len(b.market_ids)
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0])
+def test_stale_after_seconds_must_be_positive(value: float) -> None:
+    with pytest.raises(ValidationError, match="stale_after_seconds"):
+        PolymarketSettings(stale_after_seconds=value)
