@@ -67,6 +67,9 @@ def recheck_intent(
         return Recheck(False, "market unknown to the engine", float("nan"))
     if m.resolved or not m.accepting_orders:
         return Recheck(False, "market no longer accepting orders", float("nan"))
+    row = state.row(intent.market_id)
+    if row is not None and not state.trusted[row]:  # a feed gap, a stall, a silent connection
+        return Recheck(False, "book not trusted: its feed has a gap or went silent", float("nan"))
     buy = intent.side is Side.BUY
     if not buy and intent.size > held + SHARE_EPS:
         return Recheck(

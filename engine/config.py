@@ -236,8 +236,19 @@ class PolymarketSettings(_Section):
 
     # --- market websocket (§5) ---
     ws_assets_per_connection: int = Field(200, ge=2, le=500)  # > 500 loses snapshots (G14)
-    ws_ping_seconds: float = Field(10.0, gt=0)  # text PING cadence, after subscribing (G12)
-    ws_stall_seconds: float = Field(15.0, gt=0)  # no market data this long: resubscribe
+    # Stall detection: a PING answered by nothing within ws_pong_timeout_seconds, or market
+    # data silent past what the connection's recent gaps make likely (ws_silence_factor x
+    # the mean gap, or twice the longest recent one; at least ws_silence_min_seconds, at
+    # most ws_stall_seconds) untrusts its markets and resubscribes. A PONG-less stall is
+    # seen within ws_ping_seconds + ws_pong_timeout_seconds (8 s by default).
+    ws_ping_seconds: float = Field(5.0, gt=0)  # text PING cadence, after subscribing (G12)
+    ws_pong_timeout_seconds: float = Field(3.0, gt=0)
+    ws_silence_factor: float = Field(10.0, ge=1)
+    ws_silence_min_seconds: float = Field(2.0, gt=0)
+    ws_stall_seconds: float = Field(15.0, gt=0)  # no market data this long: always a stall
+    # Never trade a book whose connection delivered no market data for this long, whatever
+    # the detector makes of it (checked every engine step; trusted again on fresh data).
+    stale_after_seconds: float = Field(5.0, gt=0)
     ws_reconnect_min_seconds: float = Field(1.0, gt=0)
     ws_reconnect_max_seconds: float = Field(60.0, gt=0)
     ws_snapshot_timeout_seconds: float = Field(10.0, gt=0)  # then fetch the book over REST

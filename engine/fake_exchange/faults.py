@@ -12,7 +12,9 @@ every request. Websocket faults act on live connections through the hubs that at
   back past the client's timeout (the client cannot know whether the order exists);
 - `drop_ws()`: connections cut without a close frame (the client sees 1006);
 - `stall_ws()`: connections stay open but nothing more is sent, not even `PONG`;
-  `stall_new_ws` keeps stalling connections made later;
+  `stall_new_ws` keeps stalling connections made later; `asset=` stalls only the sockets
+  subscribed to that asset, `answer_pings=True` keeps their `PONG`s coming (market data
+  stops, pings are still answered: the stall only a silence watchdog can see);
 - `corrupt_ws(...)`: the next messages arrive malformed or truncated.
 """
 
@@ -48,7 +50,7 @@ def corrupt(text: str, how: Corruption) -> str:
 class Hub(Protocol):
     def drop_all(self) -> None: ...
 
-    def stall_all(self) -> None: ...
+    def stall_all(self, asset: str | None = None, *, answer_pings: bool = False) -> int: ...
 
 
 @dataclass(slots=True)
@@ -188,12 +190,22 @@ class Faults:
             if channel in (None, name):
                 hub.drop_all()
 
-    def stall_ws(self, channel: str | None = None, *, new_connections: bool = False) -> None:
+    def stall_ws(
+        self,
+        channel: str | None = None,
+        *,
+        new_connections: bool = False,
+        asset: str | None = None,
+        answer_pings: bool = False,
+    ) -> int:
+        """Stall live sockets (those subscribed to `asset`, if given); how many were."""
+        stalled = 0
         for name, hub in self.hubs.items():
             if channel in (None, name):
-                hub.stall_all()
+                stalled += hub.stall_all(asset, answer_pings=answer_pings)
                 if new_connections:
                     self.stall_new_ws.add(name)
+        return stalled
 
     def corrupt_ws(
         self, count: int = 1, how: Corruption = "malformed", channel: str = "market"

@@ -62,7 +62,7 @@ class MarketHub(Hub):
             if not conn.subscribed:
                 await conn.reject()
             else:
-                conn.send("PONG")
+                conn.pong()
             return
         msg = parse_object(text)
         if msg is None:

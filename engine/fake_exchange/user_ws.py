@@ -34,7 +34,7 @@ class UserHub(Hub):
     async def on_text(self, conn: Connection, text: str) -> None:
         if text == "PING":
             if conn.subscribed:
-                conn.send("PONG")
+                conn.pong()
             else:
                 await conn.reject()
             return

@@ -3,7 +3,8 @@
 Each connection has a writer task fed by an unbounded queue, so the world (synchronous code
 on the loop) can publish without awaiting and one slow client never holds up the others. A
 stalled connection keeps its socket and reads but sends nothing, not even `PONG`: the silent
-stall Polymarket feeds are known for (gotcha G12). A dropped one has its TCP transport aborted
+stall Polymarket feeds are known for (gotcha G12); one stalled with `answers_pings` still sends
+its `PONG`s and nothing else. A dropped one has its TCP transport aborted
 without a close frame, which a client sees as an abnormal closure (1006).
 """
 
@@ -20,6 +21,7 @@ from aiohttp import WSMsgType, web
 from engine.fake_exchange.faults import Faults, corrupt
 
 INVALID_SUBSCRIPTION = "invalid subscription payload"
+PONG = "PONG"
 
 
 class Connection:
@@ -29,6 +31,7 @@ class Connection:
         self.ws = ws
         self.request = request
         self.stalled = stalled
+        self.answers_pings = False  # while stalled, PONGs still go out
         self.subscribed = False
         self.assets: set[str] = set()  # market channel: subscribed token ids
         self.custom = False  # market channel: custom_feature_enabled
@@ -40,12 +43,17 @@ class Connection:
         if not self.stalled:
             self.queue.put_nowait(text)
 
+    def pong(self) -> None:
+        """Answer a text `PING` (a stalled connection only if it still answers pings)."""
+        if not self.stalled or self.answers_pings:
+            self.queue.put_nowait(PONG)
+
     async def write_loop(self) -> None:
         while True:
             text = await self.queue.get()
             if text is None or self.ws.closed:
                 return
-            if self.stalled:
+            if self.stalled and not (self.answers_pings and text == PONG):
                 continue
             try:
                 await self.ws.send_str(text)
@@ -76,9 +84,14 @@ class Hub:
         for c in list(self.connections):
             c.drop()
 
-    def stall_all(self) -> None:
+    def stall_all(self, asset: str | None = None, *, answer_pings: bool = False) -> int:
+        stalled = 0
         for c in self.connections:
-            c.stalled = True
+            if asset is None or asset in c.assets:
+                c.stalled = True
+                c.answers_pings = answer_pings
+                stalled += 1
+        return stalled
 
     async def close_all(self) -> None:
         for c in list(self.connections):

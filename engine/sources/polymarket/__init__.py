@@ -7,7 +7,8 @@ Modules (each one concern):
   (full-depth books straight from the decoder: the fast path);
 - transport: `ratelimit` (token buckets per endpoint group), `retry` (backoff, Retry-After),
   `rest` (throttle + retry + decode), `gamma` and `clob_rest` (the clients), `ws`
-  (sharded market streams), `trust` (which books may be traded), `eventqueue`;
+  (sharded market streams), `stall` (is a connection stalled), `trust` (which books may be
+  traded), `stale` (none from a connection silent past `stale_after_seconds`), `eventqueue`;
 - `source` (`PolymarketSource`, the `MarketSource`) and `settings`.
 
 Every parser raises `PolymarketParseError` (a `ValueError`) naming the field at fault.

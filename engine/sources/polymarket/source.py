@@ -6,7 +6,10 @@ and `discover` are called from a worker thread (`asyncio.to_thread`). They meet 
 
 `poll(now)` returns everything queued since the last call, in arrival order. It does not
 hold back events stamped after `now`: those stamps are the exchange's clock, and a few ms of
-skew would otherwise delay every book by a whole engine step.
+skew would otherwise delay every book by a whole engine step. It also runs the stale guard
+(`stale.StaleGuard`): the markets of a connection silent for longer than
+`stale_after_seconds` are untrusted in that same batch, so the step that applies it sizes
+nothing on them, whatever the websocket tasks are doing.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from engine.sources.polymarket.gamma import GammaClient, MarketQuery
 from engine.sources.polymarket.parse_gamma import parse_gamma_markets
 from engine.sources.polymarket.ratelimit import CLOB_LIMITS, GAMMA_LIMITS, EndpointLimiter
 from engine.sources.polymarket.retry import RetryPolicy
+from engine.sources.polymarket.stale import StaleGuard
 from engine.sources.polymarket.ws import MarketStreams
 
 log = logging.getLogger("polyb0t.polymarket")
@@ -48,18 +52,21 @@ class PolymarketSource:
         settings: PolymarketSettings | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
     ) -> None:
         """`transport` replaces the network under the source's HTTP client (tests pass an
         `httpx.MockTransport`); the client itself, with the configured timeouts, is always
-        the source's own and closed by `stop`."""
+        the source's own and closed by `stop`. `monotonic` times the feed's silences."""
         self.s = settings if settings is not None else PolymarketSettings()
         self.clock = clock
+        self.monotonic = monotonic
         self._rng = rng if rng is not None else random.Random()
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
         self._queue = EventQueue()
+        self._stale = StaleGuard(self.s.stale_after_seconds, monotonic)
         self._lock = threading.Lock()
         self._markets: dict[str, Market] = {}
         self._pending: set[str] = set()  # new listings being looked up
@@ -134,6 +141,7 @@ class PolymarketSource:
             self._on_events,
             known=self._markets,
             clock=self.clock,
+            monotonic=self.monotonic,
             refresh=self._fetch_books,
             rng=self._rng,
         )
@@ -164,7 +172,9 @@ class PolymarketSource:
             return list(self._markets.values())
 
     def poll(self, now: float) -> list[SourceEvent]:
-        return self._queue.drain()
+        streams = self.streams
+        feeds = list(streams.streams) if streams is not None else []
+        return self._stale.poll(feeds, self._queue.drain, now)
 
     async def stop(self) -> None:
         """Close sockets and the HTTP client; bounded so shutdown takes about a second."""
@@ -279,9 +289,11 @@ class PolymarketSource:
             self._pending.discard(announced.market_id)
         with self._lock:
             self._markets[market.market_id] = market
+        # Listed before subscribed: whatever a stream knows of, the engine is told of first
+        # (the stale guard names a stream's markets; see stale.py on ordering).
+        self._queue.put([MarketListed(market, self.clock())])
         if self.streams is not None:
             self.streams.add_markets([market])
-        self._queue.put([MarketListed(market, self.clock())])
 
 
 def _refused(exc: PolymarketRequestError | PolymarketParseError) -> bool:

@@ -5,9 +5,13 @@ more than ~500 loses its initial snapshots, G14). Each stream:
 - subscribes `{"type": "market", "assets_ids": [...], "custom_feature_enabled": true}`
   right after connecting, then sends the text `PING` every `ws_ping_seconds` (never before
   subscribing: the server closes with 1008 then); `PONG` answers are swallowed by the decoder;
-- counts as silent a connection that delivered no market data (PONG does not count: a
-  stalled feed keeps answering pings, G12) for `ws_stall_seconds`, and resubscribes it on a
-  new connection, which brings fresh snapshots;
+- watches for a silent stall (G12) with a `stall.StallDetector`: a PING nothing answers, or
+  market data silent past what the connection's recent activity makes likely. A stalled
+  connection has its markets untrusted at once, then is resubscribed on a new connection,
+  which brings fresh snapshots; the warning names the connection, how long it was silent
+  and how many markets lost trust;
+- keeps `last_data` (monotonic time of its last market-data frame) and `market_ids` for the
+  source's `stale.StaleGuard`, which reads them from the engine's worker thread;
 - reconnects after a drop with exponential backoff (`ws_reconnect_min/max_seconds`, ×2,
   jittered), resubscribing everything;
 - marks its markets untrusted on drop, stall, failed connect and tick size change, trusted
@@ -34,6 +38,7 @@ from engine.config import PolymarketSettings
 from engine.events import BookSnapshot, SourceEvent
 from engine.models import Market
 from engine.sources.polymarket.parse_ws import MarketChannelParser
+from engine.sources.polymarket.stall import StallDetector
 from engine.sources.polymarket.trust import TrustTracker
 
 log = logging.getLogger("polyb0t.polymarket.ws")
@@ -42,6 +47,7 @@ Sink = Callable[[list[SourceEvent]], None]
 Refresh = Callable[[list[str]], Awaitable[list[BookSnapshot]]]
 
 PING = "PING"
+MIN_SLEEP = 0.005  # keepalive wake-ups at most this often, whatever the deadlines say
 
 
 def subscribe_message(assets: Sequence[str]) -> str:
@@ -72,6 +78,7 @@ class MarketStream:
         sink: Sink,
         *,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         refresh: Refresh | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -80,15 +87,20 @@ class MarketStream:
         self.parser = parser
         self.sink = sink
         self.clock = clock
+        self._now = monotonic
         self.refresh = refresh
         self.trust = TrustTracker(clock)
+        self.detector = StallDetector(settings)
         self._rng = rng if rng is not None else random.Random()
         self._ws: ClientConnection | None = None
         self._stopping = False
         self._stopped = asyncio.Event()
         self._resubscribe_reason: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._last_data = 0.0  # loop time of the last market-data frame
+        # Read by the source's stale guard on another thread: a float set here (after the
+        # frame's events are queued) and a list only ever appended to.
+        self.last_data = monotonic()  # last market-data frame (or creation), monotonic
+        self.market_ids: list[str] = []
         # Counters (logs, tests, a future status pane).
         self.connects = 0
         self.stalls = 0
@@ -108,6 +120,8 @@ class MarketStream:
     def add_market(self, market: Market) -> None:
         """Track and (if connected) subscribe a market's two tokens on this connection."""
         tokens = [market.yes_token, market.no_token]
+        if self.trust.market_of(market.yes_token) is None:
+            self.market_ids.append(market.market_id)
         self.trust.add(market.market_id, tokens)
         ws = self._ws
         if ws is not None:
@@ -137,7 +151,6 @@ class MarketStream:
     async def _connection(self) -> tuple[str, bool, bool]:
         """One connection from connect to close: (why it ended, reconnect at once?, did it
         deliver data?). Never raises, except to cancellation."""
-        loop = asyncio.get_running_loop()
         frames_before = self.frames
         try:
             async with connect(
@@ -154,7 +167,7 @@ class MarketStream:
                 # in this subscription or sent as a dynamic one after it.
                 self._ws = ws
                 self._resubscribe_reason = None
-                self._last_data = loop.time()
+                self.detector.start(self._now())
                 try:
                     await ws.send(subscribe_message(self.trust.tokens))
                     await self._session(ws)
@@ -193,12 +206,18 @@ class MarketStream:
 
     async def _session(self, ws: ClientConnection) -> None:
         keeper = asyncio.create_task(self._keepalive(ws))
-        loop = asyncio.get_running_loop()
+        detector = self.detector
         try:
             async for frame in ws:
-                if frame != "PONG":
-                    self._last_data = loop.time()
+                if self._resubscribe_reason is not None:
+                    continue  # being replaced (a stall, a tick change): nothing it says counts
                 self._on_frame(frame)
+                now = self._now()
+                if frame == "PONG":
+                    detector.on_pong(now)
+                else:
+                    detector.on_data(now)
+                    self.last_data = now  # only now: the frame's events are queued
         except websockets.ConnectionClosed:
             pass
         finally:
@@ -210,34 +229,50 @@ class MarketStream:
             raise _Resubscribe(reason)
 
     async def _keepalive(self, ws: ClientConnection) -> None:
-        """PING on schedule; end a silent session; REST-fetch snapshots that never came."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        next_ping = started + self.s.ws_ping_seconds
-        snapshot_checked = False
-        tick = min(self.s.ws_ping_seconds, self.s.ws_stall_seconds) / 4
+        """PING on schedule; end a stalled session; REST-fetch snapshots that never came.
+        Sleeps until the next deadline, so a stall is acted on as soon as it is one."""
+        detector = self.detector
+        snapshot_due: float | None = self._now() + self.s.ws_snapshot_timeout_seconds
         while True:
-            await asyncio.sleep(tick)
-            now = loop.time()
-            if now - self._last_data >= self.s.ws_stall_seconds:
-                self.stalls += 1
-                self.request_resubscribe(
-                    f"stalled: no market data for {now - self._last_data:.1f} s"
-                )
+            now = self._now()
+            reason = detector.check(now)
+            if reason is not None:
+                self._stalled(reason, now)
                 return
-            if now >= next_ping:
+            if detector.ping_due(now):
                 try:
                     await ws.send(PING)
                 except websockets.ConnectionClosed:
                     return
                 self.pings_sent += 1
-                next_ping = now + self.s.ws_ping_seconds
-            if not snapshot_checked and now - started >= self.s.ws_snapshot_timeout_seconds:
-                snapshot_checked = True
+                detector.on_ping(now)
+            if snapshot_due is not None and now >= snapshot_due:
+                snapshot_due = None
                 missing = sorted(self.trust.awaiting)
                 if missing and self.refresh is not None:
                     log.info("ws %s: %d books without a snapshot; REST", self.name, len(missing))
                     self._spawn(self._refresh(missing, resubscribe_on_failure=False))
+            wake = detector.next_wake()
+            if snapshot_due is not None:
+                wake = min(wake, snapshot_due)
+            await asyncio.sleep(max(wake - self._now(), MIN_SLEEP))
+
+    def _stalled(self, reason: str, now: float) -> None:
+        """Untrust every market of the connection at once, say so, and replace it."""
+        self.stalls += 1
+        why = f"stalled: {reason}"
+        lost = self.trust.lost(why)
+        if lost:
+            self.sink(list(lost))
+        log.warning(
+            "ws %s: %s; silent %.1f s, %d of %d markets untrusted; resubscribing",
+            self.name,
+            why,
+            now - self.last_data,
+            len(lost),
+            len(self.market_ids),
+        )
+        self.request_resubscribe(why)
 
     def _on_frame(self, frame: str | bytes) -> None:
         self.frames += 1
@@ -302,6 +337,7 @@ class MarketStreams:
         *,
         known: Mapping[str, Market] | None = None,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         refresh: Refresh | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -309,6 +345,7 @@ class MarketStreams:
         self.sink = sink
         self.parser = MarketChannelParser(known)
         self.clock = clock
+        self.monotonic = monotonic
         self.refresh = refresh
         self._rng = rng if rng is not None else random.Random()
         self.streams: list[MarketStream] = []
@@ -325,6 +362,7 @@ class MarketStreams:
                     self.parser,
                     self.sink,
                     clock=self.clock,
+                    monotonic=self.monotonic,
                     refresh=self.refresh,
                     rng=self._rng,
                 )
