@@ -19,6 +19,7 @@ from engine.approvals import ApprovalProcessor, recheck_intent
 from engine.config import PolymarketSettings
 from engine.events import BookSnapshot, BookTrust, MarketListed, SourceEvent
 from engine.execution.intents import IntentStore
+from engine.execution.portfolio import Portfolio
 from engine.fake_exchange import FakePolymarket
 from engine.models import IntentState
 from engine.sources.polymarket import PolymarketSource
@@ -319,7 +320,16 @@ def test_an_approved_intent_on_an_untrusted_book_fails_its_recheck(tmp_path: Any
     db.init()
     store = IntentStore(db)
     store.create([intent_on(m)], "run")
-    proc = ApprovalProcessor(store, state, 0.02, 0.01, expiry_seconds=300, dry_run=True)
+    proc = ApprovalProcessor(
+        store,
+        state,
+        0.02,
+        0.01,
+        expiry_seconds=300,
+        dry_run=True,
+        run_id="run",
+        portfolio=Portfolio(1_000.0),
+    )
     (line,) = proc.process(intent_on(m).created_ts + 1)
     assert "failed re-check: book not trusted" in line
     assert store.require(intent_on(m).intent_id).state is IntentState.FAILED

@@ -22,10 +22,10 @@ from eth_account import Account
 from sqlalchemy import text
 
 from engine.config import Settings
-from engine.fake_exchange import ThreadedFakePolymarket
+from engine.fake_exchange import FakeConfig, ThreadedFakePolymarket
 from engine.models import IntentState, TradeIntent
 from polyb0t_tui.runtime import build_runtime, open_storage
-from tests.fake_exchange_fixture import WALLET_KEY, frozen_config, settings_against, sim_settings
+from tests.fake_exchange_fixture import WALLET_KEY, settings_against, sim_settings
 
 pytestmark = pytest.mark.slow
 S = IntentState
@@ -39,6 +39,8 @@ def _config_file(path: Path, settings: Settings) -> Path:
         "loop_interval_seconds = 1.0\n"
         f'[polymarket]\ngamma_url = "{pm.gamma_url}"\nclob_url = "{pm.clob_url}"\n'
         f'ws_url = "{pm.ws_url}"\ndata_url = "{pm.data_url}"\n'
+        # the frozen fake sends no market data after its snapshots: keep its books usable
+        f"stale_after_seconds = {settings.polymarket.stale_after_seconds}\n"
         "[control]\nenabled = false\n"
         "[live]\ndry_run = false\nintent_poll_seconds = 0.5\npost_timeout_seconds = 30.0\n"
     )
@@ -55,13 +57,14 @@ def _wait_for(what: str, check: object, proc: subprocess.Popen[bytes], log: Path
 
 def test_a_daemon_killed_mid_post_loses_no_fill(tmp_path: Path) -> None:
     address = Account.from_key(WALLET_KEY).address
-    with ThreadedFakePolymarket(sim_settings(markets=60, seed=5), frozen_config()) as t:
+    with ThreadedFakePolymarket(sim_settings(markets=60, seed=5), FakeConfig(speed=0.0)) as t:
         t.call(t.fake.exchange.fund, address, 1000.0)
         settings = settings_against(
             t.urls,
             str(tmp_path / "data"),
             live={"dry_run": False, "private_key": WALLET_KEY, "intent_poll_seconds": 0.5},
         )
+        settings.polymarket.stale_after_seconds = 600.0
         cfg = _config_file(tmp_path / "live.toml", settings)
         env = {k: v for k, v in os.environ.items() if not k.startswith("POLYBOT_")}
         env["POLYBOT_LIVE__PRIVATE_KEY"] = WALLET_KEY
@@ -96,8 +99,17 @@ def test_a_daemon_killed_mid_post_loses_no_fill(tmp_path: Path) -> None:
             proc.kill()
             proc.wait(timeout=10)
             assert proc.returncode == -9
-            time.sleep(POST_SECONDS)  # the exchange finishes the post it was holding
             t.call(t.fake.faults.clear)
+            # Before any restart: the order that ended is on record whole, its fills with it.
+            killed = open_storage(settings, create=False)
+            done = killed.intents.get_record(found[0].intent_id)
+            assert done is not None and done.intent.state in (S.FILLED, S.PARTIAL)
+            assert done.order_id is not None and killed.intents.has_order(done.order_id)
+            with killed.db.read() as conn:
+                n = conn.execute(
+                    text("SELECT COUNT(*) FROM fills WHERE order_id = :o"), {"o": done.order_id}
+                ).scalar_one()
+            assert n > 0
 
             restarted = build_runtime(settings, live=True)
             summary = asyncio.run(restarted.engine.run(asyncio.Event(), duration=2.0))
@@ -113,10 +125,15 @@ def test_a_daemon_killed_mid_post_loses_no_fill(tmp_path: Path) -> None:
     with storage.db.read() as conn:
         stored = Counter(r[0].lower() for r in conn.execute(text("SELECT order_id FROM fills")))
         orders = {r[0].lower() for r in conn.execute(text("SELECT order_id FROM orders"))}
-        runs = dict(conn.execute(text("SELECT run_id, status FROM runs")).tuples().all())
+        runs: dict[str, str] = {
+            str(r[0]): str(r[1]) for r in conn.execute(text("SELECT run_id, status FROM runs"))
+        }
     assert stored == ours, "every exchange trade of ours is a fill in the database"
     assert set(ours) <= orders, "and every order of ours has its row"
-    for intent in found:
-        final = storage.intents.require(intent.intent_id)
-        assert final.state in (S.FILLED, S.PARTIAL), (final.state, final.reason)
+    first = storage.intents.require(found[0].intent_id)
+    assert first.state in (S.FILLED, S.PARTIAL), (first.state, first.reason)
+    # The second post was cut off before the exchange read it: the intent stays SUBMITTED
+    # (looked up, never sent again) until the lookup grace ends, then FAILED.
+    second_final = storage.intents.require(second)
+    assert second_final.state in (S.SUBMITTED, S.FAILED), second_final.state
     assert "crashed" in runs.values(), runs  # the killed run, marked when next seen

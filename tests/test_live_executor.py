@@ -20,6 +20,7 @@ import httpx
 import numpy as np
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import text
 
 from engine.approvals import ApprovalProcessor
 from engine.config import LiveSettings
@@ -1171,3 +1172,36 @@ def test_an_unreachable_exchange_leaves_approvals_waiting_and_is_not_hammered(
     assert store.require("waiting-1").state is S.APPROVED
     assert executor.poll(now + 6)  # tried again
     executor.close()
+
+
+def test_an_order_and_fills_missing_for_a_filled_intent_are_stored_from_the_exchange(
+    live: Live, tmp_path: Path
+) -> None:
+    """A database written by a polyb0t that stored fills apart from the intent's final state,
+    and crashed in between: the next start finds the FILLED intent without its order and books
+    the exchange's trades for it (on the record, not again on the new run's portfolio)."""
+    info = pick_market(live.t)
+    intent = approved(live, info, price=best(live.t, info, Outcome.YES, False), size=8)
+    live.executor.execute(intent, live.now())
+    record = live.store.get_record(intent.intent_id)
+    assert record is not None and record.intent.state is S.FILLED and record.order_id
+    oid = record.order_id
+    db = live.store._db
+    with db.write() as conn:  # what the crash left: the state, without order and fills
+        conn.execute(text("DELETE FROM fills WHERE order_id = :o"), {"o": oid})
+        conn.execute(text("DELETE FROM orders WHERE order_id = :o"), {"o": oid})
+    assert not live.store.has_order(oid)
+
+    engine = restarted(live, tmp_path)
+    lines = engine.executor.start(live.now())
+
+    assert any("order and fills were missing" in line for line in lines), lines
+    assert live.store.has_order(oid)
+    with db.read() as conn:
+        sizes = [
+            r[0]
+            for r in conn.execute(text("SELECT size FROM fills WHERE order_id = :o"), {"o": oid})
+        ]
+    assert sizes and sum(sizes) > 0
+    assert engine.executor.take_reports() == []  # nothing booked twice on the new run
+    engine.executor.close()
