@@ -16,6 +16,7 @@ from engine.clock import day_start
 from engine.models import EngineState
 
 _RUNNING = frozenset({EngineState.RUNNING})
+_STARTABLE = frozenset({EngineState.STARTING, EngineState.STOPPED, EngineState.PAUSED})
 _RESUMABLE = frozenset({EngineState.PAUSED, EngineState.HALTED})
 _NOT_HALTED = frozenset(set(EngineState) - {EngineState.HALTED})
 
@@ -56,7 +57,9 @@ class EngineControl:
             return True
 
     def start(self) -> None:
-        self._set(EngineState.RUNNING, None, None)
+        """The run begins: running, unless a kill switch was thrown before it did (a halt
+        waits for a person to resume, whenever it came)."""
+        self._set(EngineState.RUNNING, None, _STARTABLE)
 
     def pause(self) -> bool:
         return self._set(EngineState.PAUSED, "paused by operator", _RUNNING)
