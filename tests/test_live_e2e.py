@@ -4,7 +4,10 @@ person approves, exactly one order reaches the exchange, and our books match its
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -112,3 +115,63 @@ def test_tokens_the_wallet_already_holds_are_in_the_books_and_the_database(
     assert rt.portfolio.positions[key].size == pytest.approx(25.0)
     stored = {(p.market_id, p.outcome): p.size for p in rt.storage.store.positions(rt.run_id)}
     assert stored == {key: pytest.approx(25.0)}
+
+
+def test_a_slow_order_post_stalls_neither_the_cycles_nor_the_kill_switch(tmp_path: Path) -> None:
+    """Exchange calls run in the live worker, not in the engine step: while an order post
+    hangs at the exchange for seconds, cycles keep their interval and a kill switch halts at
+    once."""
+    post_s = 4.0
+    address = Account.from_key(WALLET_KEY).address
+    with ThreadedFakePolymarket(sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
+        t.call(t.fake.exchange.fund, address, 1000.0)
+        settings = settings_against(
+            t.urls,
+            str(tmp_path / "data"),
+            live={"dry_run": False, "private_key": WALLET_KEY, "intent_poll_seconds": 0.2},
+        )
+        rt = build_runtime(settings, live=True)
+        cycle_times: list[float] = []
+        run_cycle = rt.cycle.run
+
+        def timed(now: float) -> Any:
+            cycle_times.append(time.monotonic())
+            return run_cycle(now)
+
+        rt.cycle.run = timed  # type: ignore[method-assign]
+        store = rt.storage.intents
+
+        async def main() -> tuple[float, float, str | None]:
+            stop = asyncio.Event()
+            engine = asyncio.create_task(rt.engine.run(stop, duration=60.0))
+            for _ in range(200):
+                pending = await asyncio.to_thread(store.list, [IntentState.PENDING])
+                if pending:
+                    break
+                await asyncio.sleep(0.05)
+            assert pending, "the engine proposed nothing"
+            t.call(lambda: t.fake.faults.slow(post_s, path="/order", method="POST"))
+            target = max(pending, key=lambda i: i.edge)
+            await asyncio.to_thread(rt.commands.approve, target.intent_id)
+            while (await asyncio.to_thread(store.require, target.intent_id)).state is not (
+                IntentState.SUBMITTED
+            ):
+                await asyncio.sleep(0.02)
+            posting_from = time.monotonic()  # the post now hangs at the exchange
+            await asyncio.sleep(post_s / 2)
+            asked = time.monotonic()
+            result = await rt.link.command("kill", reason="kill during a slow post")
+            halted_after = time.monotonic() - asked
+            assert result.ok, result.message
+            reason = rt.control.reason
+            await asyncio.sleep(post_s / 2)
+            stop.set()
+            await engine
+            return posting_from, halted_after, reason
+
+        posting_from, halted_after, reason = asyncio.run(main())
+    during = [c for c in cycle_times if posting_from <= c <= posting_from + post_s]
+    gaps = [b - a for a, b in itertools.pairwise(during)]
+    assert len(during) >= post_s - 1, f"only {len(during)} cycles ran during the {post_s} s post"
+    assert max(gaps) < 2 * settings.loop_interval_seconds, gaps
+    assert halted_after < 1.0 and reason == "kill during a slow post"

@@ -24,20 +24,21 @@ from sqlalchemy import text
 
 from engine.approvals import ApprovalProcessor
 from engine.config import LiveSettings
+from engine.control import EngineControl
 from engine.events import BookSnapshot
 from engine.execution.clob_client import ClobError
 from engine.execution.clob_executor import ClobExecutor, LiveSetupError, build_live_executor
 from engine.execution.clob_orders import plan_order
 from engine.execution.clob_settings import ClobSettings
 from engine.execution.intents import IntentStore
-from engine.execution.live_account import DeferredAccount
+from engine.execution.live_account import BookFills, DeferredAccount
 from engine.execution.live_worker import LiveWorker
 from engine.execution.portfolio import Portfolio
 from engine.fake_exchange import ThreadedFakePolymarket
 from engine.fake_exchange.catalog import MarketInfo
 from engine.fake_exchange.records import Order
 from engine.market_state import MarketState
-from engine.models import IntentState, Outcome, Side, TradeIntent
+from engine.models import EngineState, Fill, IntentState, Outcome, Side, TradeIntent
 from engine.storage import Database
 from tests.fake_exchange_fixture import (
     OTHER_WALLET_KEY,
@@ -309,7 +310,9 @@ def market_state(t: ThreadedFakePolymarket, info: MarketInfo) -> MarketState:
     return state
 
 
-def processor(lv: Live, info: MarketInfo, *, dry_run: bool) -> ApprovalProcessor:
+def processor(
+    lv: Live, info: MarketInfo, *, dry_run: bool, control: EngineControl | None = None
+) -> ApprovalProcessor:
     """The engine step's side, with the executor in its worker thread (as the engine runs
     it): what the exchange says of the account reaches the portfolio through the step."""
     account = DeferredAccount()
@@ -324,6 +327,7 @@ def processor(lv: Live, info: MarketInfo, *, dry_run: bool) -> ApprovalProcessor
         executor=LiveWorker(lv.executor, account, lv.now),
         run_id="run-test",
         portfolio=lv.portfolio,
+        control=control,
     )
 
 
@@ -1205,3 +1209,25 @@ def test_an_order_and_fills_missing_for_a_filled_intent_are_stored_from_the_exch
     assert sizes and sum(sizes) > 0
     assert engine.executor.take_reports() == []  # nothing booked twice on the new run
     engine.executor.close()
+
+
+def test_a_fill_the_books_refuse_halts_trading_with_the_reason(live: Live) -> None:
+    """The exchange says we sold shares the engine's books do not hold: the books no longer
+    match the account, so trading halts (the console shows why) and holdings are read again."""
+    info = pick_market(live.t)
+    control = EngineControl()
+    control.start()
+    proc = processor(live, info, dry_run=False, control=control)
+    stray = Fill(
+        "0xfeedbeef", live.now(), info.market.market_id, Outcome.YES, Side.SELL, 0.5, 12.0, 0.0
+    )
+    assert isinstance(live.executor.account, DeferredAccount)
+    live.executor.account.apply(BookFills("0xfeedbeef", (stray,)))
+    settle(proc, live.now())
+    assert control.state is EngineState.HALTED
+    assert control.reason is not None
+    assert control.reason.startswith("books disagree with the exchange: fill of order 0xfeedbeef")
+    assert "SELL 12.00 sh YES" in control.reason
+    assert live.portfolio.positions == {}  # nothing booked on a guess
+    assert proc.worker is not None
+    proc.worker.close()

@@ -144,3 +144,22 @@ def test_a_bad_recorded_event_is_skipped_not_fatal(tmp_path: Path) -> None:
     out = src.poll(T0 + 100)
     assert [type(e).__name__ for e in out] == ["MarketListed", "BookSnapshot"]
     assert src.poll(T0 + 200) == [] and src.finished
+
+
+def test_a_replay_without_a_cycle_limit_ends_where_its_recording_did(tmp_path: Path) -> None:
+    live = _run(tmp_path, record=True)
+    settings = load_settings(
+        None,
+        {
+            "data_dir": str(tmp_path / "data"),
+            "sim": {"seed": 7, "start": START, "markets": 150},
+            "source": "replay",
+        },
+    )
+    replay = build_runtime(settings, speed=None)
+    summary = asyncio.run(replay.engine.run(asyncio.Event()))  # no --cycles, no --duration
+    recorded = live.storage.store.run(live.run_id)
+    assert recorded is not None and recorded.ended_ts is not None
+    assert summary.stopped_by == "end of recording"
+    assert summary.cycles == 120 and summary.end_ts <= recorded.ended_ts
+    assert _fills(replay) == _fills(live)

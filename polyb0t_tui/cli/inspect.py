@@ -216,7 +216,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.today:
         since = day_start(time.time())
         rep = store.report(since_ts=since, until_ts=since + 86400.0)
-        scope = f"today ({fmt_ts(since)[:10]} UTC)"
+        n = len(rep.runs)
+        scope = f"today ({fmt_ts(since)[:10]} UTC, {n} run{'' if n == 1 else 's'})"
     else:
         run_id = args.run
         if run_id is None:
@@ -239,9 +240,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 0
     con = console()
     con.print(f"[b]report[/b] {scope}")
+    equity = (
+        f"equity {_money(rep.start_equity)} -> {_money(rep.end_equity)}  "
+        if len(rep.runs) <= 1
+        else "PnL summed over the runs: "  # separate accounts: no one equity to show
+    )
     con.print(
-        f"  equity {_money(rep.start_equity)} -> {_money(rep.end_equity)}  "
-        f"PnL {'-' if rep.pnl is None else f'{rep.pnl:+,.2f}'}  "
+        f"  {equity}PnL {'-' if rep.pnl is None else f'{rep.pnl:+,.2f}'}  "
         f"realized {rep.realized_pnl:+,.2f}  fees {rep.fees:,.2f}"
     )
     con.print(
