@@ -12,6 +12,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from engine.redact import Redactor
+
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
@@ -22,15 +24,10 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if s and len(s) >= 4]
-
-    def _clean(self, text: str) -> str:
-        for s in self.secrets:
-            text = text.replace(s, "********")
-        return text
+        self._clean = Redactor(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
+        if not self._clean:
             return True
         msg = record.getMessage()
         clean = self._clean(msg)

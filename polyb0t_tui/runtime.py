@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from engine.approvals import ApprovalProcessor
 from engine.clock import Clock, SimClock, WallClock
 from engine.commands import EngineCommands
-from engine.config import Settings, masked_dump
+from engine.config import Settings, masked_dump, secret_values
 from engine.control import EngineControl
 from engine.cycle import DecisionCycle
 from engine.execution.intents import IntentStore
@@ -31,6 +31,7 @@ from engine.link import LocalLink
 from engine.market_state import MarketState
 from engine.models import Mode
 from engine.recorder import Recorder
+from engine.redact import Redactor
 from engine.risk.manager import RiskManager
 from engine.routing import IntentRoute, PaperRoute, Route
 from engine.runner import Engine
@@ -99,7 +100,7 @@ def open_storage(settings: Settings, create: bool = True) -> Storage:
                 f"cannot create data_dir {settings.data_dir}: {exc.strerror}; set data_dir "
                 "(POLYBOT_DATA_DIR) to a writable directory"
             ) from None
-    db = Database(settings.db_url, create=create)
+    db = Database(settings.db_url, create=create, redact=Redactor(secret_values(settings)))
     for warning in private_data_warnings(settings, db):
         log.warning(warning)
     if create:

@@ -110,3 +110,74 @@ def test_secrets_never_leak(
     assert "polyb0t.live" in logged and "httpx" in logged  # our logs and the libraries' seen
     leaked = [i for i, secret in enumerate(secrets) if secret.lower() in blob]
     assert leaked == []  # indexes into `secrets`, so a failure never prints one
+
+
+def test_errors_that_quote_the_key_reach_the_database_masked(tmp_path: Path) -> None:
+    """A live engine whose failures quote the private key (a step that raises with it, an
+    order refused with it in the exchange's words): the key is in no row of the database,
+    in any case, with or without its 0x."""
+    import asyncio
+
+    from eth_account import Account
+
+    from engine.fake_exchange import FakeConfig
+    from engine.models import IntentState
+    from polyb0t_tui.runtime import build_runtime
+    from tests.fake_exchange_fixture import settings_against, sim_settings
+
+    key = WALLET_KEY
+    address = Account.from_key(key).address
+    quoted = f"signer {key.upper()} / {key.removeprefix('0x')} refused"
+    with ThreadedFakePolymarket(sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
+        t.call(t.fake.exchange.fund, address, 1000.0)
+        settings = settings_against(
+            t.urls,
+            str(tmp_path / "data"),
+            live={"dry_run": False, "private_key": key, "intent_poll_seconds": 0.2},
+        )
+        rt = build_runtime(settings, live=True)
+        assert rt.engine.approvals is not None and rt.engine.approvals.worker is not None
+        session = rt.engine.approvals.worker.executor.session
+
+        def refuse(market_id: str) -> object:
+            raise ClobError(f"market rules: {quoted}", status=400)
+
+        session.market_rules = refuse  # type: ignore[method-assign,assignment]
+        poll = rt.source.poll
+        failed_once: list[bool] = []
+
+        def poll_once_broken(now: float) -> object:
+            if not failed_once:
+                failed_once.append(True)
+                raise RuntimeError(f"feed: {quoted}")
+            return poll(now)
+
+        rt.source.poll = poll_once_broken  # type: ignore[method-assign,assignment]
+        store = rt.storage.intents
+
+        async def main() -> str:
+            stop = asyncio.Event()
+            engine = asyncio.create_task(rt.engine.run(stop, duration=30.0))
+            for _ in range(200):
+                pending = await asyncio.to_thread(store.list, [IntentState.PENDING])
+                if pending:
+                    break
+                await asyncio.sleep(0.05)
+            assert pending
+            iid = pending[0].intent_id
+            await asyncio.to_thread(rt.commands.approve, iid)
+            for _ in range(200):
+                if (await asyncio.to_thread(store.require, iid)).state is IntentState.FAILED:
+                    break
+                await asyncio.sleep(0.05)
+            stop.set()
+            await engine
+            return iid
+
+        iid = asyncio.run(main())
+    failed = rt.storage.intents.require(iid)
+    assert failed.state is IntentState.FAILED and "********" in (failed.reason or "")
+    events = [e.message for e in rt.storage.store.recent_events(rt.run_id, 500)]
+    assert any("feed: signer ********" in m for m in events), events
+    blob = _database_text(rt.storage.db).lower()
+    assert key.removeprefix("0x").lower() not in blob

@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Connection, case, func, insert, select, up
 
 from engine.clock import to_datetime
 from engine.models import INTENT_TRANSITIONS, ExecutionReport, IntentState, TradeIntent
+from engine.redact import Redactor
 from engine.storage import rows
 from engine.storage.database import Database
 from engine.storage.sql import upsert
@@ -69,8 +70,12 @@ def _states(states: IntentState | Iterable[IntentState]) -> frozenset[IntentStat
     return frozenset(states)
 
 
-def _store_execution(conn: Connection, report: ExecutionReport, run_id: str) -> None:
-    upsert(conn, _ORDERS, [rows.order_row(report, run_id)], ["order_id"])
+def _store_execution(
+    conn: Connection, report: ExecutionReport, run_id: str, clean: Redactor
+) -> None:
+    order = rows.order_row(report, run_id)
+    order["reason"] = clean.optional(order["reason"])
+    upsert(conn, _ORDERS, [order], ["order_id"])
     if report.fills:
         conn.execute(insert(_FILLS), [rows.fill_row(f, run_id) for f in report.fills])
 
@@ -84,6 +89,7 @@ class IntentStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._clean = db.redact  # reasons quote exceptions, which may quote a secret
 
     # --- create and read ---------------------------------------------------------------------
 
@@ -91,8 +97,11 @@ class IntentStore:
         """Store new intents (normally PENDING) in one transaction."""
         if not intents:
             return
+        batch = [rows.intent_row(i, run_id) for i in intents]
+        for row in batch:
+            row["reason"] = self._clean.optional(row["reason"])
         with self._db.write() as conn:
-            conn.execute(insert(_INTENTS), [rows.intent_row(i, run_id) for i in intents])
+            conn.execute(insert(_INTENTS), batch)
 
     def get(self, intent_id: str) -> TradeIntent | None:
         """The intent with this id or unique prefix; None if nothing matches.
@@ -243,13 +252,13 @@ class IntentStore:
             if conn.execute(stmt).rowcount != 1:
                 return False
             if report is not None:
-                _store_execution(conn, report, run_id)
+                _store_execution(conn, report, run_id, self._clean)
         return True
 
     def store_execution(self, report: ExecutionReport, run_id: str) -> None:
         """An order and its fills, in one transaction (repairing a record a crash cut)."""
         with self._db.write() as conn:
-            _store_execution(conn, report, run_id)
+            _store_execution(conn, report, run_id, self._clean)
 
     def has_order(self, order_id: str) -> bool:
         query = select(_ORDERS.c.order_id).where(_ORDERS.c.order_id == order_id)
@@ -267,7 +276,7 @@ class IntentStore:
                 _INTENTS.c.state.in_([IntentState.PENDING.value, IntentState.APPROVED.value]),
                 _INTENTS.c.run_id.not_in(running),
             )
-            .values(state=IntentState.EXPIRED.value, updated_ts=now, reason=reason)
+            .values(state=IntentState.EXPIRED.value, updated_ts=now, reason=self._clean(reason))
             .returning(_INTENTS.c.intent_id)
         )
         with self._db.write() as conn:
@@ -329,7 +338,7 @@ class IntentStore:
         if extra is not None:
             conds.append(extra)
         if override is not None:
-            values["override"] = override
+            values["override"] = self._clean(override)
         if self._update(intent_id, conds, values):
             return True
         # Nothing changed: a prefix (retry with the full id), a lost race, or an unknown id.
@@ -358,7 +367,7 @@ class IntentStore:
             )
         values: dict[str, Any] = {"state": new.value, "updated_ts": now}
         for name, value in (
-            ("reason", reason),
+            ("reason", self._clean.optional(reason)),
             ("order_id", order_id),
             ("executed_ts", executed_ts),
         ):

@@ -32,6 +32,7 @@ from sqlalchemy.pool import StaticPool
 
 from engine.config import Settings, mask_url
 from engine.file_modes import PRIVATE_FILE, create_private_file, make_private_dir, open_to_others
+from engine.redact import Redactor
 from engine.storage.errors import (
     DatabaseMissing,
     DatabaseUnavailable,
@@ -85,11 +86,18 @@ class Database:
     """Engine, connections and schema lifecycle for one database URL."""
 
     def __init__(
-        self, url: str, *, migrations: Sequence[Migration] = MIGRATIONS, create: bool = True
+        self,
+        url: str,
+        *,
+        migrations: Sequence[Migration] = MIGRATIONS,
+        create: bool = True,
+        redact: Redactor | None = None,
     ) -> None:
         """`create=False`: a SQLite file that does not exist is `DatabaseMissing`, and
-        nothing (file or folder) is created."""
+        nothing (file or folder) is created. `redact` masks the configured secrets in every
+        free text the stores write (messages, reasons), as the log filter does in logs."""
         validate_migrations(migrations)
+        self.redact = redact or Redactor()
         self.url = normalise_url(url)
         self.display_url = mask_url(self.url.render_as_string(hide_password=False))
         self._password = self.url.password

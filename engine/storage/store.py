@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Connection, Select, Table, func, insert, s
 from sqlalchemy.exc import IntegrityError
 
 from engine.models import Fill, Market, Position, Signal
+from engine.redact import Redactor
 from engine.storage import rows
 from engine.storage.database import Database
 from engine.storage.records import (
@@ -121,6 +122,15 @@ def _window(
     return conds
 
 
+def _redacted(row: dict[str, Any], key: str, clean: Redactor) -> dict[str, Any]:
+    """`row` with its free-text column `key` masked of configured secrets (an exception's
+    text may quote one)."""
+    value = row.get(key)
+    if isinstance(value, str) and clean:
+        row[key] = clean(value)
+    return row
+
+
 def _combine(reports: list[Report], since_ts: float | None, until_ts: float | None) -> Report:
     """Several runs' reports over one window, summed (PnL as the sum of each run's)."""
     if len(reports) == 1:
@@ -152,6 +162,7 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._clean = db.redact
 
     # --- runs and markets --------------------------------------------------------------------
 
@@ -183,7 +194,7 @@ class Store:
                             source=source,
                             seed=seed,
                             status="running",
-                            settings_json=settings_json,
+                            settings_json=self._clean(settings_json),
                             host=host,
                             pid=pid,
                         )
@@ -274,12 +285,14 @@ class Store:
         with self._db.write() as conn:
             upsert(conn, _HISTORY, points, ["token_id", "ts"])
             if progress is not None:
-                upsert(conn, _PROGRESS, [asdict(progress)], ["token_id", "fidelity"])
+                row = _redacted(asdict(progress), "error", self._clean)
+                upsert(conn, _PROGRESS, [row], ["token_id", "fidelity"])
         return len(points)
 
     def save_backfill_progress(self, progress: BackfillProgress) -> None:
+        row = _redacted(asdict(progress), "error", self._clean)
         with self._db.write() as conn:
-            upsert(conn, _PROGRESS, [asdict(progress)], ["token_id", "fidelity"])
+            upsert(conn, _PROGRESS, [row], ["token_id", "fidelity"])
 
     def backfill_progress(self, fidelity: int) -> dict[str, BackfillProgress]:
         """Every token's progress at `fidelity`, by token id (one query for a whole run)."""
@@ -315,8 +328,18 @@ class Store:
                     ["market_id"],
                 )
             _insert_many(conn, _SNAPSHOTS, [rows.snapshot_row(s, run_id) for s in batch.snapshots])
-            _insert_many(conn, _SIGNALS, [rows.signal_row(s, run_id) for s in batch.signals])
-            upsert(conn, _ORDERS, [rows.order_row(r, run_id) for r in batch.orders], ["order_id"])
+            clean = self._clean
+            _insert_many(
+                conn,
+                _SIGNALS,
+                [_redacted(rows.signal_row(s, run_id), "reason", clean) for s in batch.signals],
+            )
+            upsert(
+                conn,
+                _ORDERS,
+                [_redacted(rows.order_row(r, run_id), "reason", clean) for r in batch.orders],
+                ["order_id"],
+            )
             _insert_many(conn, _FILLS, [rows.fill_row(f, run_id) for f in batch.fills])
             upsert(
                 conn,
@@ -324,7 +347,11 @@ class Store:
                 [rows.position_row(p, run_id, batch.ts) for p in batch.positions],
                 ["run_id", "market_id", "outcome"],
             )
-            _insert_many(conn, _EVENTS, [rows.event_row(e, run_id) for e in batch.events])
+            _insert_many(
+                conn,
+                _EVENTS,
+                [_redacted(rows.event_row(e, run_id), "message", clean) for e in batch.events],
+            )
             _insert_many(
                 conn,
                 _RECORDED,
@@ -343,14 +370,16 @@ class Store:
                 ["run_id", "ts", "rule"],
             )
             if batch.state is not None:
-                upsert(conn, _STATE, [rows.engine_state_row(batch.state, run_id)], ["run_id"])
+                state = _redacted(rows.engine_state_row(batch.state, run_id), "reason", clean)
+                upsert(conn, _STATE, [state], ["run_id"])
             if batch.daily_pnl is not None:
                 self._upsert_daily(conn, run_id, batch.daily_pnl)
 
     def set_engine_state(self, run_id: str, status: EngineStatus) -> None:
         """Outside a cycle: pause, resume, a kill switch firing."""
+        state = _redacted(rows.engine_state_row(status, run_id), "reason", self._clean)
         with self._db.write() as conn:
-            upsert(conn, _STATE, [rows.engine_state_row(status, run_id)], ["run_id"])
+            upsert(conn, _STATE, [state], ["run_id"])
 
     def record_daily_pnl(self, run_id: str, pnl: DailyPnl) -> None:
         with self._db.write() as conn:
