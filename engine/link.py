@@ -11,7 +11,9 @@ engine's inbox (`engine.inbox`), so the engine step stays the one owner of its s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from engine.approvals import Recheck, recheck_intent
@@ -103,6 +105,10 @@ _RUN_STATE: dict[str, tuple[Callable[[EngineCommands, str], bool], str, str]] = 
 }
 
 
+StoredHistory = Callable[[str, float], Sequence[tuple[float, float]]]
+"""(market id, before ts) -> stored (ts, mid) points, oldest first."""
+
+
 class LocalLink:
     """An engine in this process (the console's default)."""
 
@@ -113,12 +119,14 @@ class LocalLink:
         inbox: EngineInbox,
         threshold: float,
         tolerance: float,
+        history: StoredHistory | None = None,
     ) -> None:
         self.view = view
         self.commands = commands
         self.inbox = inbox
         self.threshold = threshold
         self.tolerance = tolerance
+        self.history = history
 
     def pull(self, since: int) -> ViewDelta:
         return self.view.store.pull(since)  # the published view: no engine state is read
@@ -129,7 +137,18 @@ class LocalLink:
         )
 
     async def detail(self, market_id: str) -> MarketDetail | None:
-        return await self.inbox.call(lambda: self.view.detail(market_id))
+        """The market as the engine sees it now (from the step), its price chart reaching
+        back past the engine's in-memory samples into the stored history (read in a
+        worker thread, never in the step)."""
+        detail = await self.inbox.call(lambda: self.view.detail(market_id))
+        if detail is None or self.history is None:
+            return detail
+        oldest = detail.history[0][0] if detail.history else math.inf
+        stored = await asyncio.to_thread(self.history, market_id, oldest)
+        if not stored:
+            return detail
+        older = tuple((float(ts), float(p)) for ts, p in stored)
+        return replace(detail, history=older + detail.history)
 
     async def close(self) -> None:
         return None

@@ -332,6 +332,7 @@ def build_runtime(
         commands,
         inbox,
         threshold=settings.strategy.edge_threshold,
+        history=storage.store.mid_history,
         tolerance=settings.live.approval_price_tolerance,
     )
     return Runtime(

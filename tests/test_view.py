@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from engine.config import load_settings
+from engine.storage import CycleRecord, Snapshot
 from engine.view import ViewStore
 from polyb0t_tui.runtime import Runtime, build_runtime
 from tests.engine_steps import stepped
@@ -157,3 +158,37 @@ def test_a_full_delta_replaces_rows_a_restarted_engine_no_longer_has() -> None:
     store.apply(full(5))
     store.apply(full(3))
     assert store.pull(0).n_rows == 3 and len(store.pull(0).rows) == 3
+
+
+def test_the_price_chart_reaches_back_into_the_stored_history(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path, cycles=6)
+    m = rt.state.markets[0]
+    live = asyncio.run(rt.link.detail(m.market_id))
+    assert live is not None and len(live.history) == 6
+    first = live.history[0][0]
+    store = rt.storage.store
+    day = 86_400.0
+    store.upsert_price_history(
+        m.market_id, m.yes_token, [first - 3 * day, first - 2 * day], [0.3, 0.35]
+    )
+    store.record_cycle(
+        CycleRecord(
+            run_id="an-earlier-run",
+            ts=first - day,
+            snapshots=[Snapshot(first - day, m.market_id, 0.39, 0.41, 0.40, 0.02)],
+        )
+    )
+    full = asyncio.run(rt.link.detail(m.market_id))
+    assert full is not None
+    assert full.history[:3] == ((first - 3 * day, 0.3), (first - 2 * day, 0.35), (first - day, 0.4))
+    assert full.history[3:] == live.history  # then the engine's own samples, unchanged
+
+
+def test_stored_history_is_thinned_to_what_a_chart_can_show(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path, cycles=1)
+    m = rt.state.markets[0]
+    ts = [1_000.0 + k for k in range(2_000)]
+    rt.storage.store.upsert_price_history(m.market_id, m.yes_token, ts, [0.5] * len(ts))
+    points = rt.storage.store.mid_history(m.market_id, until_ts=10_000.0, max_points=100)
+    assert len(points) == 100 and points[0].ts == ts[0] and points[-1].ts == ts[-1]
+    assert [p.ts for p in points] == sorted(p.ts for p in points)

@@ -314,6 +314,36 @@ class Store:
         with self._db.read() as conn:
             return [PricePoint(float(r.ts), float(r.price)) for r in conn.execute(query)]
 
+    def mid_history(
+        self, market_id: str, until_ts: float, max_points: int = 500
+    ) -> list[PricePoint]:
+        """A market's stored YES mid before `until_ts`, oldest first: its snapshots (every
+        run) and its backfilled price history, merged, thinned evenly to `max_points`. The
+        console's price chart shows this before the engine's in-memory samples."""
+        snaps = (
+            select(_SNAPSHOTS.c.ts, _SNAPSHOTS.c.mid)
+            .where(
+                _SNAPSHOTS.c.market_id == market_id,
+                _SNAPSHOTS.c.mid.is_not(None),
+                _SNAPSHOTS.c.ts < until_ts,
+            )
+            .order_by(_SNAPSHOTS.c.ts)
+        )
+        token = select(_MARKETS.c.yes_token).where(_MARKETS.c.market_id == market_id)
+        backfilled = (
+            select(_HISTORY.c.ts, _HISTORY.c.price)
+            .where(_HISTORY.c.token_id == token.scalar_subquery(), _HISTORY.c.ts < until_ts)
+            .order_by(_HISTORY.c.ts)
+        )
+        with self._db.read() as conn:
+            points = {float(r[0]): float(r[1]) for r in conn.execute(backfilled)}
+            points.update((float(r[0]), float(r[1])) for r in conn.execute(snaps))
+        merged = [PricePoint(ts, points[ts]) for ts in sorted(points)]
+        if len(merged) <= max_points:
+            return merged
+        step = len(merged) / max_points
+        return [merged[int(k * step)] for k in range(max_points - 1)] + [merged[-1]]
+
     # --- the engine's per-cycle write --------------------------------------------------------
 
     def record_cycle(self, batch: CycleRecord) -> None:
