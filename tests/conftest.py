@@ -22,6 +22,16 @@ from engine.storage import Database, normalise_url
 PG_URL_ENV = "POLYBOT_TEST_PG_URL"
 
 
+@pytest.fixture
+def cli_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A CLI test sees no POLYBOT_* variable of the machine and runs in its own folder (the
+    default config and data dir are relative to it)."""
+    for key in list(os.environ):
+        if key.startswith("POLYBOT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(autouse=True)
 def _app_logger_restored() -> Iterator[None]:
     """A test that runs a command in-process gets the app's logging (`setup_logging`: own

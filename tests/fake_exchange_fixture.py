@@ -20,13 +20,16 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import pytest_asyncio
+from eth_account import Account
 from py_clob_client_v2 import ClobClient, OrderArgs
 from py_clob_client_v2.clob_types import CreateOrderOptions, RequestArgs
 from py_clob_client_v2.headers.headers import create_level_2_headers
 from py_clob_client_v2.order_utils.model.order_data_v2 import order_to_json_v2
 
 from engine.config import Settings, SimSettings, load_settings
+from engine.execution.intents import IntentStore
 from engine.fake_exchange import FakeConfig, FakePolymarket, FakeUrls, ThreadedFakePolymarket
+from engine.models import IntentState, TradeIntent
 
 T = TypeVar("T")
 
@@ -145,3 +148,41 @@ class Trader:
             return await c.request(
                 method, self.fake.urls.clob + path, content=text, headers=headers
             )
+
+
+def funded_live_settings(
+    t: ThreadedFakePolymarket, data_dir: str, usdc: float = 1000.0, **live: Any
+) -> Settings:
+    """Live settings (dry run off, the test wallet, 0.2 s intent polls) against the fake,
+    with the wallet funded with `usdc`."""
+    t.call(t.fake.exchange.fund, Account.from_key(WALLET_KEY).address, usdc)
+    values: dict[str, Any] = {
+        "dry_run": False,
+        "private_key": WALLET_KEY,
+        "intent_poll_seconds": 0.2,
+    }
+    values.update(live)
+    return settings_against(t.urls, data_dir, live=values)
+
+
+async def pending_intents(store: IntentStore, tries: int = 200) -> list[TradeIntent]:
+    """The engine's PENDING intents, once it has proposed some (fails if it never does)."""
+    for _ in range(tries):
+        pending = await asyncio.to_thread(store.list, [IntentState.PENDING])
+        if pending:
+            return pending
+        await asyncio.sleep(0.05)
+    raise AssertionError("the engine proposed nothing")
+
+
+async def until_state(
+    store: IntentStore, intent_id: str, done: Callable[[IntentState], bool], tries: int = 200
+) -> IntentState:
+    """Wait for an intent to reach a state `done` accepts; the state it has at the end."""
+    state = IntentState.PENDING
+    for _ in range(tries):
+        state = (await asyncio.to_thread(store.require, intent_id)).state
+        if done(state):
+            break
+        await asyncio.sleep(0.05)
+    return state

@@ -15,15 +15,7 @@ from polyb0t_tui.cli import build_parser, main
 from polyb0t_tui.runtime import open_storage
 from tests.fake_exchange_fixture import fake_polymarket_thread_fixture  # noqa: F401
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import os
-
-    for key in list(os.environ):
-        if key.startswith("POLYBOT_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("cli_isolated")
 
 
 def _all_commands() -> list[list[str]]:

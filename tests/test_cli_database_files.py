@@ -4,7 +4,6 @@ intent past its expiry says so."""
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from pathlib import Path
@@ -16,6 +15,8 @@ from engine.models import Outcome, Side, TradeIntent
 from polyb0t_tui.cli import main
 from polyb0t_tui.cli.common import fmt_expiry
 from polyb0t_tui.runtime import open_storage
+
+pytestmark = pytest.mark.usefixtures("cli_isolated", "_wide_terminal")
 
 DB = Path("data") / "polybot.db"
 READERS = [
@@ -29,12 +30,8 @@ READERS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in list(os.environ):
-        if key.startswith("POLYBOT_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
+@pytest.fixture
+def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "250")  # doctor's table: one line per check
 
 

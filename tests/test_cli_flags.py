@@ -19,6 +19,8 @@ from polyb0t_tui.cli import build_parser, main
 from polyb0t_tui.cli.backfill import POLYMARKET_START, max_days
 from polyb0t_tui.runtime import open_storage
 
+pytestmark = pytest.mark.usefixtures("cli_isolated")
+
 # Options that take free text on purpose, and who checks it.
 FREE_TEXT = {
     "--config": "load_settings: a missing or unreadable file is a ConfigError",
@@ -26,14 +28,6 @@ FREE_TEXT = {
     "--attach": "attach_target: ws:// URL, loopback unless --allow-remote",
     "--token-file": "read_token: must exist and be private",
 }
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in list(os.environ):
-        if key.startswith("POLYBOT_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
 
 
 def _options() -> list[tuple[str, argparse.Action]]:

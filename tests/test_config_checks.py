@@ -4,7 +4,6 @@ the control socket's bind rule is the daemon's own."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -21,15 +20,9 @@ from engine.control_files import bind_problem
 from engine.control_server import ControlStartError, check_bind
 from polyb0t_tui.cli import main
 
+pytestmark = pytest.mark.usefixtures("cli_isolated")
+
 KEY = "0x" + "4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in list(os.environ):
-        if key.startswith("POLYBOT_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
 
 
 def _private(tmp_path: Path, text: str, mode: int = 0o600) -> Path:

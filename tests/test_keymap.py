@@ -14,15 +14,9 @@ import pytest
 from polyb0t_tui.cli import main
 from polyb0t_tui.keymap import BY_ID, SPECS, keymap_problems, specs_for
 
+pytestmark = pytest.mark.usefixtures("cli_isolated")
+
 KEY = "0x" + "ab" * 32
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in list(os.environ):
-        if key.startswith("POLYBOT_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
 
 
 def _config(tmp_path: Path, keys: str) -> Path:

@@ -25,7 +25,7 @@ from engine.config import Settings
 from engine.fake_exchange import FakeConfig, ThreadedFakePolymarket
 from engine.models import IntentState, TradeIntent
 from polyb0t_tui.runtime import build_runtime, open_storage
-from tests.fake_exchange_fixture import WALLET_KEY, settings_against, sim_settings
+from tests.fake_exchange_fixture import WALLET_KEY, funded_live_settings, sim_settings
 
 pytestmark = pytest.mark.slow
 S = IntentState
@@ -58,12 +58,7 @@ def _wait_for(what: str, check: object, proc: subprocess.Popen[bytes], log: Path
 def test_a_daemon_killed_mid_post_loses_no_fill(tmp_path: Path) -> None:
     address = Account.from_key(WALLET_KEY).address
     with ThreadedFakePolymarket(sim_settings(markets=60, seed=5), FakeConfig(speed=0.0)) as t:
-        t.call(t.fake.exchange.fund, address, 1000.0)
-        settings = settings_against(
-            t.urls,
-            str(tmp_path / "data"),
-            live={"dry_run": False, "private_key": WALLET_KEY, "intent_poll_seconds": 0.5},
-        )
+        settings = funded_live_settings(t, str(tmp_path / "data"), intent_poll_seconds=0.5)
         settings.polymarket.stale_after_seconds = 600.0
         cfg = _config_file(tmp_path / "live.toml", settings)
         env = {k: v for k, v in os.environ.items() if not k.startswith("POLYBOT_")}

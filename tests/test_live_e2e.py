@@ -16,7 +16,14 @@ from engine.fake_exchange import FakeConfig, ThreadedFakePolymarket
 from engine.models import IntentState, Outcome
 from engine.risk.account import AccountView
 from polyb0t_tui.runtime import Runtime, build_runtime
-from tests.fake_exchange_fixture import WALLET_KEY, settings_against, sim_settings
+from tests.fake_exchange_fixture import (
+    WALLET_KEY,
+    funded_live_settings,
+    pending_intents,
+    settings_against,
+    sim_settings,
+    until_state,
+)
 
 pytestmark = pytest.mark.slow
 SHARE = 1_000_000
@@ -26,19 +33,9 @@ OPEN = (IntentState.PENDING, IntentState.APPROVED, IntentState.SUBMITTED)
 async def _approve_one_and_wait(rt: Runtime, stop: asyncio.Event) -> str:
     """Wait for the engine to propose, approve the best idea, wait for its outcome."""
     store = rt.storage.intents
-    for _ in range(200):
-        pending = await asyncio.to_thread(store.list, [IntentState.PENDING])
-        if pending:
-            break
-        await asyncio.sleep(0.05)
-    assert pending, "the engine proposed nothing"
-    best = max(pending, key=lambda i: i.edge)
+    best = max(await pending_intents(store), key=lambda i: i.edge)
     await asyncio.to_thread(rt.commands.approve, best.intent_id)
-    for _ in range(200):
-        state = (await asyncio.to_thread(store.require, best.intent_id)).state
-        if state not in OPEN:
-            break
-        await asyncio.sleep(0.05)
+    await until_state(store, best.intent_id, lambda s: s not in OPEN)
     stop.set()
     return best.intent_id
 
@@ -46,13 +43,7 @@ async def _approve_one_and_wait(rt: Runtime, stop: asyncio.Event) -> str:
 def test_an_approved_intent_becomes_exactly_one_filled_order(tmp_path: Path) -> None:
     address = Account.from_key(WALLET_KEY).address
     with ThreadedFakePolymarket(sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
-        t.call(t.fake.exchange.fund, address, 1000.0)
-        settings = settings_against(
-            t.urls,
-            str(tmp_path / "data"),
-            live={"dry_run": False, "private_key": WALLET_KEY, "intent_poll_seconds": 0.2},
-        )
-        rt = build_runtime(settings, live=True)
+        rt = build_runtime(funded_live_settings(t, str(tmp_path / "data")), live=True)
 
         async def main() -> str:
             stop = asyncio.Event()
@@ -122,14 +113,8 @@ def test_a_slow_order_post_stalls_neither_the_cycles_nor_the_kill_switch(tmp_pat
     hangs at the exchange for seconds, cycles keep their interval and a kill switch halts at
     once."""
     post_s = 4.0
-    address = Account.from_key(WALLET_KEY).address
     with ThreadedFakePolymarket(sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
-        t.call(t.fake.exchange.fund, address, 1000.0)
-        settings = settings_against(
-            t.urls,
-            str(tmp_path / "data"),
-            live={"dry_run": False, "private_key": WALLET_KEY, "intent_poll_seconds": 0.2},
-        )
+        settings = funded_live_settings(t, str(tmp_path / "data"))
         rt = build_runtime(settings, live=True)
         cycle_times: list[float] = []
         run_cycle = rt.cycle.run
@@ -144,19 +129,12 @@ def test_a_slow_order_post_stalls_neither_the_cycles_nor_the_kill_switch(tmp_pat
         async def main() -> tuple[float, float, str | None]:
             stop = asyncio.Event()
             engine = asyncio.create_task(rt.engine.run(stop, duration=60.0))
-            for _ in range(200):
-                pending = await asyncio.to_thread(store.list, [IntentState.PENDING])
-                if pending:
-                    break
-                await asyncio.sleep(0.05)
-            assert pending, "the engine proposed nothing"
+            pending = await pending_intents(store)
             t.call(lambda: t.fake.faults.slow(post_s, path="/order", method="POST"))
             target = max(pending, key=lambda i: i.edge)
             await asyncio.to_thread(rt.commands.approve, target.intent_id)
-            while (await asyncio.to_thread(store.require, target.intent_id)).state is not (
-                IntentState.SUBMITTED
-            ):
-                await asyncio.sleep(0.02)
+            sent = await until_state(store, target.intent_id, lambda s: s is IntentState.SUBMITTED)
+            assert sent is IntentState.SUBMITTED
             posting_from = time.monotonic()  # the post now hangs at the exchange
             await asyncio.sleep(post_s / 2)
             asked = time.monotonic()

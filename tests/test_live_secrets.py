@@ -3,6 +3,7 @@ database, through a whole live session: fills, refusals, faults, bad credentials
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -18,12 +19,17 @@ from engine.execution.clob_executor import LiveSetupError, build_live_executor
 from engine.execution.clob_settings import ClobSettings
 from engine.execution.clob_wallet import WalletKeys
 from engine.execution.live_checks import run_live_checks
-from engine.fake_exchange import ThreadedFakePolymarket
-from engine.models import Outcome, Side
+from engine.fake_exchange import FakeConfig, ThreadedFakePolymarket
+from engine.models import IntentState, Outcome, Side
 from engine.storage import Database
+from polyb0t_tui.runtime import build_runtime
 from tests.fake_exchange_fixture import (
     WALLET_KEY,
     fake_polymarket_thread_fixture,  # noqa: F401  (registers the fixture)
+    funded_live_settings,
+    pending_intents,
+    sim_settings,
+    until_state,
 )
 from tests.test_live_executor import approved, best, make_live, pick_market
 
@@ -116,26 +122,11 @@ def test_errors_that_quote_the_key_reach_the_database_masked(tmp_path: Path) -> 
     """A live engine whose failures quote the private key (a step that raises with it, an
     order refused with it in the exchange's words): the key is in no row of the database,
     in any case, with or without its 0x."""
-    import asyncio
-
-    from eth_account import Account
-
-    from engine.fake_exchange import FakeConfig
-    from engine.models import IntentState
-    from polyb0t_tui.runtime import build_runtime
-    from tests.fake_exchange_fixture import settings_against, sim_settings
 
     key = WALLET_KEY
-    address = Account.from_key(key).address
     quoted = f"signer {key.upper()} / {key.removeprefix('0x')} refused"
     with ThreadedFakePolymarket(sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
-        t.call(t.fake.exchange.fund, address, 1000.0)
-        settings = settings_against(
-            t.urls,
-            str(tmp_path / "data"),
-            live={"dry_run": False, "private_key": key, "intent_poll_seconds": 0.2},
-        )
-        rt = build_runtime(settings, live=True)
+        rt = build_runtime(funded_live_settings(t, str(tmp_path / "data")), live=True)
         assert rt.engine.approvals is not None and rt.engine.approvals.worker is not None
         session = rt.engine.approvals.worker.executor.session
 
@@ -158,18 +149,9 @@ def test_errors_that_quote_the_key_reach_the_database_masked(tmp_path: Path) -> 
         async def main() -> str:
             stop = asyncio.Event()
             engine = asyncio.create_task(rt.engine.run(stop, duration=30.0))
-            for _ in range(200):
-                pending = await asyncio.to_thread(store.list, [IntentState.PENDING])
-                if pending:
-                    break
-                await asyncio.sleep(0.05)
-            assert pending
-            iid = pending[0].intent_id
+            iid = (await pending_intents(store))[0].intent_id
             await asyncio.to_thread(rt.commands.approve, iid)
-            for _ in range(200):
-                if (await asyncio.to_thread(store.require, iid)).state is IntentState.FAILED:
-                    break
-                await asyncio.sleep(0.05)
+            await until_state(store, iid, lambda s: s is IntentState.FAILED)
             stop.set()
             await engine
             return iid
