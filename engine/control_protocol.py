@@ -48,6 +48,7 @@ from engine.view_codec import CodecError, decode, encode, json_text, parse_json
 PROTOCOL_VERSION = 1
 MAX_REQUEST_ID = 2**53  # ids are counters; JSON readers elsewhere hold integers this large
 MAX_ID_CHARS = 200
+MAX_ROWS = 1_000_000  # market rows in a view: far more than a daemon tracks
 
 RequestId = int | str
 
@@ -193,7 +194,7 @@ def parse_server_message(raw: str | bytes) -> ServerMessage:
     kind = msg.get("type")
     try:
         if kind == "delta":
-            return DeltaMessage(decode(ViewDelta, msg.get("delta")))
+            return DeltaMessage(_applicable(decode(ViewDelta, msg.get("delta"))))
         if kind == "result":
             return ResultMessage(_id(msg), decode(CommandResult, msg))
         if kind == "detail":
@@ -213,6 +214,21 @@ def parse_server_message(raw: str | bytes) -> ServerMessage:
     except CodecError as exc:
         raise ProtocolError(f"bad {kind} message: {exc}") from None
     raise ProtocolError(f"unknown message type {kind!r}")
+
+
+def _applicable(delta: ViewDelta) -> ViewDelta:
+    """A delta a `ViewStore` can fold in: at most `MAX_ROWS` rows, each changed row at its
+    place among them (the store indexes its row list with `row`, and grows it to `n_rows`)."""
+    if not 0 <= delta.n_rows <= MAX_ROWS:
+        raise ProtocolError(
+            f"bad delta message: n_rows {shown(delta.n_rows)} outside 0..{MAX_ROWS}"
+        )
+    for r in delta.rows:
+        if not 0 <= r.row < delta.n_rows:
+            raise ProtocolError(
+                f"bad delta message: row {shown(r.row)} outside the {delta.n_rows} rows"
+            )
+    return delta
 
 
 def _request_id(value: object) -> RequestId | None:

@@ -155,11 +155,15 @@ def too_deep(raw: bytes | str, limit: int = MAX_DEPTH) -> bool:
         data = _ESCAPE.sub(b"", data)
     outside = b"".join(data.split(b'"')[::2])  # the text between strings
     brackets = outside.translate(_ONE_KIND, _NOT_BRACKETS)
+    run = _OPEN * (limit + 1)  # that many opened in a row: too deep, whatever follows
     for depth in range(limit + 1):
+        if run in brackets:
+            return True
         inner = brackets.replace(_PAIR, b"")
         if len(inner) == len(brackets):  # nothing left to pair: ")))(((" at most
             return depth + inner.count(_OPEN) > limit
         brackets = inner
+        run = run[1:]  # one level removed: a shorter run is as deep
     return True
 
 

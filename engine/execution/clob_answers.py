@@ -11,13 +11,14 @@ reference §4.7; the shared fixtures `nautilus_rs__http_*` go through these read
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 from engine.execution.clob_orders import dec
-from engine.input_bounds import OutOfBounds, bounded_decimal, shown
+from engine.input_bounds import OutOfBounds, bounded_decimal, number_text, shown
 
 USDC_UNITS = Decimal(1_000_000)  # balances and allowances are integer counts of 1e-6
 MAX_UNITS = 10**21  # 1e15 USDC: more than a balance can be, far less than breaks a Decimal
@@ -55,8 +56,11 @@ def units_to_usdc(value: object, field: str, limit: int = MAX_UNITS) -> Decimal:
     """A 6-decimal integer string ("1000000000") as USDC (1000). Anything else, a decimal
     point or a non-ASCII digit included, is refused: misreading it would be off by a factor
     of a million. At most `limit` units."""
-    text = value.strip() if isinstance(value, str) else ""
-    if isinstance(value, int) and not isinstance(value, bool):
+    text = ""
+    if isinstance(value, str):
+        with contextlib.suppress(OutOfBounds):  # ASCII blanks only around it, like numbers
+            text = number_text(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
         text = str(value) if 0 <= value <= limit else "-"
     if not (text.isascii() and text.isdigit()) or len(text) > len(str(limit)):
         raise AnswerError(f"{field} {shown(value)} is not a whole number of 1e-6 USDC units")
