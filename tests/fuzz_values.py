@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -235,6 +235,26 @@ def _at(doc: Any, path: Path) -> Any:
         except (KeyError, IndexError, TypeError):
             return _GONE
     return doc
+
+
+# What every field of a recorded payload is replaced by in `sweep` (besides its own slips).
+NASTY: list[Any] = [
+    10**400, "1e1000000", "NaN", "²", "١٢٣", "", None, True, 5, -1, [], {"a": -1}, "x",
+    nested(MAX_DEPTH - 2, key="a"),
+]  # fmt: skip
+
+
+def sweep(doc: Any, trimmed: bool = True) -> Iterator[Any]:
+    """`doc` with each of its places (in arrays, the first two items only when `trimmed`)
+    in turn deleted, or replaced by each of `NASTY` and by each of its own `slips`: the
+    systematic half of "wrong types in each known field", which random mutation reaches
+    too seldom in the cases CI can afford."""
+    for path in paths_of(doc):
+        if trimmed and any(isinstance(k, int) and k >= 2 for k in path):
+            continue
+        yield replaced(doc, path, None, delete=True)
+        for value in (*NASTY, *slips(_at(doc, path))):
+            yield replaced(doc, path, value)
 
 
 def payloads(name: str, docs: Sequence[Any]) -> st.SearchStrategy[Any]:

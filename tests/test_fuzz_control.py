@@ -49,7 +49,7 @@ from engine.events import (
 from engine.models import Side
 from engine.view_codec import CodecError, decode, encode, loads
 from polyb0t_tui.remote_link import RemoteLink
-from tests.fuzz_values import batches, fuzz, payloads, read, texts_of
+from tests.fuzz_values import batches, dumped, fuzz, payloads, read, sweep, texts_of
 from tests.state_factories import market
 
 NAN = math.nan
@@ -147,7 +147,7 @@ _server = payloads("server message", SERVER)
 SERVER_TEXTS = texts_of(_server)
 
 
-@fuzz(500)
+@fuzz(400)
 @given(batches(texts_of(payloads("console message", CONSOLE))))
 def test_the_server_reads_console_messages_or_says_why_not(batch: list[str]) -> None:
     for raw in batch:
@@ -158,7 +158,7 @@ def test_the_server_reads_console_messages_or_says_why_not(batch: list[str]) -> 
         read(ProtocolError, parse_request, raw.encode())  # binary frames are refused
 
 
-@fuzz(500)
+@fuzz(400)
 @given(batches(SERVER_TEXTS))
 def test_a_console_reads_server_messages_or_says_why_not(batch: list[str]) -> None:
     link = RemoteLink("ws://127.0.0.1:9", "token")
@@ -169,7 +169,20 @@ def test_a_console_reads_server_messages_or_says_why_not(batch: list[str]) -> No
     link.store.pull(0)
 
 
-@fuzz(500)
+def test_every_field_of_every_message_replaced_by_each_bad_value() -> None:
+    """Both directions of the socket: what a console sends the server, what the server
+    sends a console (decoded, and applied to its store)."""
+    link = RemoteLink("ws://127.0.0.1:9", "token")
+    link._decode(delta_message(DELTA))
+    for doc in CONSOLE:
+        for message in sweep(doc):
+            read(ProtocolError, parse_request, dumped(message))
+    for doc in SERVER:
+        for message in sweep(doc):
+            read(ProtocolError, link._decode, dumped(message))
+
+
+@fuzz(400)
 @given(
     st.sampled_from(sorted(VALUES, key=lambda c: c.__name__)),
     batches(payloads("view value", [encode(v) for v in VALUES.values()])),
@@ -199,7 +212,7 @@ KINDS = [*sorted({kind for kind, _ in RECORDED}), "Unknown", ""]
 _payloads = payloads("recorded event", [json.loads(p) for _, p in RECORDED])
 
 
-@fuzz(500)
+@fuzz(400)
 @given(st.sampled_from(KINDS), batches(texts_of(_payloads)))
 def test_recorded_events_decode_or_raise_event_decode_errors(kind: str, batch: list[str]) -> None:
     for payload in batch:
@@ -210,3 +223,10 @@ def test_recorded_events_decode_or_raise_event_decode_errors(kind: str, batch: l
         elif ev is not None:
             assert type(ev).__name__ == kind
             assert isinstance(ev.ts, float)
+
+
+def test_every_field_of_every_recorded_event_replaced_by_each_bad_value() -> None:
+    for kind, payload in RECORDED:
+        for data in sweep(json.loads(payload)):
+            ev = read(EventDecodeError, decode_event, kind, dumped(data))
+            assert ev is None or type(ev).__name__ == kind

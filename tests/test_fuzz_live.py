@@ -41,6 +41,7 @@ from tests.fuzz_values import (
     fuzz,
     payloads,
     read,
+    sweep,
     texts_of,
 )
 from tests.recorded_fixtures import recorded
@@ -87,34 +88,48 @@ def _bounded(x: Decimal) -> None:
     assert x.is_finite() and abs(x) <= Decimal(MAX_MAGNITUDE)
 
 
-@fuzz(600)
+@fuzz(500)
 @given(batches(ANSWER_VALUES))
 def test_answer_readers_raise_only_answer_errors(batch: list[Any]) -> None:
     for body in batch:
-        balance = read(AnswerError, parse_balance, body)
-        if balance is not None:
-            _bounded(balance.balance)
-        post = parse_post_answer(body)  # never raises: a bad answer is "unknown"
-        assert post.verdict in ("accepted", "refused", "unknown")
-        assert post.verdict != "accepted" or post.order_id
-        row = read(AnswerError, parse_order_row, body)
-        if row is not None:
-            for x in (row.price, row.original_size, row.size_matched):
-                _bounded(x)
-        read(AnswerError, parse_cancel_answer, body)
-        for held in read(AnswerError, parse_positions, body) or ():
-            _bounded(held.shares)
-            assert 0 <= held.avg_price <= 1
-        read(AnswerError, parse_positions, [body])
-        read(ValueError, MarketRules.from_wire, body)
-        read(ClobError, server_seconds, body)
+        _answer(body)
 
 
-@fuzz(500)
+def test_every_field_of_the_recorded_answers_replaced_by_each_bad_value() -> None:
+    for doc in ANSWERS:
+        for body in sweep(doc):
+            _answer(body)
+
+
+def _answer(body: Any) -> None:
+    balance = read(AnswerError, parse_balance, body)
+    if balance is not None:
+        _bounded(balance.balance)
+    post = parse_post_answer(body)  # never raises: a bad answer is "unknown"
+    assert post.verdict in ("accepted", "refused", "unknown")
+    assert post.verdict != "accepted" or post.order_id
+    row = read(AnswerError, parse_order_row, body)
+    if row is not None:
+        for x in (row.price, row.original_size, row.size_matched):
+            _bounded(x)
+    read(AnswerError, parse_cancel_answer, body)
+    for held in read(AnswerError, parse_positions, body) or ():
+        _bounded(held.shares)
+        assert 0 <= held.avg_price <= 1
+    read(AnswerError, parse_positions, [body])
+    read(ValueError, MarketRules.from_wire, body)
+    read(ClobError, server_seconds, body)
+
+
+@fuzz(400)
 @given(TRADE_LISTS, st.sampled_from(ORDER_IDS))
 def test_fills_of_an_order_raise_only_answer_errors_and_stay_bounded(
     trades: list[Any], order_id: str
 ) -> None:
+    _fills(trades, order_id)
+
+
+def _fills(trades: list[Any], order_id: str) -> None:
     fills = read(AnswerError, fills_of_order, trades, order_id)
     if fills is None:
         return
@@ -125,6 +140,13 @@ def test_fills_of_an_order_raise_only_answer_errors_and_stay_bounded(
         assert fill is None or (math.isfinite(fill.size) and math.isfinite(fill.fee))
     fill_status(fills, Decimal(10), Decimal(5))
     describe(fills)
+
+
+def test_every_field_of_the_recorded_trades_replaced_by_each_bad_value() -> None:
+    for doc in TRADES:
+        for trade in sweep(doc):
+            for order_id in ORDER_IDS:
+                _fills([trade, doc], order_id)
 
 
 _BODIES = as_bytes(texts_of(ANSWER_VALUES))

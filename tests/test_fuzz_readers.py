@@ -67,9 +67,11 @@ from tests.fuzz_values import (
     SCALARS,
     as_bytes,
     batches,
+    dumped,
     fuzz,
     payloads,
     read,
+    sweep,
     texts_of,
 )
 from tests.recorded_fixtures import recorded
@@ -133,7 +135,7 @@ def _bounded_market(m: Market) -> None:
     assert m.yes_token != m.no_token
 
 
-@fuzz(600)
+@fuzz(500)
 @given(batches(payloads("Gamma", GAMMA_DOCS)))
 def test_gamma_readers_raise_only_parse_errors_and_skip_bad_markets(batch: list[Any]) -> None:
     for payload in batch:
@@ -157,6 +159,25 @@ def _gamma(payload: Any) -> None:
     assert len(markets) + len(skipped) == 2
     for m in markets:
         _bounded_market(m)
+
+
+def test_every_field_of_the_recorded_gamma_payloads_replaced_by_each_bad_value() -> None:
+    """The sweep (`fuzz_values.sweep`), each payload through the reader of its kind."""
+    markets, events, tags, search = GAMMA_DOCS[:8], GAMMA_DOCS[8:10], GAMMA_DOCS[10], GAMMA_DOCS[11]
+    for doc in markets:
+        for payload in sweep(doc):
+            m = read(PPE, parse_gamma_market, payload)
+            if m is not None:
+                _bounded_market(m)
+    for doc in events:
+        for payload in sweep(doc):
+            event = read(PPE, parse_gamma_event, payload)
+            for m in event.markets if event is not None else ():
+                _bounded_market(m)
+    for payload in sweep(tags):
+        read(PPE, parse_gamma_tags, payload)
+    for payload in sweep(search):
+        read(PPE, parse_gamma_search, payload)
 
 
 # --- CLOB REST ------------------------------------------------------------------------------------
@@ -201,7 +222,7 @@ def _bounded_book(b: BookSnapshot) -> None:
         assert (np.isfinite(sz) & (sz > 0)).all()
 
 
-@fuzz(600)
+@fuzz(500)
 @given(batches(payloads("CLOB REST", CLOB_DOCS)))
 def test_clob_rest_readers_raise_only_parse_errors(batch: list[Any]) -> None:
     for payload in batch:
@@ -220,6 +241,12 @@ def _clob(payload: Any) -> None:
     history = read(PPE, parse_prices_history, {"history": [payload]})
     if history is not None:
         assert np.isfinite(history.ts).all() and ((history.price >= 0) & (history.price <= 1)).all()
+
+
+def test_every_field_of_the_recorded_clob_payloads_replaced_by_each_bad_value() -> None:
+    for doc in CLOB_DOCS:
+        for payload in sweep(doc):
+            _clob(payload)
 
 
 # --- the market channel ---------------------------------------------------------------------------
@@ -255,7 +282,7 @@ def _bounded_events(events: list[SourceEvent]) -> None:
             _bounded_book(ev)
 
 
-@fuzz(600)
+@fuzz(500)
 @given(batches(FRAMES | as_bytes(FRAMES)))
 def test_market_channel_readers_report_bad_frames_as_parse_errors(
     batch: list[str | bytes],
@@ -278,12 +305,23 @@ def test_market_channel_readers_report_bad_frames_as_parse_errors(
         assert ((bid_px >= 0) & (bid_px <= 1)).all() and ((ask_px >= 0) & (ask_px <= 1)).all()
 
 
+def test_every_field_of_the_recorded_frames_replaced_by_each_bad_value() -> None:
+    books = L2Books()
+    for doc in WS_DOCS:
+        for frame in sweep(doc):
+            raw = dumped(frame)
+            events, errors = MarketChannelParser(KNOWN).parse(raw)
+            assert all(isinstance(e, PPE) for e in errors)
+            _bounded_events(events)
+            assert all(isinstance(e, PPE) for e in books.ingest(raw))
+
+
 # --- REST bodies ----------------------------------------------------------------------------------
 
 BODIES = as_bytes(texts_of(payloads("REST", GAMMA_DOCS[:3] + CLOB_DOCS[:3])))
 
 
-@fuzz(400)
+@fuzz(300)
 @given(batches(BODIES), st.integers(0, 9))
 def test_rest_bodies_decode_or_raise_a_parse_error(batch: list[bytes], client_call: int) -> None:
     """`decode_json` itself on every body, and, for one body in ten, `JsonApi.call` under
