@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from engine.input_bounds import (
     bounded_decimal,
     bounded_float,
     decode_json,
+    too_deep,
 )
 from engine.models import Market
 from engine.sources.polymarket import (
@@ -319,6 +321,32 @@ def test_every_field_of_the_recorded_frames_replaced_by_each_bad_value() -> None
 # --- REST bodies ----------------------------------------------------------------------------------
 
 BODIES = as_bytes(texts_of(payloads("REST", GAMMA_DOCS[:3] + CLOB_DOCS[:3])))
+
+
+_TRICKY = st.text('[]{}"\\ab', max_size=6)  # strings full of what the scan must not count
+_NESTED = st.recursive(
+    st.none() | st.integers() | _TRICKY,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TRICKY, inner, max_size=3),
+    max_leaves=25,
+)
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, list | dict):
+        items = value.values() if isinstance(value, dict) else value
+        return 1 + max((_depth(v) for v in items), default=0)
+    return 0
+
+
+@fuzz(300)
+@given(_NESTED, st.integers(0, 8), st.booleans())
+def test_the_depth_read_from_the_text_is_the_depth_of_the_json(
+    value: Any, limit: int, as_bytes_: bool
+) -> None:
+    """`too_deep` reads the nesting from the text, strings and escapes skipped, exactly."""
+    text = json.dumps(value, ensure_ascii=as_bytes_)
+    raw: str | bytes = text.encode() if as_bytes_ else text
+    assert too_deep(raw, limit) == (_depth(value) > limit)
 
 
 @fuzz(300)
