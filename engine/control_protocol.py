@@ -244,6 +244,8 @@ def _request_id(value: object) -> RequestId | None:
 
 def _interval(value: object) -> float:
     """The daemon's push interval; 0.0 (unknown) unless a sane number of seconds."""
+    if isinstance(value, str):
+        return 0.0  # a JSON number, not text
     try:
         out = bounded_float(value, MAX_MAGNITUDE)
     except OutOfBounds:

@@ -93,7 +93,7 @@ def _our_part(
     except ValueError as exc:
         raise AnswerError(f"trade {shown(tid or '?')} of our order: {exc}") from None
     if shares < 0 or not 0 <= price <= 1 or rate < 0:
-        raise AnswerError(f"trade {tid or '?'} of our order: {shares} sh at {price}, rate {rate}")
+        raise AnswerError(f"trade {shown(tid)} of our order: {shares} sh at {price}, rate {rate}")
     return OrderFill(tid, price, shares + (prev.shares if prev else 0), rate, taker, status)
 
 
