@@ -189,11 +189,13 @@ def raw(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def test_deep_nesting_is_a_frame_error_in_the_market_channel_parsers(raw: str) -> None:
-    events, errors = MarketChannelParser().parse(raw)
-    assert events == [] and len(errors) == 1
-    assert isinstance(errors[0], PolymarketParseError)
-    (error,) = L2Books().ingest(raw.encode())
-    assert isinstance(error, PolymarketParseError)
+    """As the frame, and as the value of a key the typed decoders skip (skipping nests)."""
+    for frame in (raw, '{"event_type":"price_change","x":' + raw + "}"):
+        events, errors = MarketChannelParser().parse(frame)
+        assert events == [] and len(errors) == 1
+        assert isinstance(errors[0], PolymarketParseError)
+        (error,) = L2Books().ingest(frame.encode())
+        assert isinstance(error, PolymarketParseError)
 
 
 def test_deep_nesting_is_a_codec_error_in_the_view_codec(raw: str) -> None:
