@@ -27,7 +27,9 @@ Console → server:
   and arguments as `engine.link.run_command` takes them; `args` may be omitted.
 - `{"type": "detail", "id": N, "market_id": "..."}`.
 
-`id` is a number or string chosen by the console and echoed in the answer. Value encoding
+`id` is a whole number (at most 2**53 either way) or a string (at most 200 characters)
+chosen by the console and echoed in the answer. Messages nest at most
+`input_bounds.MAX_DEPTH` deep. Value encoding
 (NaN floats included) is `engine.view_codec`'s. Before a command's result, the server sends
 the delta that the command caused, so a console sees its own approval when it reads the
 result.
@@ -35,15 +37,18 @@ result.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+from engine.input_bounds import MAX_MAGNITUDE, OutOfBounds, bounded_float, bounded_int, shown
 from engine.view import CommandResult, MarketDetail, ViewDelta
-from engine.view_codec import CodecError, decode, encode, json_text
+from engine.view_codec import CodecError, decode, encode, json_text, parse_json
 
 PROTOCOL_VERSION = 1
+MAX_REQUEST_ID = 2**53  # ids are counters; JSON readers elsewhere hold integers this large
+MAX_ID_CHARS = 200
+MAX_ROWS = 1_000_000  # market rows in a view: far more than a daemon tracks
 
 RequestId = int | str
 
@@ -99,8 +104,8 @@ def detail_request(request_id: RequestId, market_id: str) -> str:
 def parse_request(raw: str | bytes) -> Request:
     """One console message; raises `ProtocolError` saying what is wrong with it."""
     msg = _object(raw)
-    request_id = msg.get("id")
-    if not isinstance(request_id, int | str) or isinstance(request_id, bool):
+    request_id = _request_id(msg.get("id"))
+    if request_id is None:
         raise ProtocolError('every request needs an "id" (a number or a string)')
     kind = msg.get("type")
     if kind == "command":
@@ -189,47 +194,79 @@ def parse_server_message(raw: str | bytes) -> ServerMessage:
     kind = msg.get("type")
     try:
         if kind == "delta":
-            return DeltaMessage(decode(ViewDelta, msg.get("delta")))
+            return DeltaMessage(_applicable(decode(ViewDelta, msg.get("delta"))))
         if kind == "result":
             return ResultMessage(_id(msg), decode(CommandResult, msg))
         if kind == "detail":
             body = msg.get("detail")
             return DetailMessage(_id(msg), None if body is None else decode(MarketDetail, body))
         if kind == "error":
-            request_id = msg.get("id")
-            return ErrorMessage(
-                request_id if isinstance(request_id, int | str) else None,
-                str(msg.get("message", "")),
-            )
+            return ErrorMessage(_request_id(msg.get("id")), str(msg.get("message", "")))
         if kind == "welcome":
             protocol = msg.get("protocol")
-            if type(protocol) is not int:
-                raise ProtocolError(f"a welcome without a protocol version: {protocol!r}")
-            interval = msg.get("push_interval")
+            if type(protocol) is not int or not 0 <= protocol <= MAX_REQUEST_ID:
+                raise ProtocolError(f"a welcome without a protocol version: {shown(protocol)}")
             return Welcome(
                 protocol=protocol,
                 instance=str(msg.get("instance", "")),
-                push_interval=float(interval) if isinstance(interval, int | float) else 0.0,
+                push_interval=_interval(msg.get("push_interval")),
             )
     except CodecError as exc:
         raise ProtocolError(f"bad {kind} message: {exc}") from None
     raise ProtocolError(f"unknown message type {kind!r}")
 
 
+def _applicable(delta: ViewDelta) -> ViewDelta:
+    """A delta a `ViewStore` can fold in: at most `MAX_ROWS` rows, each changed row at its
+    place among them (the store indexes its row list with `row`, and grows it to `n_rows`)."""
+    if not 0 <= delta.n_rows <= MAX_ROWS:
+        raise ProtocolError(
+            f"bad delta message: n_rows {shown(delta.n_rows)} outside 0..{MAX_ROWS}"
+        )
+    for r in delta.rows:
+        if not 0 <= r.row < delta.n_rows:
+            raise ProtocolError(
+                f"bad delta message: row {shown(r.row)} outside the {delta.n_rows} rows"
+            )
+    return delta
+
+
+def _request_id(value: object) -> RequestId | None:
+    """A usable id: a string of at most `MAX_ID_CHARS`, or a whole number within
+    ±`MAX_REQUEST_ID` (a bool is neither); None otherwise."""
+    if isinstance(value, str):
+        return value if len(value) <= MAX_ID_CHARS else None
+    try:
+        return bounded_int(value, MAX_REQUEST_ID)
+    except OutOfBounds:
+        return None
+
+
+def _interval(value: object) -> float:
+    """The daemon's push interval; 0.0 (unknown) unless a sane number of seconds."""
+    if isinstance(value, str):
+        return 0.0  # a JSON number, not text
+    try:
+        out = bounded_float(value, MAX_MAGNITUDE)
+    except OutOfBounds:
+        return 0.0
+    return out if out >= 0 else 0.0
+
+
 def _id(msg: dict[str, Any]) -> RequestId:
-    request_id = msg.get("id")
-    if isinstance(request_id, int | str) and not isinstance(request_id, bool):
-        return request_id
-    raise ProtocolError('an answer without a usable "id"')
+    request_id = _request_id(msg.get("id"))
+    if request_id is None:
+        raise ProtocolError('an answer without a usable "id"')
+    return request_id
 
 
 def _object(raw: str | bytes) -> dict[str, Any]:
     if isinstance(raw, bytes):
         raise ProtocolError("send JSON in text frames, not binary ones")
     try:
-        msg = json.loads(raw)
-    except ValueError as exc:
-        raise ProtocolError(f"not JSON: {exc}") from None
+        msg = parse_json(raw)
+    except CodecError as exc:
+        raise ProtocolError(str(exc)) from None
     if not isinstance(msg, dict):
         raise ProtocolError('a message must be a JSON object with a "type"')
     return msg

@@ -2,7 +2,9 @@
 
 One place that knows every `SourceEvent` field, so a recorded run replays into exactly the
 events the engine saw live. Book arrays become plain lists; floats round-trip exactly (JSON
-floats are repr-precise), NaN included.
+floats are repr-precise), NaN included. Reading back checks every field's type against the
+event's annotations (msgspec), so a damaged record is skipped by the replay, never turned
+into an event that fails later inside the engine.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+import msgspec
 import numpy as np
 
 from engine.events import (
@@ -24,7 +27,8 @@ from engine.events import (
     TickSizeChange,
     TradePrint,
 )
-from engine.models import Market, Side
+from engine.input_bounds import decode_json, shown
+from engine.models import Side
 
 
 class EventDecodeError(ValueError):
@@ -59,32 +63,58 @@ def encode_event(ev: SourceEvent) -> tuple[str, str]:
     return kind, json.dumps(data, separators=(",", ":"))
 
 
+class _RecordedBook(msgspec.Struct):
+    asset_id: str
+    ts: float
+    bid_px: list[float]
+    bid_sz: list[float]
+    ask_px: list[float]
+    ask_sz: list[float]
+    book_hash: str = ""
+
+
+class _RecordedChanges(msgspec.Struct):
+    asset_id: str
+    ts: float
+    changes: list[tuple[Side, float, float]]
+
+
+# Kinds whose payload is the event's own fields, checked against its annotations.
+_PLAIN: dict[str, type[SourceEvent]] = {
+    "TradePrint": TradePrint,
+    "MarketListed": MarketListed,
+    "TickSizeChange": TickSizeChange,
+    "MarketResolved": MarketResolved,
+    "BookTrust": BookTrust,
+}
+
+
 def decode_event(kind: str, payload: str) -> SourceEvent:
+    """The event `encode_event` wrote; `EventDecodeError` for anything else (a payload
+    that is not JSON, nested too deep, a missing field or one of the wrong type)."""
     try:
-        d = json.loads(payload)
+        d = decode_json(payload, json.loads)
         if kind == "BookSnapshot":
+            b = msgspec.convert(d, _RecordedBook)
             return BookSnapshot(
-                asset_id=d["asset_id"],
-                ts=d["ts"],
-                bid_px=np.asarray(d["bid_px"], dtype=np.float64),
-                bid_sz=np.asarray(d["bid_sz"], dtype=np.float64),
-                ask_px=np.asarray(d["ask_px"], dtype=np.float64),
-                ask_sz=np.asarray(d["ask_sz"], dtype=np.float64),
-                book_hash=d.get("book_hash", ""),
+                asset_id=b.asset_id,
+                ts=b.ts,
+                bid_px=np.asarray(b.bid_px, dtype=np.float64),
+                bid_sz=np.asarray(b.bid_sz, dtype=np.float64),
+                ask_px=np.asarray(b.ask_px, dtype=np.float64),
+                ask_sz=np.asarray(b.ask_sz, dtype=np.float64),
+                book_hash=b.book_hash,
             )
         if kind == "PriceChange":
-            changes = tuple(LevelChange(Side(s), p, z) for s, p, z in d["changes"])
-            return PriceChange(asset_id=d["asset_id"], ts=d["ts"], changes=changes)
-        if kind == "TradePrint":
-            return TradePrint(**{**d, "side": Side(d["side"])})
-        if kind == "MarketListed":
-            return MarketListed(market=Market(**d["market"]), ts=d["ts"])
-        if kind == "TickSizeChange":
-            return TickSizeChange(**d)
-        if kind == "MarketResolved":
-            return MarketResolved(**d)
-        if kind == "BookTrust":
-            return BookTrust(**d)
-    except (KeyError, TypeError, ValueError) as exc:
+            c = msgspec.convert(d, _RecordedChanges)
+            changes = tuple(LevelChange(side, p, z) for side, p, z in c.changes)
+            return PriceChange(asset_id=c.asset_id, ts=c.ts, changes=changes)
+        cls = _PLAIN.get(kind)
+        if cls is not None:
+            out: SourceEvent = msgspec.convert(d, cls)
+            return out
+    except msgspec.ValidationError as exc:
         raise EventDecodeError(f"recorded {kind} event is malformed: {exc}") from None
-    raise EventDecodeError(f"unknown recorded event kind {kind!r}")
+    except (TypeError, ValueError) as exc:  # not JSON (OutOfBounds: nested too deep)
+        raise EventDecodeError(f"recorded {kind} event is malformed: {exc}") from None
+    raise EventDecodeError(f"unknown recorded event kind {shown(kind)}")

@@ -16,6 +16,11 @@ Exactness matters because the console compares values to decide what to redraw:
   are reserved for these tags.
 
 The output is strict JSON (`allow_nan=False`), readable by any JSON parser.
+
+Reading is bounded like every reader of outside data (`engine.input_bounds`): nesting to
+`input_bounds.MAX_DEPTH`, numbers as JSON writes them: finite (no `NaN` literal, no `1e999`
+read as infinity), and a whole number read as a float within the float range; anything else
+is a `CodecError`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ import typing
 from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
+
+from engine.input_bounds import OutOfBounds, bounded_float, decode_json, shown
 
 T = TypeVar("T")
 
@@ -83,11 +90,26 @@ def dumps(value: Any) -> str:
 
 def loads(cls: type[T], text: str | bytes) -> T:
     """JSON text back into a `cls`; raises `CodecError` for anything else."""
+    return decode(cls, parse_json(text))
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Strict JSON text as Python data, nested at most `MAX_DEPTH`; `CodecError` otherwise.
+    The control socket's messages are read with it too."""
     try:
-        data = json.loads(text)
+        return decode_json(text, _strict_loads)
+    except OutOfBounds as exc:
+        raise CodecError(f"not JSON we read: {exc}") from None
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         raise CodecError(f"not JSON: {exc}") from None
-    return decode(cls, data)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _strict_loads(text: str | bytes) -> Any:
+    return json.loads(text, parse_constant=_no_constant)
 
 
 def json_text(data: Any) -> str:
@@ -141,17 +163,22 @@ def _enc_float(value: float) -> float | str:
 
 def _dec_float(data: Any) -> float:
     kind = type(data)
-    if kind is float:
+    if kind is float and math.isfinite(data):
         out: float = data
         return out
     if kind is int:
-        return float(data)
+        try:
+            return bounded_float(data, math.inf)  # exact test, no OverflowError
+        except OutOfBounds as exc:
+            raise CodecError(f"expected a number: {exc}") from None
     if kind is str and data in _NON_FINITE:
         return _NON_FINITE[data]
     raise CodecError(f"expected a number, got {_show(data)}")
 
 
 def _dec_int(data: Any) -> int:
+    """Any whole number: the view's ints are counts and ids, never turned into floats, and
+    round-trip exactly (JSON text itself bounds them to 4,300 digits)."""
     if type(data) is not int:
         raise CodecError(f"expected a whole number, got {_show(data)}")
     out: int = data
@@ -278,9 +305,14 @@ def _enc_any(value: Any) -> Any:
 
 
 def _dec_any(data: Any) -> Any:
-    if type(data) is list:
+    """Untyped data: containers and scalars as they are, bounded as typed numbers are.
+    Recursive, so only for data `parse_json` has bounded (or that `encode` made)."""
+    kind = type(data)
+    if kind is list:
         return [_dec_any(v) for v in data]
-    if type(data) is not dict:
+    if kind is float or kind is int:
+        return _dec_float(data) if kind is float else _dec_int(data)
+    if kind is not dict:
         return data
     if len(data) == 1:
         if _FLOAT_TAG in data:
@@ -302,5 +334,4 @@ def _key(key: Any) -> str:
 
 
 def _show(data: Any) -> str:
-    text = repr(data)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return shown(data, 40)

@@ -11,14 +11,18 @@ reference §4.7; the shared fixtures `nautilus_rs__http_*` go through these read
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 from engine.execution.clob_orders import dec
+from engine.input_bounds import OutOfBounds, bounded_decimal, number_text, shown
 
 USDC_UNITS = Decimal(1_000_000)  # balances and allowances are integer counts of 1e-6
+MAX_UNITS = 10**21  # 1e15 USDC: more than a balance can be, far less than breaks a Decimal
+MAX_ALLOWANCE = 2**256 - 1  # an "unlimited" approval is the largest uint256
 # An order row in one of these is finished (CANCELED comes with suffixes, such as
 # CANCELED_MARKET_RESOLVED). Anything else, an unknown or missing status included, counts as
 # still working: waiting on a finished order is visible and harmless, while forgetting a
@@ -30,18 +34,40 @@ class AnswerError(ValueError):
     """An exchange answer this module cannot read exactly."""
 
 
+def text_of(value: object, field: str) -> str:
+    """An id, status or message: a string, or a number written as one (ids are sometimes
+    numbers); "" when absent. Anything else (an object, a list) is not a text we can act on."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) or (
+        type(value) is int and value.bit_length() <= 256  # a uint256 id at most
+    ):
+        return str(value)
+    raise AnswerError(f"{field} {shown(value)} is not a text")
+
+
 def _text(body: Mapping[str, Any], key: str) -> str:
-    value = body.get(key)
-    return "" if value is None else str(value)
+    return text_of(body.get(key), key)
 
 
-def units_to_usdc(value: object, field: str) -> Decimal:
+def units_to_usdc(value: object, field: str, limit: int = MAX_UNITS) -> Decimal:
     """A 6-decimal integer string ("1000000000") as USDC (1000). Anything else, a decimal
-    point included, is refused: misreading it would be off by a factor of a million."""
-    text = str(value).strip() if isinstance(value, str | int) else ""
-    if not text.isdigit():
-        raise AnswerError(f"{field} {value!r} is not a whole number of 1e-6 USDC units")
-    return Decimal(text) / USDC_UNITS
+    point or a non-ASCII digit included, is refused: misreading it would be off by a factor
+    of a million. At most `limit` units."""
+    text = ""
+    if isinstance(value, str):
+        with contextlib.suppress(OutOfBounds):  # ASCII blanks only around it, like numbers
+            text = number_text(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        text = str(value) if 0 <= value <= limit else "-"
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(limit)):
+        raise AnswerError(f"{field} {shown(value)} is not a whole number of 1e-6 USDC units")
+    try:
+        return bounded_decimal(text, limit) / USDC_UNITS
+    except OutOfBounds as exc:
+        raise AnswerError(f"{field} {shown(value)}: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +87,19 @@ class Balance:
 
 def parse_balance(body: object) -> Balance:
     if not isinstance(body, Mapping) or "balance" not in body:
-        raise AnswerError(f"balance-allowance answer without a balance: {str(body)[:100]!r}")
+        raise AnswerError(f"balance-allowance answer without a balance: {shown(body, 100)}")
     raw = body.get("allowances") or {}
     if not isinstance(raw, Mapping):
-        raise AnswerError(f"allowances {str(raw)[:60]!r} is not an object")
-    allowances = {str(k).lower(): units_to_usdc(v, f"allowance for {k}") for k, v in raw.items()}
+        raise AnswerError(f"allowances {shown(raw, 60)} is not an object")
+    allowances = {
+        str(k).lower(): units_to_usdc(v, f"allowance for {shown(k)}", MAX_ALLOWANCE)
+        for k, v in raw.items()
+    }
     single = body.get("allowance")
     return Balance(
         balance=units_to_usdc(body["balance"], "balance"),
         allowances=allowances,
-        allowance=None if single is None else units_to_usdc(single, "allowance"),
+        allowance=None if single is None else units_to_usdc(single, "allowance", MAX_ALLOWANCE),
     )
 
 
@@ -93,18 +122,34 @@ def parse_post_answer(body: object) -> PostAnswer:
     message and no order id (how batch legs fail). Unknown: anything else, such as a body
     with only `error`: the order may exist, so it is looked up, never posted again."""
     if not isinstance(body, Mapping):
-        return PostAnswer("unknown", error=f"unexpected answer {str(body)[:100]!r}")
-    order_id, error = _text(body, "orderID"), _text(body, "errorMsg")
-    status = _text(body, "status").lower()
-    trades = tuple(str(t) for t in body.get("tradeIDs") or () if t)
+        return PostAnswer("unknown", error=f"unexpected answer {shown(body, 100)}")
+    try:
+        order_id, error = _text(body, "orderID"), _text(body, "errorMsg")
+        status = _text(body, "status").lower()
+        trades = _trade_ids(body.get("tradeIDs"))
+    except AnswerError as exc:  # the order may exist all the same: looked up, not re-posted
+        return PostAnswer("unknown", error=f"unreadable answer: {exc}")
     if body.get("success") is False or (error and not order_id):
         return PostAnswer(
             "refused", order_id, status, error or "the exchange did not accept the order"
         )
     if body.get("success") is True and order_id:
         return PostAnswer("accepted", order_id, status, error, trades)
-    why = _text(body, "error") or error or "no success flag and no order id"
+    try:
+        why = _text(body, "error") or error or "no success flag and no order id"
+    except AnswerError as exc:
+        why = str(exc)
     return PostAnswer("unknown", order_id, status, why)
+
+
+def _trade_ids(value: object) -> tuple[str, ...]:
+    """`tradeIDs`: a list of ids, or absent. Dropping one we cannot read would let the order
+    look complete before its trades are visible, so an unreadable list fails the answer."""
+    if value in (None, ""):
+        return ()
+    if not isinstance(value, list):
+        raise AnswerError(f"tradeIDs {shown(value)} is not a list")
+    return tuple(t for t in (text_of(v, "tradeIDs[]") for v in value) if t)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +173,10 @@ class OrderRow:
 
 def parse_order_row(row: object) -> OrderRow:
     if not isinstance(row, Mapping) or not row.get("id"):
-        raise AnswerError(f"order row without an id: {str(row)[:100]!r}")
+        raise AnswerError(f"order row without an id: {shown(row, 100)}")
     try:
         return OrderRow(
-            order_id=str(row["id"]),
+            order_id=_text(row, "id"),
             status=_text(row, "status").upper(),
             side=_text(row, "side").upper(),
             price=dec(row.get("price") or 0),
@@ -141,8 +186,8 @@ def parse_order_row(row: object) -> OrderRow:
             market=_text(row, "market"),
             order_type=_text(row, "order_type").upper(),
         )
-    except ValueError as exc:
-        raise AnswerError(f"order {row.get('id')}: {exc}") from None
+    except ValueError as exc:  # AnswerError included
+        raise AnswerError(f"order {shown(row.get('id'))}: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +198,14 @@ class CancelAnswer:
 
 def parse_cancel_answer(body: object) -> CancelAnswer:
     if not isinstance(body, Mapping):
-        raise AnswerError(f"unexpected cancel answer {str(body)[:100]!r}")
+        raise AnswerError(f"unexpected cancel answer {shown(body, 100)}")
     refused = body.get("not_canceled", body.get("notCanceled")) or {}
     if not isinstance(refused, Mapping):
-        raise AnswerError(f"not_canceled {str(refused)[:60]!r} is not an object")
+        raise AnswerError(f"not_canceled {shown(refused, 60)} is not an object")
+    canceled = body.get("canceled") or []
+    if not isinstance(canceled, list):
+        raise AnswerError(f"canceled {shown(canceled, 60)} is not a list")
     return CancelAnswer(
-        canceled=tuple(str(o) for o in body.get("canceled") or ()),
+        canceled=tuple(text_of(o, "canceled[]") for o in canceled),
         not_canceled={str(k): str(v) for k, v in refused.items()},
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -52,6 +53,7 @@ from engine.execution.clob_orders import (
 from engine.execution.clob_settings import ClobSettings
 from engine.execution.clob_wallet import WalletKeys
 from engine.execution.held_positions import MAX_OFFSET, PAGE, position_params
+from engine.input_bounds import OutOfBounds, bounded_float, decode_json, shown
 from engine.models import Side
 
 log = logging.getLogger("polyb0t.live")
@@ -96,9 +98,14 @@ class ClobError(Exception):
         return self.kind != "http" or self.status == 429 or (self.status or 0) >= 500
 
 
+def _json(response: httpx.Response) -> Any:
+    """The answer's JSON, its nesting bounded (`input_bounds`); ValueError if unreadable."""
+    return decode_json(response.content, json.loads)
+
+
 def _error_text(response: httpx.Response) -> str:
     try:
-        body = response.json()
+        body = _json(response)
     except ValueError:
         return response.text[:300]
     if isinstance(body, dict) and "error" in body:
@@ -109,8 +116,8 @@ def _error_text(response: httpx.Response) -> str:
 def _retry_after(response: httpx.Response) -> float | None:
     raw = response.headers.get("Retry-After")
     try:
-        return max(float(raw), 0.0) if raw is not None else None
-    except ValueError:
+        return max(bounded_float(raw, math.inf), 0.0) if raw is not None else None
+    except OutOfBounds:  # an HTTP date, or no number at all: backoff instead
         return None
 
 
@@ -161,8 +168,8 @@ class _Transport:
                 error_text=text,
             )
         try:
-            return response.json()
-        except ValueError:
+            return _json(response)
+        except ValueError:  # OutOfBounds (nested too deep) included
             if response.text and response.text[:1] in "[{":
                 # A garbled 200: whatever was asked may well have been done (an order placed).
                 raise ClobError(
@@ -205,9 +212,9 @@ def server_seconds(body: Any) -> int:
     if isinstance(body, dict):
         body = body.get("time") or body.get("timestamp")
     try:
-        return int(float(body))
-    except (TypeError, ValueError):
-        raise ClobError(f"GET /time: not a time: {str(body)[:50]!r}", status=200) from None
+        return int(bounded_float(body))
+    except OutOfBounds:
+        raise ClobError(f"GET /time: not a time: {shown(body, 50)}", status=200) from None
 
 
 class _SealedCreds(ApiCreds):  # type: ignore[misc]  # the SDK's ApiCreds dataclass

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from engine.execution.clob_answers import AnswerError
 from engine.execution.clob_orders import dec
+from engine.input_bounds import shown
 from engine.models import Fill, Side, TradeIntent
 
 UNIT = Decimal("0.000001")
@@ -43,14 +44,24 @@ class OrderFill:
     status: str
 
 
-def fills_of_order(trades: Iterable[Mapping[str, Any]], order_id: str) -> list[OrderFill]:
+def maker_entries(trade: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The readable entries of a trade's `maker_orders` (a list of objects); anything else
+    there names no order, so it is no order's share."""
+    makers = trade.get("maker_orders")
+    return [m for m in makers if isinstance(m, Mapping)] if isinstance(makers, list) else []
+
+
+def fills_of_order(trades: Iterable[object], order_id: str) -> list[OrderFill]:
     """Our fills of `order_id` among `trades` (as `GET /data/trades` returns them, or the user
     channel's `trade` events, which have the same fields). Raises `AnswerError` when a trade
     of this order cannot be read: skipping it would under-count what we hold. Unreadable
-    trades of other orders are none of our business."""
+    trades of other orders (not an object, no readable order id of ours in them) are none of
+    our business."""
     out: dict[tuple[str, bool], OrderFill] = {}
     oid = order_id.lower()
     for t in trades:
+        if not isinstance(t, Mapping):
+            continue
         status = str(t.get("status", "")).upper()
         if status == "FAILED":
             continue
@@ -58,8 +69,8 @@ def fills_of_order(trades: Iterable[Mapping[str, Any]], order_id: str) -> list[O
         if str(t.get("taker_order_id", "")).lower() == oid:
             out[(tid, True)] = _our_part(tid, t, "size", True, status, None)
             continue
-        for m in t.get("maker_orders") or ():
-            if isinstance(m, Mapping) and str(m.get("order_id", "")).lower() == oid:
+        for m in maker_entries(t):
+            if str(m.get("order_id", "")).lower() == oid:
                 key = (tid, False)
                 out[key] = _our_part(tid, m, "matched_amount", False, status, out.get(key))
     return list(out.values())
@@ -78,11 +89,11 @@ def _our_part(
         price = dec(row["price"])
         rate = dec(row.get("fee_rate_bps") or 0) / BPS
     except KeyError as exc:
-        raise AnswerError(f"trade {tid or '?'} of our order has no {exc.args[0]}") from None
+        raise AnswerError(f"trade {shown(tid or '?')} of our order has no {exc.args[0]}") from None
     except ValueError as exc:
-        raise AnswerError(f"trade {tid or '?'} of our order: {exc}") from None
+        raise AnswerError(f"trade {shown(tid or '?')} of our order: {exc}") from None
     if shares < 0 or not 0 <= price <= 1 or rate < 0:
-        raise AnswerError(f"trade {tid or '?'} of our order: {shares} sh at {price}, rate {rate}")
+        raise AnswerError(f"trade {shown(tid)} of our order: {shares} sh at {price}, rate {rate}")
     return OrderFill(tid, price, shares + (prev.shares if prev else 0), rate, taker, status)
 
 

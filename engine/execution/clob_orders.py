@@ -21,10 +21,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from engine.execution.clob_settings import RESTING_TYPES
+from engine.input_bounds import OutOfBounds, bounded_decimal, shown
 from engine.models import Side, TradeIntent
 
 CENT = Decimal("0.01")  # shares and market-order USDC amounts have two decimals
@@ -39,14 +40,12 @@ class OrderRefused(ValueError):
 
 
 def dec(value: object) -> Decimal:
-    """A Decimal from a wire or float value, through its shortest text (0.57, not 0.5699...)."""
+    """A Decimal from a wire or float value, through its shortest text (0.57, not 0.5699...);
+    bounded, finite and in ASCII digits (`engine.input_bounds`), else `ValueError`."""
     try:
-        out = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"not a number: {value!r}") from None
-    if not out.is_finite():
-        raise ValueError(f"not a finite number: {value!r}")
-    return out
+        return bounded_decimal(value)
+    except OutOfBounds as exc:
+        raise ValueError(f"{exc}: {shown(value)}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +73,8 @@ class MarketRules:
             tokens = tuple(str(t["t"]) for t in body["t"] if t)
             tick = dec(body["mts"])
             fees = body.get("fd") or {}
+            if not isinstance(fees, Mapping):
+                raise ValueError(f"market info: fees (fd) {shown(fees)} are not an object")
             rules = cls(
                 condition_id=str(body["c"]),
                 token_ids=tokens,

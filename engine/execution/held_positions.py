@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from engine.execution.clob_answers import AnswerError
+from engine.execution.clob_answers import AnswerError, text_of
 from engine.execution.clob_orders import dec
+from engine.input_bounds import shown
 from engine.models import Outcome
 
 PAGE = 500  # the endpoint's largest `limit`
@@ -43,11 +44,11 @@ def parse_positions(body: object) -> list[HeldPosition]:
     """Every row of at least `MIN_SHARES` (less is dust the query excludes too);
     AnswerError naming the row and field on anything unreadable."""
     if not isinstance(body, list):
-        raise AnswerError(f"positions answer is not a list: {str(body)[:100]!r}")
+        raise AnswerError(f"positions answer is not a list: {shown(body, 100)}")
     out = []
     for n, row in enumerate(body):
         if not isinstance(row, Mapping):
-            raise AnswerError(f"positions[{n}] is not an object: {str(row)[:60]!r}")
+            raise AnswerError(f"positions[{n}] is not an object: {shown(row, 60)}")
         held = _row(row, n)
         if held.shares >= MIN_SHARES:
             out.append(held)
@@ -69,10 +70,12 @@ def _row(row: Mapping[str, Any], n: int) -> HeldPosition:
         raise AnswerError(f"positions[{n}]: size {shares} / avgPrice {avg} out of range")
     index = str(field("outcomeIndex"))
     if index not in ("0", "1"):
-        raise AnswerError(f"positions[{n}].outcomeIndex {index!r}: not a binary market's token")
+        raise AnswerError(
+            f"positions[{n}].outcomeIndex {shown(index)}: not a binary market's token"
+        )
     return HeldPosition(
-        token_id=str(field("asset")),
-        market_id=str(field("conditionId")),
+        token_id=text_of(field("asset"), f"positions[{n}].asset"),
+        market_id=text_of(field("conditionId"), f"positions[{n}].conditionId"),
         outcome=Outcome.YES if index == "0" else Outcome.NO,
         shares=shares,
         avg_price=avg,

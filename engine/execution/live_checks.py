@@ -10,6 +10,7 @@ exchange's error text.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Literal, NamedTuple
@@ -27,6 +28,7 @@ from engine.execution.clob_wallet import (
     check_wallet,
 )
 from engine.execution.held_positions import parse_positions
+from engine.input_bounds import decode_json
 
 Severity = Literal["error", "warning"]
 
@@ -138,7 +140,7 @@ def check_geoblock(url: str, http: httpx.Client | None = None) -> CheckResult:
             "not a pass: check polymarket.com's terms for your location",
         )
     try:
-        body = response.json()
+        body = decode_json(response.content, json.loads)  # nesting bounded (input_bounds)
         blocked = body["blocked"]
     except (ValueError, KeyError, TypeError):
         return CheckResult(None, "geoblock status unknown: unexpected answer", "")

@@ -28,7 +28,13 @@ from typing import Any, TypeVar
 
 from engine.execution.clob_answers import AnswerError, OrderRow, parse_balance, parse_order_row
 from engine.execution.clob_client import ClobError, ClobSession
-from engine.execution.clob_fills import OrderFill, describe, fill_status, fills_of_order
+from engine.execution.clob_fills import (
+    OrderFill,
+    describe,
+    fill_status,
+    fills_of_order,
+    maker_entries,
+)
 from engine.execution.clob_orders import CENT, dec
 from engine.execution.clob_settings import RESTING_TYPES
 from engine.execution.intents import IntentRecord, IntentStore
@@ -218,7 +224,7 @@ def known_order_ids(store: IntentStore, intents: Iterable[TradeIntent]) -> set[s
 
 def _trade_order_ids(t: JSON) -> set[str]:
     ids = {str(t.get("taker_order_id", "")).lower()}
-    ids.update(str(m.get("order_id", "")).lower() for m in t.get("maker_orders") or ())
+    ids.update(str(m.get("order_id", "")).lower() for m in maker_entries(t))
     return ids - {""}
 
 

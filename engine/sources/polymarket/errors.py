@@ -10,13 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_SHOWN = 80  # characters of an offending value kept in a message
-
-
-def shown(value: Any) -> str:
-    """A short repr for messages: payloads can be megabytes, a log line should not be."""
-    text = repr(value)
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+from engine.input_bounds import shown
 
 
 class PolymarketParseError(ValueError):

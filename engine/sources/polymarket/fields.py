@@ -3,20 +3,24 @@
 The same quantity arrives as a JSON number in one endpoint and a string in the next, lists
 arrive as JSON text inside JSON, and timestamps come in three formats. These helpers accept
 every form seen in real payloads and fail with a `PolymarketParseError` that names the field.
+Numbers and nested JSON text are read through `engine.input_bounds` (ASCII digits, finite,
+bounded), so nothing else escapes them.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
+from engine.input_bounds import MAX_MAGNITUDE, OutOfBounds, bounded_float, decode_json
 from engine.sources.polymarket.errors import PolymarketParseError
 
 _MISSING = object()
 NAN = float("nan")
+MAX_ID_CHARS = 128  # a token id is a uint256: 78 digits
 
 
 def require(obj: Mapping[str, Any], key: str, where: str) -> Any:
@@ -38,22 +42,13 @@ def as_list(value: Any, where: str) -> list[Any]:
     return value
 
 
-def to_float(value: Any, field: str) -> float:
-    """A finite float from a JSON number or a numeric string ("0.5", ".48", "1e-3")."""
-    if isinstance(value, bool):  # bool is an int subclass; never a quantity here
-        raise PolymarketParseError.bad(field, "expected a number", value)
-    if isinstance(value, int | float):
-        out = float(value)
-    elif isinstance(value, str):
-        try:
-            out = float(value.strip())
-        except ValueError:
-            raise PolymarketParseError.bad(field, "not a number", value) from None
-    else:
-        raise PolymarketParseError.bad(field, "expected a number", value)
-    if not math.isfinite(out):
-        raise PolymarketParseError.bad(field, "not finite", value)
-    return out
+def to_float(value: Any, field: str, limit: float = MAX_MAGNITUDE) -> float:
+    """A finite float within ±`limit` from a JSON number or a numeric string ("0.5", ".48",
+    "1e-3"); ASCII digits only."""
+    try:
+        return bounded_float(value, limit)
+    except OutOfBounds as exc:
+        raise PolymarketParseError.bad(field, str(exc), value) from None
 
 
 def opt_float(obj: Mapping[str, Any], key: str, where: str, default: float) -> float:
@@ -101,8 +96,8 @@ def json_list(value: Any, field: str) -> list[Any]:
         return value
     if isinstance(value, str):
         try:
-            decoded = json.loads(value)
-        except json.JSONDecodeError as exc:
+            decoded = decode_json(value)
+        except (msgspec.DecodeError, OutOfBounds) as exc:
             problem = f"not JSON text of an array ({exc})"
             raise PolymarketParseError.bad(field, problem, value) from None
         if isinstance(decoded, list):
@@ -146,8 +141,10 @@ def ms_ts(value: Any, field: str) -> float:
 
 def token_id(value: Any, field: str) -> str:
     """CLOB token ids are big decimal integers; anything else cannot be subscribed to."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        value = str(value) if value.bit_length() <= 4 * MAX_ID_CHARS else ""
     if not isinstance(value, str) or not value.strip():
         raise PolymarketParseError.bad(field, "expected a non-empty token id", value)
+    if len(value) > MAX_ID_CHARS:
+        raise PolymarketParseError.bad(field, f"longer than {MAX_ID_CHARS} characters", value)
     return value.strip()

@@ -46,6 +46,7 @@ from engine.sources.polymarket.wire import (
     WireMessage,
     WirePriceChange,
     decode_other_frame,
+    too_deep,
 )
 
 _BUY = Side.BUY
@@ -282,6 +283,8 @@ class L2Books:
             msg: _ChangeFrame = decode(raw)
         except msgspec.DecodeError:
             return self._ingest_other(raw)
+        except RecursionError:  # skipping a deep unknown value nests too
+            return [too_deep(raw)]
         if msg.timestamp < self._newest_ms:  # some book may be newer than this change
             self._apply_changes(msg)
             return ()
@@ -316,6 +319,8 @@ class L2Books:
             items, errors = decode_other_frame(raw)
             more = self.apply(items)
             return [*errors, *more] if more else errors
+        except RecursionError:
+            return [too_deep(raw)]
         book = self._book(msg.asset_id)
         while True:  # at most once more per grid: each retry refines
             book.clear()

@@ -160,7 +160,10 @@ def parse_clob_market(obj: Mapping[str, Any]) -> Market:
     winners = [opt_bool(t, "winner", f"{where}.tokens[{i}]", False) for i, t in enumerate(toks)]
     closed = opt_bool(obj, "closed", where, False)
     payout = (1.0 if winners[yi] else 0.0) if closed and any(winners) else None
-    labels = [t for t in obj.get("tags") or [] if isinstance(t, str)]
+    tags = obj.get("tags")
+    labels = (
+        [] if tags is None else [t for t in as_list(tags, f"{where}.tags") if isinstance(t, str)]
+    )
     category = categorise(labels)
     tick = opt_float(obj, "minimum_tick_size", where, DEFAULT_TICK)
     if not 0.0 < tick < 1.0:

@@ -32,6 +32,7 @@ from engine.sources.polymarket.outcomes import settled_payout, yes_index
 
 DEFAULT_TICK = 0.01
 DEFAULT_MIN_SIZE = 5.0
+_IDENT_CHARS = 80  # a condition id is 66
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +209,13 @@ def parse_gamma_market(obj: Mapping[str, Any]) -> Market:
 
 
 def _ident(item: Any, i: int) -> str:
+    """What a skipped market is called in the log: its condition id, else Gamma's id, else
+    its place in the page (cut short: whatever it is, it came from outside)."""
     if isinstance(item, Mapping):
         for key in ("conditionId", "id"):
-            if item.get(key):
-                return str(item[key])
+            value = item.get(key)
+            if value and isinstance(value, str | int):
+                return str(value)[:_IDENT_CHARS]
     return f"#{i}"
 
 

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import msgspec
 
-from engine.sources.polymarket.errors import PolymarketParseError, shown
+from engine.input_bounds import OutOfBounds, decode_json, shown
+from engine.sources.polymarket.errors import PolymarketParseError
 from engine.sources.polymarket.ratelimit import EndpointLimiter
 from engine.sources.polymarket.retry import RetryPolicy, Sleep, send_with_retry
 
@@ -68,8 +69,9 @@ class JsonApi:
         """The decoded JSON of a successful response.
 
         Raises `PolymarketRequestError` when the request fails for good and
-        `PolymarketParseError` when a 2xx body is not JSON (not retried: the server answered,
-        and asking again returns the same page).
+        `PolymarketParseError` when a 2xx body is not JSON, or nests deeper than
+        `input_bounds.MAX_DEPTH` (not retried: the server answered, and asking again returns
+        the same page).
         """
         url = f"{self.base_url}{path}"
         pairs = query(params) if params else None
@@ -86,8 +88,8 @@ class JsonApi:
             send, method=method, url=url, policy=self.policy, rng=self._rng, sleep=self._sleep
         )
         try:
-            return msgspec.json.decode(resp.content)
-        except msgspec.DecodeError as exc:
+            return decode_json(resp.content)
+        except (msgspec.DecodeError, OutOfBounds) as exc:
             raise PolymarketParseError(
                 f"{method} {path}: response is not valid JSON ({exc}): {shown(resp.content)}"
             ) from None

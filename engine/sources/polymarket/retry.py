@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from engine.sources.polymarket.errors import PolymarketRequestError, shown
+from engine.input_bounds import OutOfBounds, bounded_float, shown
+from engine.sources.polymarket.errors import PolymarketRequestError
 
 log = logging.getLogger("polyb0t.polymarket.http")
 
@@ -48,8 +50,8 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
         return None
     text = value.strip()
     try:
-        return max(0.0, float(text))
-    except ValueError:
+        return max(0.0, bounded_float(text, math.inf))  # a long wait is refused by the caller
+    except OutOfBounds:
         pass
     try:
         when = email.utils.parsedate_to_datetime(text)

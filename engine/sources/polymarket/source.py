@@ -42,6 +42,7 @@ from engine.sources.polymarket.ws import MarketStreams
 log = logging.getLogger("polyb0t.polymarket")
 
 LISTING_LOOKUP_SECONDS = 10.0  # how long a new listing waits for Gamma's full record
+SKIPS_LOGGED = 5  # per Gamma page: skipped markets named in the log (the rest are counted)
 
 
 class PolymarketSource:
@@ -219,8 +220,12 @@ class PolymarketSource:
         async for page in self._gamma().iter_markets(self._query()):
             markets, skipped = parse_gamma_markets(page)
             self.skipped += len(skipped)
-            for sk in skipped[:3]:
-                log.debug("gamma market %s skipped: %s", sk.market_id, sk.reason)
+            for sk in skipped[:SKIPS_LOGGED]:  # one bad market costs that market, never the run
+                log.warning("polymarket: gamma market %s skipped: %s", sk.market_id, sk.reason)
+            if len(skipped) > SKIPS_LOGGED:
+                log.warning(
+                    "polymarket: %d more gamma markets skipped", len(skipped) - SKIPS_LOGGED
+                )
             for m in markets:
                 if m.accepting_orders and not m.resolved and m.market_id not in found:
                     found[m.market_id] = m

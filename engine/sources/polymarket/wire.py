@@ -19,7 +19,7 @@ skips unknown event types, and reports each malformed event as a `PolymarketPars
 
 from __future__ import annotations
 
-import math
+import contextlib
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, TypeAlias
 
@@ -27,13 +27,16 @@ import msgspec
 import numpy as np
 
 from engine.events import BookSnapshot, FloatArray
+from engine.input_bounds import MAX_MAGNITUDE, OutOfBounds, bounded_float, decode_json, shown
 from engine.models import Side
-from engine.sources.polymarket.errors import PolymarketParseError, shown
+from engine.sources.polymarket.errors import PolymarketParseError
 
+# Bounded like every number read from outside (`engine.input_bounds`): a size or timestamp
+# of 400 digits is refused here, where it would otherwise overflow a float conversion later.
 Price = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
-Size = Annotated[float, msgspec.Meta(ge=0.0)]
+Size = Annotated[float, msgspec.Meta(ge=0.0, le=MAX_MAGNITUDE)]
 Tick = Annotated[float, msgspec.Meta(gt=0.0, lt=1.0)]
-Millis = Annotated[int, msgspec.Meta(ge=0)]
+Millis = Annotated[int, msgspec.Meta(ge=0, le=int(MAX_MAGNITUDE))]
 
 # gc=False: these structs never form reference cycles, and skipping GC tracking of millions
 # of short-lived objects is a measurable share of decode time.
@@ -218,6 +221,13 @@ def decode_frame(
         return [PRICE_CHANGE_DECODER.decode(raw)], _NO_ERRORS
     except msgspec.DecodeError:
         return decode_other_frame(raw)
+    except RecursionError:  # unknown keys are skipped, and skipping nests too
+        return [], [too_deep(raw)]
+
+
+def too_deep(raw: bytes | str) -> PolymarketParseError:
+    """The error of a frame nested deeper than any decoder (or `input_bounds`) allows."""
+    return PolymarketParseError(f"frame: nested too deep: {shown(raw)}")
 
 
 def decode_other_frame(
@@ -232,6 +242,8 @@ def decode_other_frame(
         if raw in _PONG:
             return [], _NO_ERRORS
         return [], [PolymarketParseError(f"frame: not valid JSON ({exc}): {shown(raw)}")]
+    except RecursionError:
+        return [], [too_deep(raw)]
     if isinstance(out, list):
         return out, _NO_ERRORS
     return [out], _NO_ERRORS
@@ -245,7 +257,8 @@ def _field_of(exc: msgspec.ValidationError) -> str | None:
 
 
 def _relax(value: Any) -> Any:
-    """Numbers the fast decoder refused but `float()` accepts (".48", " 0.5"), numeric ids."""
+    """Numbers the fast decoder refused but `input_bounds` reads (".48", " 0.5"), numeric
+    ids. Recursive: only for a document `decode_json` has bounded."""
     if isinstance(value, list):
         return [_relax(v) for v in value]
     if not isinstance(value, dict):
@@ -253,11 +266,8 @@ def _relax(value: Any) -> Any:
     out: dict[str, Any] = {}
     for key, v in value.items():
         if key in _FLOAT_KEYS and isinstance(v, str):
-            try:
-                f = float(v.strip())
-                v = f if math.isfinite(f) else v
-            except ValueError:
-                pass  # left as is: the conversion reports the field
+            with contextlib.suppress(OutOfBounds):  # else left as is: the conversion says why
+                v = bounded_float(v)
         elif key in _ID_KEYS and isinstance(v, int) and not isinstance(v, bool):
             v = str(v)
         elif isinstance(v, list | dict):
@@ -291,9 +301,11 @@ def _decode_leniently(
     raw: bytes | str,
 ) -> tuple[list[WireMessage], list[PolymarketParseError]]:
     try:
-        doc = msgspec.json.decode(raw)
+        doc = decode_json(raw)
     except msgspec.DecodeError as exc:  # pragma: no cover - the fast decoder reports these
         return [], [PolymarketParseError(f"frame: not valid JSON ({exc}): {shown(raw)}")]
+    except OutOfBounds:
+        return [], [too_deep(raw)]
     items = doc if isinstance(doc, list) else [doc]
     out: list[WireMessage] = []
     errors: list[PolymarketParseError] = []
