@@ -12,10 +12,12 @@ import threading
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event, select
 
 from engine.auto_prune import AutoPrune
-from engine.config import RetentionSettings
+from engine.config import ConfigError, RetentionSettings, load_settings
 from engine.execution.intents import IntentStore
 from engine.models import (
     ExecutionReport,
@@ -247,6 +249,34 @@ def test_vacuum_shrinks_sqlite_and_later_prunes_give_pages_back(store: Store, db
     finally:
         raw.close()
     assert database_size(db).file_bytes < size.file_bytes  # type: ignore[operator]
+
+
+_DAY_FIELDS = [n for n in RetentionSettings.model_fields if n.endswith("_days")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from([*RetentionSettings.model_fields]),
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.integers(-(10**12), 10**12),
+            st.text(max_size=4),
+            st.none(),
+            st.lists(st.integers(), max_size=2),
+        ),
+    )
+)
+def test_retention_settings_load_bounded_or_fail_with_one_line_each(values: dict[str, Any]) -> None:
+    try:
+        loaded = load_settings(None, {"retention": values}).retention
+    except ConfigError as exc:
+        assert exc.problems and all(p.startswith("retention.") for p in exc.problems)
+        return
+    for name in _DAY_FIELDS:
+        assert 0.0 <= getattr(loaded, name) <= 36_500.0
+    assert 0.0 <= loaded.prune_interval_seconds <= 30 * DAY
+    assert 100 <= loaded.prune_batch_rows <= 1_000_000
 
 
 # --- the daemon's automatic prune ----------------------------------------------------------

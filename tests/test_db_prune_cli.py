@@ -99,7 +99,7 @@ def test_a_dry_run_changes_nothing_and_says_what_a_prune_removes(
     after = _counts()
     assert after["snapshots"] == 5 and after["engine_events"] == 1
     assert set(done["kept"]) >= {"fills", "orders", "intents", "positions", "daily_pnl"}
-    assert done["rules"]["snapshots"] == "older than 30 days"
+    assert done["rules"]["snapshots"] == "older than 14 days"
 
 
 def test_prune_with_vacuum_prints_each_table_and_the_size(

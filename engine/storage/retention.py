@@ -152,18 +152,16 @@ def _targets(conn: Connection, now: float, r: RetentionSettings) -> Iterator[_Ta
     if (c := cutoff(r.snapshots_days)) is not None:
         yield _Target(_SNAPSHOTS, (_SNAPSHOTS.c.ts < c,), _SNAPSHOTS.c.ts)
     signals = _SIGNALS.c
-    kinds = (
+    for c, kind in (
         (cutoff(r.rejected_signals_days), signals.decision == _REJECTED),
         (cutoff(r.signals_days), signals.decision != _REJECTED),
-    )
-    runs = _run_ids(conn, _SIGNALS)
-    for c, kind in kinds:
+    ):
         if c is not None:
-            for run in runs:
+            for run in _runs_with_rows_before(conn, _SIGNALS, c):
                 yield _Target(_SIGNALS, (signals.run_id == run, kind, signals.ts < c), signals.ts)
     for table, days in ((_EVENTS, r.engine_events_days), (_REJECTIONS, r.rejection_counts_days)):
         if (c := cutoff(days)) is not None:
-            for run in _run_ids(conn, table):
+            for run in _runs_with_rows_before(conn, table, c):
                 yield _Target(table, (table.c.run_id == run, table.c.ts < c), table.c.ts)
     if (c := cutoff(r.recorded_events_days)) is not None:
         for run in _ended_recordings(conn, c):
@@ -182,6 +180,17 @@ def _run_ids(conn: Connection, table: Table) -> list[str]:
         if run is None:
             return out
         out.append(str(run))
+
+
+def _runs_with_rows_before(conn: Connection, table: Table, cutoff: float) -> list[str]:
+    """The runs whose oldest row in `table` is before `cutoff` (one probe of its (run_id,
+    ts) index each), so a prune takes the write lock only for runs with something to go."""
+    out = []
+    for run in _run_ids(conn, table):
+        oldest = conn.execute(select(func.min(table.c.ts)).where(table.c.run_id == run)).scalar()
+        if oldest is not None and float(oldest) < cutoff:
+            out.append(run)
+    return out
 
 
 def _ended_recordings(conn: Connection, cutoff: float) -> list[str]:
