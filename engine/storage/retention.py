@@ -283,6 +283,9 @@ def vacuum(db: Database) -> None:
         cursor = raw.cursor()
         cursor.execute("PRAGMA auto_vacuum = INCREMENTAL")  # takes effect with the VACUUM
         cursor.execute("VACUUM")
+        # VACUUM wrote the whole database through the WAL: fold it back and truncate it
+        # (best effort: a reader still on an old snapshot keeps what it needs).
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         cursor.close()
     finally:
         raw.close()
