@@ -53,7 +53,7 @@ def database_size(db: Database) -> DatabaseSize:
 
 
 def row_counts(db: Database, tables: list[Table]) -> dict[str, int]:
-    """Rows per table (a scan each: for the bench and `db prune --json`, not `status`)."""
+    """Rows per table (a scan each: for the growth bench and tests, never `status`)."""
     with db.read() as conn:
         return {
             t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
