@@ -291,6 +291,36 @@ class ControlSettings(_Section):
         return v
 
 
+_DAYS_MAX = 36_500.0  # a century: "forever" is 0
+
+
+class RetentionSettings(_Section):
+    """How long the tables that grow every cycle keep their rows, in days of engine time
+    (the time the rows carry); 0 keeps them forever. `polyb0t db prune` and the daemon's
+    automatic prune apply it (docs in engine/storage/retention.py).
+
+    Never pruned, whatever is set here: fills, orders, intents, positions, daily_pnl, runs
+    and markets (the money records and what the ML's labels come from), and the backfilled
+    price_history."""
+
+    # Top of book per market: the ML's training data and the market detail's chart.
+    snapshots_days: float = Field(14.0, ge=0, le=_DAYS_MAX)
+    # Rejected signals are most signal rows and rarely read; the others (orders, intents)
+    # are few.
+    rejected_signals_days: float = Field(14.0, ge=0, le=_DAYS_MAX)
+    signals_days: float = Field(0.0, ge=0, le=_DAYS_MAX)
+    engine_events_days: float = Field(90.0, ge=0, le=_DAYS_MAX)
+    # `polyb0t report`'s rejections by rule (one row per rule per cycle).
+    rejection_counts_days: float = Field(90.0, ge=0, le=_DAYS_MAX)
+    # A recording is removed whole, once its last event is older than this (a recording
+    # without its start cannot be replayed).
+    recorded_events_days: float = Field(30.0, ge=0, le=_DAYS_MAX)
+    # The daemon prunes this often (wall time), in a thread beside the engine; 0: never.
+    prune_interval_seconds: float = Field(3600.0, ge=0, le=30 * 86_400)
+    # Rows deleted per transaction: the engine waits at most one batch for the write lock.
+    prune_batch_rows: int = Field(10_000, ge=100, le=1_000_000)
+
+
 class Settings(BaseSettings):
     """Everything the runtime is built from."""
 
@@ -308,6 +338,10 @@ class Settings(BaseSettings):
     source: Literal["sim", "polymarket", "replay"] = "sim"
     loop_interval_seconds: float = Field(10.0, gt=0)
     snapshot_interval_seconds: float = Field(60.0, gt=0)
+    # A market's snapshot is stored when its top of book changed since its last stored one,
+    # or when that one is this old (a heartbeat); at most every snapshot_interval_seconds.
+    # 0 (or <= snapshot_interval_seconds): every market at every snapshot step.
+    snapshot_max_interval_seconds: float = Field(900.0, ge=0, le=7 * 86_400)
     speed: float = Field(1.0, gt=0)  # simulated seconds per wall second (sim/replay)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: Path | None = None
@@ -324,6 +358,7 @@ class Settings(BaseSettings):
     polymarket: PolymarketSettings = PolymarketSettings()
     ui: UiSettings = UiSettings()
     control: ControlSettings = ControlSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @field_validator("*", mode="after")
     @classmethod

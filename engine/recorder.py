@@ -23,6 +23,7 @@ from engine.events import MarketListed, SourceEvent
 from engine.execution.portfolio import Portfolio
 from engine.market_state import MarketState
 from engine.models import Fill, Market, Outcome, Position, Side, Signal
+from engine.snapshots import SnapshotCompactor
 from engine.storage import (
     CycleRecord,
     DailyPnl,
@@ -31,7 +32,6 @@ from engine.storage import (
     RecordedEvent,
     RunInfo,
     RunStart,
-    Snapshot,
     Store,
 )
 from engine.storage.records import utc_day
@@ -56,6 +56,7 @@ class Recorder:
         record: bool = False,
         run: RunStart | None = None,
         depth_levels: int = 3,
+        snapshot_max_interval: float = 0.0,
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -63,6 +64,8 @@ class Recorder:
         self.depth_levels = depth_levels
         self.state = state
         self.snapshot_interval = snapshot_interval
+        # Only markets whose top of book changed, or not stored for `snapshot_max_interval`.
+        self.snapshots = SnapshotCompactor(state, depth_levels, snapshot_max_interval)
         self.control = control
         self._next_snapshot = -np.inf
         self._day = float("nan")
@@ -134,7 +137,7 @@ class Recorder:
             m for r in step.applied.resolved if (m := self.state.market(r.market_id)) is not None
         ]
         if t >= self._next_snapshot and step.outcome is not None:
-            rec.snapshots = self._snapshots(t)
+            rec.snapshots = self.snapshots.take(t)
             self._next_snapshot = t + self.snapshot_interval
         equity = cycle.mark_equity(t)
         rec.state = EngineStatus(
@@ -216,40 +219,6 @@ class Recorder:
             ev.append(EventRecord(t, "INFO", "engine_state", f"engine {state}"))
             self._last_state = state
         return ev
-
-    def _snapshots(self, t: float) -> list[Snapshot]:
-        st = self.state
-        n = st.n
-        rows = np.flatnonzero(st.active[:n])
-        bb = st.bid_px[rows, 0]
-        ba = st.ask_px[rows, 0]
-        k = self.depth_levels  # the same depth the features and the universe measure
-        bd = st.bid_sz[rows, :k].sum(axis=1)
-        ad = st.ask_sz[rows, :k].sum(axis=1)
-        lt = st.last_trade_px[rows]
-        vol = st.volume[rows]
-
-        def opt(x: float) -> float | None:
-            return None if x != x else x
-
-        out = []
-        for i, r in enumerate(rows.tolist()):
-            b, a = float(bb[i]), float(ba[i])
-            out.append(
-                Snapshot(
-                    t,
-                    st.markets[r].market_id,
-                    opt(b),
-                    opt(a),
-                    opt((a + b) / 2),
-                    opt(a - b),
-                    float(bd[i]),
-                    float(ad[i]),
-                    opt(float(lt[i])),
-                    float(vol[i]),
-                )
-            )
-        return out
 
     def _daily(
         self, t: float, equity: float, pf: Portfolio, cycle: DecisionCycle, fills: int

@@ -287,6 +287,7 @@ def build_runtime(
         run_id=run_id,
         state=state,
         snapshot_interval=settings.snapshot_interval_seconds,
+        snapshot_max_interval=settings.snapshot_max_interval_seconds,
         control=control,
         repeat_signal_seconds=settings.strategy.repeat_signal_seconds,
         record=settings.record,

@@ -8,6 +8,7 @@ values (domain dataclasses or `engine.storage.records`), never ORM objects tied 
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -16,6 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Connection, Select, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from engine.config import RetentionSettings
 from engine.models import Fill, Market, Position, Signal
 from engine.redact import Redactor
 from engine.storage import rows
@@ -30,6 +32,8 @@ from engine.storage.records import (
     RunInfo,
     utc_day,
 )
+from engine.storage.retention import PruneReport
+from engine.storage.retention import prune as _prune
 from engine.storage.sql import text_before, upsert
 from engine.storage.tables import (
     BackfillProgressRow,
@@ -418,6 +422,23 @@ class Store:
     @staticmethod
     def _upsert_daily(conn: Connection, run_id: str, pnl: DailyPnl) -> None:
         upsert(conn, _DAILY, [rows.daily_pnl_row(pnl, run_id)], ["run_id", "day"])
+
+    # --- retention ---------------------------------------------------------------------------
+
+    def prune(
+        self,
+        now: float,
+        retention: RetentionSettings,
+        *,
+        dry_run: bool = False,
+        stop: threading.Event | None = None,
+        pause_seconds: float = 0.1,
+    ) -> PruneReport:
+        """Delete the rows `retention` no longer keeps at engine time `now`, in batches that
+        leave the write lock to the engine between them (`engine.storage.retention`)."""
+        return _prune(
+            self._db, now, retention, dry_run=dry_run, stop=stop, pause_seconds=pause_seconds
+        )
 
     # --- reads -------------------------------------------------------------------------------
 

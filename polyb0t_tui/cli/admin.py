@@ -38,6 +38,7 @@ from polyb0t_tui.cli.common import (
     settings_from,
     storage_from,
 )
+from polyb0t_tui.cli.db_prune import register_db
 from polyb0t_tui.runtime import StartupError, build_source, sim_start
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_db_reset)
+    register_db(dsub)  # `db prune`
 
     cfg = sub.add_parser(
         "config",

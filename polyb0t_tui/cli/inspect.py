@@ -20,6 +20,7 @@ from engine.clock import WallClock, day_start
 from engine.commands import EngineCommands
 from engine.execution.intents import IntentError
 from engine.models import IntentState, TradeIntent
+from engine.storage.size import database_size
 from polyb0t_tui.cli.common import (
     CliError,
     config_parent,
@@ -170,6 +171,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         "engine": state,
         "process": _liveness(state),
         "positions": positions,
+        "database": asdict(size := database_size(storage.db)),
     }
     if args.json:
         print_json(data)
@@ -190,6 +192,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"[b]cash[/b] {state['cash']:.2f}  [b]equity[/b] {state['equity']:.2f}  "
             f"[b]peak[/b] {state['peak_equity']:.2f}  [b]exposure[/b] {state['exposure']:.2f}"
         )
+    con.print(f"[b]database[/b] {size.describe()}")
     if positions:
         t = Table("market", "token", "shares", "avg price", "cost", "realized")
         for p in positions:

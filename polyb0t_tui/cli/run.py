@@ -16,6 +16,7 @@ import signal
 import sys
 from typing import Any
 
+from engine.auto_prune import AutoPrune
 from engine.config import Settings, secret_values
 from engine.control_server import ControlServer, ControlStartError
 from engine.data_dir_lock import DataDirBusy, DataDirLock
@@ -171,7 +172,8 @@ async def _run_locked(
     )
     try:
         if args.daemon:
-            return await _run_daemon(rt, stop, args)
+            async with AutoPrune(rt.storage.store, settings.retention, rt.clock.now):
+                return await _run_daemon(rt, stop, args)
         return await rt.engine.run(stop, cycles=args.cycles, duration=args.duration)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
