@@ -1,7 +1,8 @@
 """Live execution of approved intents on Polymarket's CLOB, at most once per intent.
 
-The path of one approved intent (`execute`, called by `engine.approvals.ApprovalProcessor`
-after its re-check, from the engine's worker thread):
+The path of one approved intent (`execute`, handed over by `engine.approvals.ApprovalProcessor`
+after its re-check in the engine step, and run in the live worker's own thread,
+`engine.execution.live_worker`, never in the step):
 
 1. market rules fetched fresh (tick, neg-risk, minimum), the order planned and refused before
    anything is signed if it breaks a rule (`clob_orders`); a network failure here leaves the
@@ -14,15 +15,18 @@ after its re-check, from the engine's worker thread):
    connection or a 5xx, the order is looked up (open orders, trades): one intent never yields
    two orders. A 429 waits its Retry-After; a 4xx is a refusal (FAILED with the exchange's
    words); an outcome still unknown after the attempts leaves the intent SUBMITTED;
-5. the order is resolved from `/data/trades` (`reconcile.decide`): FILLED / PARTIAL with fills
-   booked on the portfolio, FAILED with a reason, or still SUBMITTED while it rests.
+5. the order is resolved from `/data/trades` (`reconcile.decide`): FILLED / PARTIAL, FAILED
+   with a reason, or still SUBMITTED while it rests. The final state, the order row and its
+   fills are written in one transaction (`IntentStore.conclude`); only then are the fills
+   handed to the account (`live_account`), which the engine step applies to its books.
 
 `poll` resolves SUBMITTED intents (a crash, an unknown outcome, a resting order) by looking
 them up, never by posting; the first `poll` also connects, reconciles the account (open
 orders, recent trades, the cash balance, and the tokens already held, which the books adopt,
-read again by later polls if the Data API did not answer) and starts the heartbeat. Fills
-are booked only by whoever wins the SUBMITTED -> final transition, so two engines on one
-database never both book them.
+read again by later polls if the Data API did not answer), stores from the exchange any order
+and fills missing for a recent FILLED / PARTIAL intent, and starts the heartbeat. Fills are
+booked only by whoever wins the SUBMITTED -> final transition, so two engines on one database
+never both book them.
 """
 
 from __future__ import annotations
@@ -108,7 +112,8 @@ class PostOutcome:
 
 
 class ClobExecutor:
-    """Carries approved intents out on the CLOB; implements `approvals.LiveExecutor`."""
+    """Carries approved intents out on the CLOB (driven by `live_worker.LiveWorker`); what it
+    learns of the account goes to `account` as effects."""
 
     def __init__(
         self,
