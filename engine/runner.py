@@ -6,6 +6,11 @@ runs in one worker thread via `asyncio.to_thread`, one step at a time, so the lo
 schedules, waits and answers signals. A stop request is honoured between steps, so shutdown
 takes at most one step.
 
+The step is the one owner of the engine's state. Requests from consoles and the control socket
+come through the engine's inbox (`engine.inbox`) and are carried out at the start of a step,
+or at once when the loop is only waiting for the next one; exchange calls run in the live
+worker's thread and their results are applied by the step (`engine.approvals`).
+
 Time: on a simulated clock the loop visits a fixed grid of engine times (every cycle
 interval, plus paper-order due times and intent checks) and paces them against wall time by
 `speed` (or not at all for `speed=None`, "max"). Results depend only on the grid, never on
@@ -188,7 +193,6 @@ class Engine:
         """The run's end, however it came: consoles see it stopped, its unsent intents
         expire, the run is recorded as ended, the source stops."""
         summary.end_ts = self.clock.now()
-        summary.equity = self.portfolio.equity(self.cycle.mark)
         self.control.stop()
         if self.view is not None:
             self.view.refresh_state()  # consoles see "stopped", not the last "running"
@@ -196,6 +200,7 @@ class Engine:
         for line in self.step_errors.summary():
             log.error(line)
         await self._close_records(summary)
+        summary.equity = self.portfolio.equity(self.cycle.mark)  # last live fills included
         if self.view is not None:
             self.view.refresh_intents()  # the run's unsent intents expired with it
         await self.source.stop()

@@ -27,6 +27,7 @@ def write_config(path: Path, data_dir: Path, db_url: str | None = None, **extra:
     lines += ["[sim]", f'start = "{START}"', "seed = 7", "markets = 300"]
     lines += ["[control]", "port = 0"]  # any free port: tests must not collide on 8765
     path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)  # it may hold the database password: a file others can read is refused
     return path
 
 
