@@ -38,17 +38,6 @@ def token_path(data_dir: Path) -> Path:
 # --- the daemon's side ------------------------------------------------------------------------
 
 
-def load_or_create_token(path: Path) -> tuple[str, str | None]:
-    """The daemon's token, and a warning when an unsafe or unusable file had to be replaced.
-
-    Never returns a token from a file other users could read or replace.
-    """
-    token, warning, fresh = prepare_token(path)
-    if fresh:
-        save_token(path, token)
-    return token, warning
-
-
 def prepare_token(path: Path) -> tuple[str, str | None, bool]:
     """(token, warning, fresh): the token in a safe existing file, else a new one that the
     caller writes with `save_token` once it knows the daemon will serve (a start that fails

@@ -12,13 +12,22 @@ from engine.control_files import (
     ControlFileError,
     client_url,
     is_loopback_host,
-    load_or_create_token,
+    prepare_token,
     read_token,
     read_url,
     remove_url,
+    save_token,
     url_host,
     write_url,
 )
+
+
+def load_or_create_token(path: Path) -> tuple[str, str | None]:
+    """What the daemon does at start: read the token, or make one and write it."""
+    token, warning, fresh = prepare_token(path)
+    if fresh:
+        save_token(path, token)
+    return token, warning
 
 
 def mode(path: Path) -> int:
