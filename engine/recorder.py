@@ -1,15 +1,17 @@
 """Turning each engine step into one database transaction.
 
 Everything a step produced (signals, executed orders, fills, settlements, changed positions,
-engine state, the day's PnL, snapshots when due, counts of rejections by rule) goes to
-`Store.record_cycle` at once, from the engine's worker thread. A crash loses at most the step
-in progress; a restarted engine reads a consistent database. Live orders are the exception
+engine state, the day's PnL, snapshots when due, counts of rejections by rule) becomes one
+`CycleRecord`, which the writer thread (`engine.storage.writer`) stores in one transaction, so
+the step never waits for the database. A crash loses at most the steps still queued; a
+restarted engine reads a consistent database. Live orders are the exception
 that proves the rule: what the exchange did is written by the live executor together with
 the intent's final state, so the step only writes the positions they changed.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -35,12 +37,15 @@ from engine.storage import (
     Store,
 )
 from engine.storage.records import utc_day
+from engine.storage.writer import RecordingFailed, RecordWriter
 
 if TYPE_CHECKING:
     from engine.cycle import DecisionCycle
     from engine.runner import RunSummary, StepResult
 
 from engine.control import EngineControl
+
+log = logging.getLogger("polyb0t.engine")
 
 
 class Recorder:
@@ -59,6 +64,9 @@ class Recorder:
         snapshot_max_interval: float = 0.0,
     ) -> None:
         self.store = store
+        # Steps' records are written by a thread of their own once the run has started (see
+        # `engine.storage.writer`); before that, and for tests that never start it, at once.
+        self.writer = RecordWriter(store)
         self.run_id = run_id
         self.run = run or RunStart(mode="paper", source="sim")
         self.depth_levels = depth_levels
@@ -96,6 +104,7 @@ class Recorder:
             host=socket.gethostname(),
             pid=os.getpid(),
         )
+        self.writer.start()
         return [
             f"run {c.run_id} (pid {c.pid}) was left running by a process that died: marked "
             f"crashed, last seen {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(c.ended_ts or 0))}"
@@ -109,10 +118,10 @@ class Recorder:
         rec = CycleRecord(run_id=self.run_id, ts=ts, markets=list(markets))
         if self.record:
             rec.recorded = _encode([MarketListed(m, ts) for m in markets])
-        self.store.record_cycle(rec)
+        self.writer.submit(rec)
 
     def event(self, ts: float, level: str, kind: str, message: str) -> None:
-        self.store.record_cycle(
+        self.writer.submit(
             CycleRecord(run_id=self.run_id, ts=ts, events=[EventRecord(ts, level, kind, message)])
         )
 
@@ -152,9 +161,17 @@ class Recorder:
             pid=os.getpid(),
         )
         rec.daily_pnl = self._daily(t, equity, portfolio, cycle, len(fills))
-        self.store.record_cycle(rec)
+        self.writer.submit(rec)
+
+    def flush(self) -> None:
+        """Wait until every step so far is in the database."""
+        self.writer.flush()
 
     def finish(self, summary: RunSummary) -> None:
+        try:
+            self.writer.close()  # every queued step first, then the run's end
+        except RecordingFailed as exc:
+            log.error("the run's last steps were not all stored: %s", exc)
         self.store.end_run(self.run_id, summary.stopped_by, summary.end_ts)
         status = self.store.engine_state(self.run_id)
         if status is not None:

@@ -23,6 +23,7 @@ async def stepped_async(rt: Runtime, cycles: int = 3) -> Runtime:
         now = t0 + k * rt.settings.loop_interval_seconds
         rt.clock.set(now)
         engine.step(now, True)
+    engine.recorder.flush()  # what the steps wrote is in the database
     engine.inbox.close()
     return rt
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Table, func
+from sqlalchemy import Column, ColumnElement, Connection, Executable, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -15,11 +16,30 @@ def upsert(
     """Insert `rows`, overwriting the non-key columns of rows whose `keys` already exist.
 
     One executemany statement (`INSERT ... ON CONFLICT DO UPDATE`, which both backends have),
-    so it stays a bulk write and is atomic per row under concurrent writers.
+    so it stays a bulk write and is atomic per row under concurrent writers. The statement is
+    built once per table, key and column set (the engine writes the same few every step, and
+    building one costs more than the write of a handful of rows).
     """
     if not rows:
         return
-    dialect = conn.dialect.name
+    stmt = _upsert_statement(conn.dialect.name, table, tuple(keys), tuple(rows[0]))
+    conn.execute(stmt, _last_per_key(rows, keys))
+
+
+def _last_per_key(rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per key, the last given (what writing them one after another leaves): a
+    driver may send the rows as one multi-row statement, where PostgreSQL refuses a key met
+    twice."""
+    if len(rows) == 1:
+        return list(rows)
+    latest = {tuple(r[k] for k in keys): r for r in rows}
+    return list(latest.values()) if len(latest) < len(rows) else list(rows)
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_statement(
+    dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]
+) -> Executable:
     stmt: postgresql.Insert | sqlite.Insert
     if dialect == "postgresql":
         stmt = postgresql.insert(table)
@@ -27,8 +47,8 @@ def upsert(
         stmt = sqlite.insert(table)
     else:  # pragma: no cover - Database refuses other backends
         raise NotImplementedError(dialect)
-    updates = {name: stmt.excluded[name] for name in rows[0] if name not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), list(rows))
+    updates = {name: stmt.excluded[name] for name in columns if name not in keys}
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
 
 def text_before(conn: Connection, column: Column[Any], sep: str) -> ColumnElement[Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, func, insert, select, update
@@ -124,6 +124,23 @@ def _window(
     if until_ts is not None:
         conds.append(column < until_ts)
     return conds
+
+
+@dataclass(slots=True)
+class _CycleRows:
+    """The rows of one or more cycles, per table, in the order they were recorded."""
+
+    markets: list[dict[str, Any]] = field(default_factory=list)
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    fills: list[dict[str, Any]] = field(default_factory=list)
+    positions: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    recorded: list[dict[str, Any]] = field(default_factory=list)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)  # the latest, per run
+    daily: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # per run, day
 
 
 def _redacted(row: dict[str, Any], key: str, clean: Redactor) -> dict[str, Any]:
@@ -352,62 +369,52 @@ class Store:
 
     def record_cycle(self, batch: CycleRecord) -> None:
         """Write one cycle atomically (see `CycleRecord` for what each list means)."""
-        run_id = batch.run_id
+        self.record_cycles([batch])
+
+    def record_cycles(self, batches: Sequence[CycleRecord]) -> None:
+        """Write several cycles, in order, in one transaction (the writer thread catching up):
+        their rows are gathered per table and written with one statement per table (rows of a
+        later cycle overwrite an earlier one's where keys meet, as separate writes would)."""
+        out = _CycleRows()
+        for batch in batches:
+            self._rows_of(batch, out)
         with self._db.write() as conn:
-            if batch.markets:
-                upsert(
-                    conn,
-                    _MARKETS,
-                    [rows.market_row(m, batch.ts) for m in batch.markets],
-                    ["market_id"],
-                )
-            _insert_many(conn, _SNAPSHOTS, [rows.snapshot_row(s, run_id) for s in batch.snapshots])
-            clean = self._clean
-            _insert_many(
-                conn,
-                _SIGNALS,
-                [_redacted(rows.signal_row(s, run_id), "reason", clean) for s in batch.signals],
-            )
-            upsert(
-                conn,
-                _ORDERS,
-                [_redacted(rows.order_row(r, run_id), "reason", clean) for r in batch.orders],
-                ["order_id"],
-            )
-            _insert_many(conn, _FILLS, [rows.fill_row(f, run_id) for f in batch.fills])
-            upsert(
-                conn,
-                _POSITIONS,
-                [rows.position_row(p, run_id, batch.ts) for p in batch.positions],
-                ["run_id", "market_id", "outcome"],
-            )
-            _insert_many(
-                conn,
-                _EVENTS,
-                [_redacted(rows.event_row(e, run_id), "message", clean) for e in batch.events],
-            )
-            _insert_many(
-                conn,
-                _RECORDED,
-                [
-                    {"run_id": run_id, "ts": e.ts, "kind": e.kind, "payload": e.payload}
-                    for e in batch.recorded
-                ],
-            )
-            upsert(
-                conn,
-                _REJECTIONS,
-                [
-                    {"run_id": run_id, "ts": batch.ts, "rule": rule, "count": n}
-                    for rule, n in batch.rejections.items()
-                ],
-                ["run_id", "ts", "rule"],
-            )
-            if batch.state is not None:
-                state = _redacted(rows.engine_state_row(batch.state, run_id), "reason", clean)
-                upsert(conn, _STATE, [state], ["run_id"])
-            if batch.daily_pnl is not None:
-                self._upsert_daily(conn, run_id, batch.daily_pnl)
+            upsert(conn, _MARKETS, out.markets, ["market_id"])
+            _insert_many(conn, _SNAPSHOTS, out.snapshots)
+            _insert_many(conn, _SIGNALS, out.signals)
+            upsert(conn, _ORDERS, out.orders, ["order_id"])
+            _insert_many(conn, _FILLS, out.fills)
+            upsert(conn, _POSITIONS, out.positions, ["run_id", "market_id", "outcome"])
+            _insert_many(conn, _EVENTS, out.events)
+            _insert_many(conn, _RECORDED, out.recorded)
+            upsert(conn, _REJECTIONS, out.rejections, ["run_id", "ts", "rule"])
+            upsert(conn, _STATE, list(out.state.values()), ["run_id"])
+            upsert(conn, _DAILY, list(out.daily.values()), ["run_id", "day"])
+
+    def _rows_of(self, batch: CycleRecord, out: _CycleRows) -> None:
+        run_id, ts, clean = batch.run_id, batch.ts, self._clean
+        out.markets += [rows.market_row(m, ts) for m in batch.markets]
+        out.snapshots += [rows.snapshot_row(s, run_id) for s in batch.snapshots]
+        out.signals += [
+            _redacted(rows.signal_row(s, run_id), "reason", clean) for s in batch.signals
+        ]
+        out.orders += [_redacted(rows.order_row(r, run_id), "reason", clean) for r in batch.orders]
+        out.fills += [rows.fill_row(f, run_id) for f in batch.fills]
+        out.positions += [rows.position_row(p, run_id, ts) for p in batch.positions]
+        out.events += [_redacted(rows.event_row(e, run_id), "message", clean) for e in batch.events]
+        out.recorded += [
+            {"run_id": run_id, "ts": e.ts, "kind": e.kind, "payload": e.payload}
+            for e in batch.recorded
+        ]
+        out.rejections += [
+            {"run_id": run_id, "ts": ts, "rule": rule, "count": n}
+            for rule, n in batch.rejections.items()
+        ]
+        if batch.state is not None:
+            state = rows.engine_state_row(batch.state, run_id)
+            out.state[run_id] = _redacted(state, "reason", clean)
+        if batch.daily_pnl is not None:
+            out.daily[(run_id, batch.daily_pnl.day)] = rows.daily_pnl_row(batch.daily_pnl, run_id)
 
     def set_engine_state(self, run_id: str, status: EngineStatus) -> None:
         """Outside a cycle: pause, resume, a kill switch firing."""

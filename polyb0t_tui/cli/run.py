@@ -158,6 +158,7 @@ async def _run_locked(
 ) -> RunSummary:
     storage = storage_from(settings, create=True)
     rt = build_runtime(settings, live=args.live, speed=speed, storage=storage)
+    rt.engine.freeze_gc = True  # a long-lived process: see `Engine.freeze_gc`
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -223,6 +224,7 @@ def _run_console_locked(settings: Settings, args: argparse.Namespace, speed: flo
         rt = build_runtime(settings, live=args.live, speed=speed, storage=storage)
     except StartupError as exc:
         raise CliError(str(exc), code=2) from None
+    rt.engine.freeze_gc = True  # a long-lived process: see `Engine.freeze_gc`
     setup_logging(settings.log_level, settings.log_file, secret_values(settings))
     _log_to_view(rt.view.log_handler())
     from polyb0t_tui.app import make_app  # Textual is loaded here and only here

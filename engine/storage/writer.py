@@ -1,0 +1,105 @@
+"""The engine's database writes, off the engine step: a writer thread fed by a queue.
+
+The step builds its `CycleRecord` (cheap: values copied out of the engine's state) and hands
+it here; one thread writes the records in order, several at a time in one transaction when it
+has fallen behind. So a step never waits for SQLite (a snapshot batch at 10,000 markets, a WAL
+checkpoint) unless the queue is full, when `submit` waits for room: memory stays bounded and a
+database that cannot keep up slows the engine rather than losing records.
+
+A write that fails is not lost silently: the error is raised by the next `submit` (the engine
+step then fails, is logged and counts toward the error-rate kill switch) and by `flush`. What
+the exchange did is never only here: live orders and fills are written by the live executor in
+the same transaction as their intent's state (`IntentStore.conclude`), so a crash loses at most
+the steps still queued, which the engine can always recompute from its own records.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from engine.storage.records import CycleRecord
+from engine.storage.store import Store
+
+log = logging.getLogger("polyb0t.storage")
+
+QUEUE_RECORDS = 256  # steps the writer may fall behind before a step waits for it
+BATCH_RECORDS = 32  # records written in one transaction at most
+
+
+class RecordingFailed(RuntimeError):
+    """A queued record could not be written; the message says why."""
+
+
+class RecordWriter:
+    def __init__(self, store: Store, capacity: int = QUEUE_RECORDS) -> None:
+        self.store = store
+        self._queue: queue.Queue[CycleRecord | None] = queue.Queue(maxsize=capacity)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._error: str | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="db-writer", daemon=True)
+            self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def submit(self, record: CycleRecord) -> None:
+        """Queue one record (waits only while the queue is full); raises `RecordingFailed`
+        if an earlier record could not be written. Without a running thread, writes now."""
+        self._raise_failure()
+        if self._thread is None:
+            self.store.record_cycle(record)
+            return
+        self._queue.put(record)
+
+    def flush(self) -> None:
+        """Wait until every queued record is written; raises `RecordingFailed` if one was
+        not."""
+        if self._thread is not None:
+            self._queue.join()
+        self._raise_failure()
+
+    def close(self) -> None:
+        """Write what is queued, then stop the thread."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+        self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        with self._lock:
+            error, self._error = self._error, None
+        if error is not None:
+            raise RecordingFailed(error)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            batch = [first]
+            while first is not None and len(batch) < BATCH_RECORDS:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+                if batch[-1] is None:
+                    break
+            records = [r for r in batch if r is not None]
+            try:
+                if records:
+                    self.store.record_cycles(records)
+            except Exception as exc:  # reported to the engine step by the next submit
+                log.error("database write of %d step(s) failed: %s", len(records), exc)
+                with self._lock:
+                    self._error = f"database write failed: {type(exc).__name__}: {exc}"
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+            if batch[-1] is None:
+                return

@@ -1,0 +1,132 @@
+"""The engine's database writes off the step: a writer thread, batched transactions, and
+failures that are never silent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from engine.config import load_settings
+from engine.runner import StepResult
+from engine.storage import CycleRecord, Database, Store
+from engine.storage.writer import RecordingFailed, RecordWriter
+from polyb0t_tui.runtime import build_runtime
+
+START = "2026-03-02T00:00:00Z"
+
+
+def _run_records(tmp_path: Path) -> list[CycleRecord]:
+    """Every record a seeded paper run hands its writer (orders, fills, positions, state)."""
+    settings = load_settings(
+        None,
+        {"data_dir": str(tmp_path / "run"), "sim": {"seed": 7, "start": START, "markets": 120}},
+    )
+    rt = build_runtime(settings, speed=None)
+    seen: list[CycleRecord] = []
+    writer = rt.engine.recorder.writer
+    submit = writer.submit
+
+    def keep(rec: CycleRecord) -> None:
+        seen.append(rec)
+        submit(rec)
+
+    writer.submit = keep  # type: ignore[method-assign,assignment]
+    asyncio.run(rt.engine.run(asyncio.Event(), cycles=40))
+    return seen
+
+
+def _dump(db: Database) -> dict[str, list[tuple[object, ...]]]:
+    out: dict[str, list[tuple[object, ...]]] = {}
+    with db.read() as conn:
+        for table in sorted(inspect(conn).get_table_names()):
+            cols = [c["name"] for c in inspect(conn).get_columns(table) if c["name"] != "id"]
+            query = f'SELECT {", ".join(cols)} FROM "{table}"'
+            out[table] = sorted((tuple(r) for r in conn.execute(text(query))), key=repr)
+    return out
+
+
+def test_records_written_in_batches_leave_the_database_as_one_by_one(tmp_path: Path) -> None:
+    records = _run_records(tmp_path)
+    assert sum(len(r.fills) for r in records) > 0 and sum(len(r.positions) for r in records) > 0
+    dumps = []
+    for name, chunk in (("one", 1), ("batched", 7)):
+        db = Database(f"sqlite:///{(tmp_path / f'{name}.db').as_posix()}")
+        db.init()
+        store = Store(db)
+        for k in range(0, len(records), chunk):
+            store.record_cycles(records[k : k + chunk])
+        dumps.append(_dump(db))
+        db.close()
+    assert dumps[0] == dumps[1]
+
+
+class _Failing(Store):
+    def record_cycles(self, batches: Sequence[CycleRecord]) -> None:
+        raise OSError("disk full")
+
+
+def test_a_failed_write_is_raised_by_the_next_submit_and_by_flush(db: Database) -> None:
+    writer = RecordWriter(_Failing(db))
+    writer.start()
+    writer.submit(CycleRecord(run_id="r", ts=1.0))
+    with pytest.raises(RecordingFailed, match="disk full"):
+        writer.flush()
+    writer.submit(CycleRecord(run_id="r", ts=2.0))  # the error was said: take the next one
+    writer._queue.join()  # written (and failed) in the background
+    with pytest.raises(RecordingFailed, match="database write failed: OSError: disk full"):
+        writer.submit(CycleRecord(run_id="r", ts=3.0))  # the step that comes next hears of it
+    writer.close()  # nothing left that failed unsaid
+
+
+def test_close_writes_everything_queued_and_later_writes_go_straight_through(
+    db: Database,
+) -> None:
+    store = Store(db)
+    store.start_run("r", 1.0, "paper", "sim")
+    writer = RecordWriter(store)
+    writer.start()
+    for k in range(100):
+        writer.submit(CycleRecord(run_id="r", ts=float(k), rejections={"cooldown": k}))
+    writer.close()
+    assert store.report(run_id="r").rejections_by_reason == {"cooldown": sum(range(100))}
+    writer.submit(CycleRecord(run_id="r", ts=500.0, rejections={"cooldown": 1}))  # no thread
+    assert store.report(run_id="r").rejections_by_reason == {"cooldown": sum(range(100)) + 1}
+
+
+def test_an_engine_whose_writes_fail_counts_the_failed_steps_and_halts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings(
+        None,
+        {
+            "data_dir": str(tmp_path / "data"),
+            "sim": {"seed": 7, "start": START, "markets": 60},
+            "risk": {"error_window_steps": 10, "error_limit": 3},
+        },
+    )
+    rt = build_runtime(settings, speed=None)
+    store = rt.storage.store
+    write = store.record_cycles
+    halted: list[str | None] = []
+
+    def failing_after_three_cycles(batches: Sequence[CycleRecord]) -> None:
+        if rt.cycle.count >= 3:
+            raise OSError("disk full")
+        write(batches)
+
+    store.record_cycles = failing_after_three_cycles  # type: ignore[method-assign]
+    step = rt.engine.step
+
+    def watched(t: float, do_cycle: bool) -> StepResult:
+        halted.append(rt.control.reason)
+        return step(t, do_cycle)
+
+    rt.engine.step = watched  # type: ignore[method-assign]
+    summary = asyncio.run(rt.engine.run(asyncio.Event(), cycles=12))  # the run survives
+    assert summary.errors >= 3
+    assert "error rate: 3 of the last 10 steps failed" in halted
+    assert any("database write failed" in r.getMessage() for r in caplog.records)
