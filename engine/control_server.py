@@ -96,6 +96,7 @@ class ControlServer:
         self._token = ""
         self._server: Server | None = None
         self._consoles: set[_Console] = set()
+        link.view.watched = lambda: bool(self._consoles)  # no console: no view to build
 
     @property
     def attached(self) -> int:
@@ -214,6 +215,8 @@ class ControlServer:
 
     async def _serve(self, ws: ServerConnection) -> None:
         console = _Console(ws, self.link.view.store, self.send_timeout)
+        if not self._consoles:  # the first one: the view was not kept while nobody watched
+            await self.link.inbox.call(self.link.view.catch_up)
         self._consoles.add(console)
         log.info("console attached from %s (%d attached)", console.peer, len(self._consoles))
         pusher: asyncio.Task[None] | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 
@@ -54,6 +55,7 @@ class EngineView:
         predictor_name: str,
         store: ViewStore | None = None,
         result_linger_seconds: float = 10.0,
+        watched: Callable[[], bool] | None = None,
     ) -> None:
         self.state = state
         self.cycle = cycle
@@ -74,6 +76,11 @@ class EngineView:
         self._brier = [0.0, 0.0, 0]  # model, market, count
         self._last_t = 0.0
         self._intent_views: tuple[IntentView, ...] = ()
+        self._p_seen: np.ndarray = np.empty(0)  # each market's P(YES) as of the last step
+        # Is anyone reading the view? A daemon with no console attached skips building the
+        # market rows and panes (most of the publishing cost at 10,000 markets); what later
+        # reads need (signals, the equity curve, Brier scores) is kept either way.
+        self.watched: Callable[[], bool] = watched or (lambda: True)
 
     # --- publishing (engine worker thread) -------------------------------------------------
 
@@ -82,9 +89,19 @@ class EngineView:
     ) -> None:
         self._last_t = t
         self._score_resolutions(resolved)
+        self._p_seen = self.cycle.last_p_yes
         if outcome is not None:
             self._add_signals(outcome.signals)
             self._equity.append(outcome.equity)
+        if self.watched():
+            self._publish_panes(t)
+
+    def catch_up(self) -> None:
+        """Publish the whole current view at once (a console attaching to a daemon that had
+        none: the view was not kept up to date meanwhile)."""
+        self._publish_panes(self._last_t or time.time())
+
+    def _publish_panes(self, t: float) -> None:
         rows = self._changed_rows(t)
         if self.intents is not None:
             self._intent_views = self._load_intents(t)
@@ -172,7 +189,8 @@ class EngineView:
 
     def _status(self, t: float) -> StatusView:
         st = self.state
-        newest = float(np.nanmax(st.book_ts[: st.n])) if st.n else float("nan")
+        stamps = st.book_ts[: st.n]
+        newest = float(np.nanmax(stamps)) if st.n and not np.isnan(stamps).all() else float("nan")
         equity = self.portfolio.equity(self.cycle.mark)
         return StatusView(
             mode=self.mode_label,
@@ -246,9 +264,9 @@ class EngineView:
         """Brier of the model and of the market price on each market as it resolves."""
         for r in resolved:
             row = self.state.row(r.market_id)
-            if row is None or row >= self._shown.shape[1]:
+            if row is None or row >= len(self._p_seen):
                 continue
-            p = self._shown[3, row]  # the last published P(YES), from before resolution
+            p = self._p_seen[row]  # P(YES) as of the last step, before the resolution
             mid, _ = self.state.history_back(0)
             m = mid[row] if row < len(mid) else np.nan
             if p == p and m == m:

@@ -26,8 +26,9 @@ from engine.control_server import ControlServer, ControlStartError, check_bind
 from engine.view import MarketRow, ViewDelta
 from engine.view_codec import decode
 from polyb0t_tui.remote_link import RemoteLink
-from polyb0t_tui.runtime import Runtime
-from tests.control_helpers import ran_runtime, server_for
+from polyb0t_tui.runtime import Runtime, build_runtime
+from tests.control_helpers import control_settings, ran_runtime, server_for
+from tests.engine_steps import stepped_async
 
 WRONG = "w" * 43  # a token the server must refuse, and must never write to a log
 
@@ -244,3 +245,30 @@ async def test_a_console_that_stops_reading_is_cut_off_without_stalling_others(
     finally:
         ticker.cancel()
     assert max(lags) < 0.5, f"the engine's loop stalled for {max(lags):.2f} s"
+
+
+async def test_with_no_console_attached_the_daemon_builds_no_view_and_catches_up_on_attach(
+    tmp_path: Path,
+) -> None:
+    rt = build_runtime(control_settings(tmp_path / "data"), live=True, speed=None)
+    server = server_for(rt)
+    assert not rt.view.watched()
+    published: list[float] = []
+    panes = rt.view._publish_panes
+
+    def counted(t: float) -> None:
+        published.append(t)
+        panes(t)
+
+    rt.view._publish_panes = counted  # type: ignore[method-assign]
+    await stepped_async(rt, cycles=3)
+    assert published == []  # three steps, no console: no rows or panes built
+    assert rt.link.pull(0).rows == ()
+    async with server:
+        token = read_token(token_path(rt.settings.data_dir))
+        async with raw_client(server, token) as ws:
+            await next_of(ws, "welcome")
+            first = decode(ViewDelta, (await next_of(ws, "delta"))["delta"])
+            assert rt.view.watched() and len(published) == 1  # caught up on attach
+            assert first.full and len(first.rows) == rt.state.n
+            assert first.status is not None and first.status.cycle == 3

@@ -190,6 +190,7 @@ async def _run_daemon(rt: Runtime, stop: asyncio.Event, args: argparse.Namespace
     """
     settings = rt.settings
     if not settings.control.enabled:
+        rt.view.watched = lambda: False  # no console can attach: build no view
         return await rt.engine.run(stop, cycles=args.cycles, duration=args.duration)
     feed = rt.view.log_handler()
     feed.addFilter(RedactSecrets(secret_values(settings)))
