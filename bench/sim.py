@@ -1,10 +1,15 @@
-"""How long one step of the simulated exchange takes, events included.
+"""One step of the simulated exchange as the engine takes it: the sim computes the step and
+its events, and the engine's `MarketState` applies them.
 
 Usage: python bench/sim.py [--steps N] [--markets 1000 10000]
 
-Times `poll` over single grid steps after a warm-up (the first poll, which snapshots every
-book, is reported apart), and prints the median and 95th percentile step time and the events
-per step, by type. The simulator must not be what limits the engine at 10,000 markets.
+Workload: the default sim settings (seeded, 8-level books, 10 s world steps); after the
+first poll (every book snapshotted, reported apart, applied too), each measured step is one
+grid step: `SimExchange.poll` (world dynamics, order flow, book changes, trades, resolutions,
+new listings, as typed events) and then `MarketState.apply` on those events (book levels,
+top-of-book matrices, trades, listings), each timed alone and together. This is the source
+half of the engine step (`Engine.step`); the cycle is `bench/cycle.py`, the whole step
+`bench/step.py`.
 """
 
 from __future__ import annotations
@@ -15,37 +20,57 @@ import time
 from collections import Counter
 
 from engine.config import SimSettings
+from engine.market_state import MarketState
 from engine.sources.sim import SimExchange
 
 START = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+
+
+def _pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[int(q * (len(s) - 1))]
 
 
 def bench(markets: int, steps: int, seed: int) -> None:
     settings = SimSettings(markets=markets, seed=seed)
     t0 = time.perf_counter()
     ex = SimExchange(settings, START)
+    state = MarketState(depth=settings.book_levels, capacity=markets)
+    for m in ex.discover():
+        state.add_market(m)
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     first = ex.poll(START)
+    applied = state.apply(first)
     first_s = time.perf_counter() - t0
-    times: list[float] = []
+    assert not applied.errors, applied.errors[:3]
+    poll_ms: list[float] = []
+    apply_ms: list[float] = []
     kinds: Counter[str] = Counter()
     for k in range(1, steps + 1):
         t0 = time.perf_counter()
         events = ex.poll(START + k * settings.step_seconds)
-        times.append(time.perf_counter() - t0)
+        t1 = time.perf_counter()
+        applied = state.apply(events)
+        t2 = time.perf_counter()
+        assert not applied.errors, applied.errors[:3]
+        poll_ms.append(1e3 * (t1 - t0))
+        apply_ms.append(1e3 * (t2 - t1))
         kinds.update(type(e).__name__ for e in events)
-    times.sort()
-    median_ms = 1e3 * statistics.median(times)
-    p95_ms = 1e3 * times[int(0.95 * (len(times) - 1))]
+    both = [a + b for a, b in zip(poll_ms, apply_ms, strict=True)]
     per_step = sum(kinds.values()) / steps
     by_kind = ", ".join(f"{k} {v / steps:.1f}" for k, v in sorted(kinds.items()))
     print(
         f"markets={markets:>6} levels={settings.book_levels} step={settings.step_seconds:g}s "
-        f"steps={steps}: build {build_s * 1e3:.0f} ms, first poll {first_s * 1e3:.1f} ms "
-        f"({len(first)} snapshots)"
+        f"steps={steps}: build {build_s * 1e3:.0f} ms, first poll+apply {first_s * 1e3:.1f} ms "
+        f"({len(first)} events)"
     )
-    print(f"    step median {median_ms:.2f} ms, p95 {p95_ms:.2f} ms, events/step {per_step:.1f}")
+    print(
+        f"    sim poll median {statistics.median(poll_ms):.2f} ms, "
+        f"apply median {statistics.median(apply_ms):.2f} ms, "
+        f"together median {statistics.median(both):.2f} ms p95 {_pct(both, 0.95):.2f} ms; "
+        f"events/step {per_step:.1f}"
+    )
     print(f"    per step: {by_kind}")
 
 
