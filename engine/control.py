@@ -1,4 +1,4 @@
-"""Engine run state (running / paused / halted) and the equity marks kill switches need.
+"""Engine run state: running, paused, or halted with the kill switch's reason.
 
 `EngineControl` is changed by the engine step (kill switches, and console commands, which reach
 it through the engine's inbox) and read by the runner and the recorder; every check-and-set is
@@ -10,9 +10,7 @@ data only skips trading for as long as it lasts.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
-from engine.clock import day_start
 from engine.models import EngineState
 
 _RUNNING = frozenset({EngineState.RUNNING})
@@ -78,26 +76,3 @@ class EngineControl:
         with self._lock:
             changed, self._changed = self._changed, False
             return changed
-
-
-@dataclass(slots=True)
-class EquityMarks:
-    """Start-of-day and peak equity for the daily-loss and drawdown kill switches."""
-
-    day: float = float("nan")
-    day_start_equity: float = 0.0
-    peak_equity: float = 0.0
-
-    def shift(self, amount: float) -> None:
-        """Equity that arrived without being earned (holdings taken in from the exchange):
-        moved into both marks, so it reads as neither a gain today nor a new peak."""
-        if self.day == self.day:  # marks exist (day is NaN until the first update)
-            self.day_start_equity += amount
-            self.peak_equity += amount
-
-    def update(self, now: float, equity: float) -> None:
-        d = day_start(now)
-        if d != self.day:
-            self.day = d
-            self.day_start_equity = equity
-        self.peak_equity = max(self.peak_equity, equity)

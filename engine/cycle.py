@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.control import EngineControl, EquityMarks
+from engine.control import EngineControl
 from engine.execution.portfolio import Portfolio
 from engine.features import FeatureEngine, Features
 from engine.market_state import MarketState
 from engine.models import Outcome, Signal
-from engine.risk.account import AccountView
+from engine.risk.account import AccountView, EquityMarks
 from engine.risk.manager import RiskManager
 from engine.routing import Route
 from engine.strategy.base import FloatArray, Predictor

@@ -15,17 +15,19 @@ import logging
 import os
 import socket
 import time
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.clock import day_start
+from engine.control import EngineControl
+from engine.cycle import DecisionCycle
 from engine.event_codec import encode_event
 from engine.events import MarketListed, SourceEvent
 from engine.execution.portfolio import Portfolio
 from engine.market_state import MarketState
 from engine.models import Fill, Market, Outcome, Position, Side, Signal
 from engine.snapshots import SnapshotCompactor
+from engine.step_result import RunSummary, StepResult
 from engine.storage import (
     CycleRecord,
     DailyPnl,
@@ -38,12 +40,6 @@ from engine.storage import (
 )
 from engine.storage.records import utc_day
 from engine.storage.writer import RecordingFailed, RecordWriter
-
-if TYPE_CHECKING:
-    from engine.cycle import DecisionCycle
-    from engine.runner import RunSummary, StepResult
-
-from engine.control import EngineControl
 
 log = logging.getLogger("polyb0t.engine")
 
@@ -148,7 +144,7 @@ class Recorder:
         if t >= self._next_snapshot and step.outcome is not None:
             rec.snapshots = self.snapshots.take(t)
             self._next_snapshot = t + self.snapshot_interval
-        equity = cycle.mark_equity(t)
+        equity = step.equity  # marked by the step: the recorder only reads the account
         rec.state = EngineStatus(
             state=self.control.state.value,
             cash=portfolio.cash,

@@ -24,47 +24,22 @@ import gc
 import logging
 import math
 import time
-from dataclasses import dataclass, field
 
 from engine.approvals import ApprovalProcessor
 from engine.clock import Clock, SimClock
-from engine.cycle import CycleOutcome, DecisionCycle
-from engine.events import SourceEvent
+from engine.cycle import DecisionCycle
 from engine.execution.base import Executor
 from engine.execution.portfolio import Portfolio
 from engine.inbox import EngineInbox
 from engine.market_state import ApplyResult, MarketState
-from engine.models import EngineState, ExecutionReport, Fill
+from engine.models import EngineState
 from engine.recorder import Recorder
 from engine.sources.base import FiniteSource, MarketSource, SourceStartError
 from engine.step_errors import ErrorBudget, StepErrorLog
+from engine.step_result import RunSummary, StepResult
 from engine.view_publisher import EngineView
 
 log = logging.getLogger("polyb0t.engine")
-
-
-@dataclass(slots=True)
-class StepResult:
-    t: float
-    applied: ApplyResult
-    settlements: list[Fill] = field(default_factory=list)
-    reports: list[ExecutionReport] = field(default_factory=list)
-    outcome: CycleOutcome | None = None
-    intent_lines: list[str] = field(default_factory=list)
-    events: list[SourceEvent] = field(default_factory=list)  # as polled (for recording)
-
-
-@dataclass(slots=True)
-class RunSummary:
-    run_id: str
-    cycles: int = 0
-    fills: int = 0
-    signals: int = 0
-    errors: int = 0
-    start_ts: float = 0.0
-    end_ts: float = 0.0
-    equity: float = 0.0
-    stopped_by: str = "completed"
 
 
 class Engine:
@@ -231,6 +206,7 @@ class Engine:
             reports = self.approvals.take_reports()
             if reports:
                 last = StepResult(t=summary.end_ts, applied=ApplyResult.empty(), reports=reports)
+                last.equity = self.cycle.mark_equity(summary.end_ts)
                 await asyncio.to_thread(self.recorder.step, last, self.cycle, self.portfolio)
                 self._account(last, summary)
         await asyncio.to_thread(self.recorder.finish, summary)
@@ -302,6 +278,7 @@ class Engine:
         if self.approvals is not None:
             step.intent_lines = self.approvals.process(t)
             step.reports.extend(self.approvals.take_reports())  # live fills, for the record
+        step.equity = self.cycle.mark_equity(t)
         self.recorder.step(step, self.cycle, self.portfolio)
         if self.view is not None:
             self.view.publish(t, step.outcome, applied.resolved)

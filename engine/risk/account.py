@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.clock import day_start
 from engine.models import Market, OrderRequest, Outcome, Side
 from engine.risk.sizing import order_max_cost
 
@@ -71,3 +72,26 @@ class Candidate:
     prices: list[float]  # ladder to walk, best first (asks for BUY, bids for SELL)
     sizes: list[float]
     book_age: float  # seconds since this market's book last updated
+
+
+@dataclass(slots=True)
+class EquityMarks:
+    """Start-of-day and peak equity for the daily-loss and drawdown kill switches."""
+
+    day: float = float("nan")
+    day_start_equity: float = 0.0
+    peak_equity: float = 0.0
+
+    def shift(self, amount: float) -> None:
+        """Equity that arrived without being earned (holdings taken in from the exchange):
+        moved into both marks, so it reads as neither a gain today nor a new peak."""
+        if self.day == self.day:  # marks exist (day is NaN until the first update)
+            self.day_start_equity += amount
+            self.peak_equity += amount
+
+    def update(self, now: float, equity: float) -> None:
+        d = day_start(now)
+        if d != self.day:
+            self.day = d
+            self.day_start_equity = equity
+        self.peak_equity = max(self.peak_equity, equity)

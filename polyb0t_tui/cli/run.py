@@ -21,8 +21,8 @@ from engine.config import Settings, secret_values
 from engine.control_server import ControlServer, ControlStartError
 from engine.data_dir_lock import DataDirBusy, DataDirLock
 from engine.logs import RedactSecrets, setup_logging
-from engine.runner import RunSummary
 from engine.sources.base import SourceStartError
+from engine.step_result import RunSummary
 from polyb0t_tui.cli.common import (
     CliError,
     config_parent,
