@@ -10,14 +10,37 @@ click that did nothing (expired, taken by another console) is never silent.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
+from textual.screen import Screen
+
+from engine.config import Settings
+from engine.link import EngineLink
 from engine.view import IntentView
 from polyb0t_tui import formatting as fmt
 from polyb0t_tui.screens.confirm import ConfirmScreen
 
-if TYPE_CHECKING:
-    from polyb0t_tui.app import PolybotApp
+
+class _Pulls(Protocol):
+    def pull(self) -> None: ...
+
+
+class ApprovalHost(Protocol):
+    """What the approval flow needs of the console (the app implements it; this module does
+    not import the app, which imports this one)."""
+
+    settings: Settings
+    link: EngineLink
+    acted: set[str]
+
+    @property
+    def bridge(self) -> _Pulls: ...
+
+    def engine_now(self) -> float: ...
+
+    def say(self, text: str, severity: str = "information") -> None: ...
+
+    async def push_screen_wait(self, screen: Screen[Any]) -> Any: ...
 
 
 def describe(i: IntentView) -> str:
@@ -27,7 +50,7 @@ def describe(i: IntentView) -> str:
     )
 
 
-async def approve(app: PolybotApp, intent: IntentView) -> None:
+async def approve(app: ApprovalHost, intent: IntentView) -> None:
     if intent.state != "PENDING":
         app.say(f"cannot approve: the intent is {intent.state}, not PENDING", "warning")
         return
@@ -81,7 +104,7 @@ async def approve(app: PolybotApp, intent: IntentView) -> None:
     app.bridge.pull()
 
 
-async def reject(app: PolybotApp, intent: IntentView) -> None:
+async def reject(app: ApprovalHost, intent: IntentView) -> None:
     if intent.state != "PENDING":
         app.say(f"cannot reject: the intent is {intent.state}, not PENDING", "warning")
         return
