@@ -1,10 +1,11 @@
 """`polyb0t backfill`: Polymarket price history and resolved markets into the database.
 
-The job is `engine.backfill.Backfill`; this module only parses options, shows progress and
-prints the summary. Progress goes to stderr: a `rich` bar with counts and ETA when stderr is
-a terminal, else a plain line every few seconds (logs and CI stay readable). The summary
-goes to stdout. Ctrl-C cancels the job, whose finished chunks are already committed; the
-same command then resumes where it stopped.
+The job is `engine.backfill.Backfill`; this module only turns the options (parsed as
+`polyb0t_tui.cli.backfill_args` says) into its config, shows progress and prints the
+summary. Progress goes to stderr: a `rich` bar with counts and ETA when stderr is a
+terminal, else a plain line every few seconds (logs and CI stay readable). The summary goes
+to stdout. Ctrl-C cancels the job, whose finished chunks are already committed; the same
+command then resumes where it stopped.
 
 Exit status: 0 when every market was fetched or already up to date, 1 when some failed (run
 again to retry them), 130 when interrupted.

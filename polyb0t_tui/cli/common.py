@@ -2,10 +2,9 @@
 
 Light on purpose: the parser is built from this module and the `*_args` modules alone, so
 `polyb0t --help` and a bad flag are answered without the settings models (pydantic), the
-database layer or the clients, which cost most of a second to import (issue 14). What a
-command needs (settings, storage) is imported by the helper that loads it, which
-only a running command calls; a command's own module is imported by `LazyCommand`.
-"""
+database layer or the clients, which take most of a second to import (issue 14). What a
+command needs is imported by the helper that loads it (settings, storage), which only a
+running command calls, and a command's own module by `LazyCommand`."""
 
 from __future__ import annotations
 
