@@ -56,6 +56,7 @@ import httpx
 
 from engine.config import PolymarketSettings
 from engine.events import FloatArray
+from engine.limits import RESOLVED_FIDELITY as RESOLVED_FIDELITY  # there: `--help` shows it
 from engine.models import Market
 from engine.sources.polymarket.clob_rest import ClobRestClient
 from engine.sources.polymarket.errors import PolymarketParseError, PolymarketRequestError
@@ -75,7 +76,6 @@ from engine.storage.store import (
 
 T = TypeVar("T")
 DAY = 86_400.0
-RESOLVED_FIDELITY = 720  # minutes: the finest resolved markets answer at (§3.2)
 MIN_SPAN_SECONDS = 3_600.0  # the "too long" halving stops here
 MAX_ERRORS_KEPT = 50  # in `BackfillStats.errors`; the count is in `failed`
 

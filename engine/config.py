@@ -36,6 +36,8 @@ from pydantic_settings import (
 )
 
 from engine.control_files import bind_problem
+from engine.limits import MAX_SIM_MARKETS as MAX_SIM_MARKETS  # there: the CLI's flags use them
+from engine.limits import SEED_MAX as SEED_MAX
 
 CATEGORIES = (
     "politics",
@@ -54,9 +56,6 @@ CATEGORIES = (
 # time with one line, not later as an OverflowError in a timer or a database column.
 MAX_NUMBER = 1e12
 MAX_SECONDS = 1e9  # ~31 years; below threading.TIMEOUT_MAX, so any timer accepts it
-# The seed is stored with the run in an INTEGER column: 32 bits signed on PostgreSQL.
-SEED_MAX = 2**31 - 1
-MAX_SIM_MARKETS = 100_000
 
 
 def _check_numbers(value: Any, name: str) -> Any:

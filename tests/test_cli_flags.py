@@ -16,7 +16,7 @@ import pytest
 
 from engine.config import SEED_MAX, load_settings
 from polyb0t_tui.cli import build_parser, main
-from polyb0t_tui.cli.backfill import POLYMARKET_START, max_days
+from polyb0t_tui.cli.backfill_args import POLYMARKET_START, max_days
 from polyb0t_tui.runtime import open_storage
 
 pytestmark = pytest.mark.usefixtures("cli_isolated")

@@ -28,108 +28,16 @@ from engine.storage import (
 from engine.universe import UniverseFilter
 from polyb0t_tui.cli.common import (
     CliError,
-    config_parent,
-    console,
-    markets_flag,
-    number,
     print_json,
     require_valid_keys,
-    seed_flag,
     settings_from,
     storage_from,
 )
-from polyb0t_tui.cli.db_prune import register_db
+from polyb0t_tui.cli.pipe_console import console
 from polyb0t_tui.runtime import StartupError, build_source, sim_start
 
 if TYPE_CHECKING:
     from engine.execution.live_checks import CheckResult
-
-MAX_EXAMPLES = 100
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    db = sub.add_parser(
-        "db",
-        help="create or reset the database",
-        description="Manage the database named by database_url (default: SQLite under data_dir).",
-    )
-    dsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    p = dsub.add_parser(
-        "init",
-        parents=[config_parent()],
-        help="create tables (idempotent)",
-        description="Create the schema if missing and record its version; "
-        "migrate an older database. Safe to run again.",
-    )
-    p.set_defaults(func=cmd_db_init)
-    p = dsub.add_parser(
-        "reset",
-        parents=[config_parent()],
-        help="drop and recreate every table (asks first)",
-        description="Delete ALL stored data (runs, fills, intents...) and "
-        "recreate an empty schema. A SQLite file that is not a readable database "
-        "(damaged, or something else) is replaced by a new one.",
-    )
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.set_defaults(func=cmd_db_reset)
-    register_db(dsub)  # `db prune`
-
-    cfg = sub.add_parser(
-        "config",
-        help="check or print the settings",
-        description="Settings come from defaults < TOML file < POLYBOT_* "
-        "environment < command-line flags.",
-    )
-    csub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    p = csub.add_parser(
-        "validate",
-        parents=[config_parent()],
-        help="check the settings; one line per problem",
-        description="Load and validate the settings, the console's [ui.keys] remaps "
-        "included; exit 2 on problems.",
-    )
-    p.set_defaults(func=cmd_config_validate)
-    p = csub.add_parser(
-        "show",
-        parents=[config_parent()],
-        help="print the effective settings (secrets masked)",
-        description="Print the settings in force, as TOML-like text or JSON.",
-    )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=cmd_config_show)
-
-    p = sub.add_parser(
-        "doctor",
-        parents=[config_parent()],
-        help="check config, database, data dir, source and clock",
-        description="Run each check and print PASS or FAIL with a hint; exit 1 if any check fails.",
-    )
-    p.add_argument(
-        "--live",
-        action="store_true",
-        help="also check live trading: credentials, signature type vs funder, balance and "
-        "allowances, geoblock, clock skew against the exchange (on when live.dry_run = false)",
-    )
-    p.set_defaults(func=cmd_doctor)
-
-    p = sub.add_parser(
-        "diagnose-filters",
-        parents=[config_parent()],
-        help="how many markets each universe rule removes, with examples",
-        description="Build the market universe from the source and show, rule "
-        "by rule, how many markets fail it and which ones.",
-    )
-    p.add_argument("--seed", type=seed_flag(), help="simulated world seed")
-    p.add_argument("--markets", type=markets_flag(), metavar="N", help="simulated market count")
-    p.add_argument(
-        "--examples",
-        type=number(int, 0, MAX_EXAMPLES),
-        default=3,
-        help=f"examples per rule (default 3, up to {MAX_EXAMPLES})",
-    )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=cmd_diagnose_filters)
-
 
 # --- db ------------------------------------------------------------------------------------
 

@@ -1,10 +1,11 @@
 """`polyb0t backfill`: Polymarket price history and resolved markets into the database.
 
-The job is `engine.backfill.Backfill`; this module only parses options, shows progress and
-prints the summary. Progress goes to stderr: a `rich` bar with counts and ETA when stderr is
-a terminal, else a plain line every few seconds (logs and CI stay readable). The summary
-goes to stdout. Ctrl-C cancels the job, whose finished chunks are already committed; the
-same command then resumes where it stopped.
+The job is `engine.backfill.Backfill`; this module only turns the options (parsed as
+`polyb0t_tui.cli.backfill_args` says) into its config, shows progress and prints the
+summary. Progress goes to stderr: a `rich` bar with counts and ETA when stderr is a
+terminal, else a plain line every few seconds (logs and CI stay readable). The summary goes
+to stdout. Ctrl-C cancels the job, whose finished chunks are already committed; the same
+command then resumes where it stopped.
 
 Exit status: 0 when every market was fetched or already up to date, 1 when some failed (run
 again to retry them), 130 when interrupted.
@@ -18,7 +19,6 @@ import dataclasses
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import TextIO
 
@@ -46,9 +46,7 @@ from engine.backfill import (
 from engine.config import mask_url
 from polyb0t_tui.cli.common import (
     CliError,
-    config_parent,
     fmt_ts,
-    number,
     print_json,
     settings_from,
     storage_from,
@@ -56,84 +54,6 @@ from polyb0t_tui.cli.common import (
 
 PLAIN_EVERY_SECONDS = 5.0
 ERRORS_SHOWN = 5
-# Polymarket's first markets are from mid-2020: a window reaching further back only asks
-# for nothing (and 100,000 days would start it before 1970).
-POLYMARKET_START = datetime(2020, 6, 1, tzinfo=UTC).timestamp()
-MAX_FIDELITY = 10_080  # a week of minutes
-MAX_CONCURRENCY = 32  # the rate limiter caps requests anyway: more only queues
-MAX_MARKETS = 1_000_000
-MAX_TAG_ID = 2**31 - 1
-
-
-def max_days(now: float | None = None) -> int:
-    """The widest --days: back to Polymarket's start (grows by a day each day)."""
-    return int(((time.time() if now is None else now) - POLYMARKET_START) // 86_400)
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "backfill",
-        parents=[config_parent()],
-        help="fetch price history and resolved markets from Polymarket into the database",
-        description="Fetch Polymarket's price history (CLOB /prices-history, YES token) for "
-        "resolved and active markets, and store resolved markets with their payouts (the "
-        "labels for training). Hosts and retries come from [polymarket] in the settings. "
-        "Resumable: progress is saved as it goes; run the same command again after an "
-        "interruption and only what is missing is fetched.",
-    )
-    days = max_days()
-    p.add_argument(
-        "--days",
-        type=number(float, 0, days, above=True, why=" (Polymarket's history starts in June 2020)"),
-        default=30.0,
-        metavar="N",
-        help=f"history window: the last N days (default 30; at most {days}, back to "
-        "Polymarket's first markets in June 2020)",
-    )
-    p.add_argument(
-        "--fidelity",
-        type=number(int, 1, MAX_FIDELITY),
-        default=60,
-        metavar="MINUTES",
-        help=f"minutes between points (default 60, up to {MAX_FIDELITY}). Polymarket answers "
-        "resolved markets with "
-        f"an empty history below about 12 h, so for those the backfill asks again at "
-        f"{RESOLVED_FIDELITY} and keeps the coarser points (the summary counts them)",
-    )
-    p.add_argument(
-        "--max-markets",
-        type=number(int, 1, MAX_MARKETS),
-        metavar="N",
-        help="at most N markets in all, most traded first, resolved and active taken in turn "
-        "(default: every market listed)",
-    )
-    p.add_argument(
-        "--closed",
-        action="store_true",
-        help="resolved markets (closed, ending within the window)",
-    )
-    p.add_argument("--active", action="store_true", help="active markets (default: both kinds)")
-    p.add_argument(
-        "--tag-id",
-        type=number(int, 1, MAX_TAG_ID),
-        metavar="ID",
-        help="only markets with this Gamma tag",
-    )
-    p.add_argument(
-        "--concurrency",
-        type=number(int, 1, MAX_CONCURRENCY),
-        default=4,
-        metavar="N",
-        help=f"markets fetched at once (default 4, up to {MAX_CONCURRENCY}; the client rate "
-        "limits still apply)",
-    )
-    p.add_argument(
-        "--restart",
-        action="store_true",
-        help="ignore saved progress and fetch the whole window again",
-    )
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(func=cmd_backfill)
 
 
 def _config(args: argparse.Namespace) -> BackfillConfig:

@@ -1,30 +1,29 @@
-"""Pieces every command shares: the parser, flag types, loading settings, output helpers."""
+"""Pieces every command shares: the parser, flag types, loading settings, output helpers.
+
+Light on purpose: the parser is built from this module and the `*_args` modules alone, so
+`polyb0t --help` and a bad flag are answered without the settings models (pydantic), the
+database layer or the clients, which take most of a second to import (issue 14). What a
+command needs is imported by the helper that loads it (settings, storage), which only a
+running command calls, and a command's own module by `LazyCommand`."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from rich.console import Console
-
-from engine.config import (
-    MAX_SIM_MARKETS,
-    SEED_MAX,
-    ConfigError,
-    Settings,
-    load_settings,
-    resolve_config_path,
-)
-from engine.storage import StorageError
+from engine.limits import MAX_SIM_MARKETS, SEED_MAX
 from polyb0t_tui import formatting
-from polyb0t_tui.keymap import keymap_problems
-from polyb0t_tui.runtime import StartupError, Storage, open_storage
+
+if TYPE_CHECKING:
+    from engine.config import Settings
+    from polyb0t_tui.runtime import Storage
 
 SHOWN_CHARS = 40  # of a bad flag value, in its error line
 
@@ -46,6 +45,35 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
+Command = Callable[[argparse.Namespace], int]
+
+
+class LazyCommand:
+    """A command's function, by module and name, imported when the command runs.
+
+    Why: the parser is built on every invocation, `--help` and typos included. Holding the
+    functions themselves would import every command's module to build it, and with them
+    the database layer, numpy and the network clients, before argparse says a word. (A
+    plain class: `dataclasses` alone would add a few ms of imports to every start.)
+    """
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"LazyCommand({self.module}:{self.name})"
+
+    def load(self) -> Command:
+        func: Command = getattr(importlib.import_module(self.module), self.name)
+        return func
+
+    def __call__(self, args: argparse.Namespace) -> int:
+        return self.load()(args)
+
+
 def config_parent() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument(
@@ -57,12 +85,17 @@ def config_parent() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace, **overrides: Any) -> Settings:
+    from engine.config import load_settings
+
     return load_settings(getattr(args, "config", None), overrides or None)
 
 
 def require_valid_keys(args: argparse.Namespace, settings: Settings) -> None:
     """The console's `[ui.keys]` remaps, checked before any console is built (and by
     `config validate`): a clash could make one key do two things, e.g. quit and approve."""
+    from engine.config import ConfigError, resolve_config_path
+    from polyb0t_tui.keymap import keymap_problems
+
     problems = keymap_problems(settings.ui.keys)
     if problems:
         path = resolve_config_path(getattr(args, "config", None))
@@ -71,22 +104,13 @@ def require_valid_keys(args: argparse.Namespace, settings: Settings) -> None:
 
 def storage_from(settings: Settings, create: bool = False) -> Storage:
     """The database; `create=False` (readers) never makes a file or folder."""
+    from engine.storage import StorageError
+    from polyb0t_tui.runtime import StartupError, open_storage
+
     try:
         return open_storage(settings, create=create)
     except (StorageError, StartupError) as exc:
         raise CliError(str(exc)) from None
-
-
-class _PipeConsole(Console):
-    """rich exits 1 on its own when stdout is a closed pipe; raising lets `main` end every
-    command the same way (see `polyb0t_tui.cli.main`)."""
-
-    def on_broken_pipe(self) -> None:
-        raise BrokenPipeError
-
-
-def console() -> Console:
-    return _PipeConsole()
 
 
 def print_json(data: Any) -> None:

@@ -18,33 +18,10 @@ from engine.storage.retention import KEPT_TABLES, vacuum
 from engine.storage.size import database_size
 from polyb0t_tui.cli.common import (
     CliError,
-    config_parent,
     print_json,
     settings_from,
     storage_from,
 )
-
-
-def register_db(dsub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `prune` to the `db` command's actions."""
-    p = dsub.add_parser(
-        "prune",
-        parents=[config_parent()],
-        help="delete rows older than the [retention] settings keep",
-        description="Delete old snapshots, signals, engine events, rejection counts and "
-        "ended recordings as the [retention] settings say; fills, orders, intents, "
-        "positions, daily PnL, runs and markets are never deleted. Prints the rows removed "
-        "per table and the database size before and after.",
-    )
-    p.add_argument("--dry-run", action="store_true", help="count what would go; delete nothing")
-    p.add_argument(
-        "--vacuum",
-        action="store_true",
-        help="then give the freed space back to the disk (SQLite: blocks writers meanwhile, "
-        "and turns on incremental auto-vacuum so later prunes shrink the file themselves)",
-    )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=cmd_db_prune)
 
 
 def cmd_db_prune(args: argparse.Namespace) -> int:
