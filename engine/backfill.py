@@ -2,8 +2,9 @@
 
 Why: the engine only stores what it sees while it runs, but a model needs labelled examples
 now: markets that resolved (their payout is the label) and the price paths that led there.
-Polymarket keeps both: Gamma lists closed markets with their final prices (reference §2.6)
-and CLOB `/prices-history` serves past prices of a token (§3.2).
+Polymarket keeps both: Gamma lists closed markets with their final prices
+(docs/polymarket_api.md §2.6) and CLOB `/prices-history` serves past prices of a token
+(docs/polymarket_api.md §3.2).
 
 What a run does:
 1. The window is [now - days, now] on the exchange's clock (`GET /time`): a skewed local
@@ -30,13 +31,15 @@ markets found so far. Only storage errors stop the job: without a database there
 to put anything.
 
 Resolved markets: Polymarket answers `/prices-history` for a resolved market with an empty
-history below about 12 h fidelity (§3.2, G17). So when a closed market answers nothing at a
-finer fidelity, the chunk is asked again at `RESOLVED_FIDELITY` minutes and the coarser
-points are kept (counted in `BackfillStats.coarse`).
+history below about 12 h fidelity (docs/polymarket_api.md §3.2 and gotcha G17, from
+https://github.com/Polymarket/py-clob-client/issues/216). So when a closed market answers
+nothing at a finer fidelity, the chunk is asked again at `RESOLVED_FIDELITY` minutes and the
+coarser points are kept (counted in `BackfillStats.coarse`).
 
-Too long a range: users report 400 "interval is too long" for wide `startTs..endTs` (§3.2,
-unconfirmed). A chunk is at most `max_span_days`; on that error the span is halved for the
-rest of the run, so only the first request pays for finding the limit.
+Too long a range: users report 400 "interval is too long" for wide `startTs..endTs`
+(docs/polymarket_api.md §3.2, unconfirmed). A chunk is at most `max_span_days`; on that error
+the span is halved for the rest of the run, so only the first request pays for finding the
+limit.
 """
 
 from __future__ import annotations
@@ -371,7 +374,10 @@ class Backfill:
         closed: list[Market] = []
         active: list[Market] = []
         if cfg.closed:
-            # `active` and `archived` are left out: closed markets may carry either (G2).
+            # `active` and `archived` are left out: closed markets may carry either (the
+            # closed Gamma markets recorded in tests/fixtures/polymarket still say `active:
+            # true`), and Gamma's filter defaults are unreliable (docs/polymarket_api.md,
+            # gotcha G2).
             query = replace(
                 open_query, active=None, closed=True, archived=None, end_date_min=iso_utc(start)
             )

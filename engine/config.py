@@ -203,7 +203,7 @@ class LiveSettings(_Section):
 class PolymarketSettings(_Section):
     """Hosts, HTTP behaviour, discovery and websocket timing for the live data source."""
 
-    # --- hosts (reference §1); overridable so tests and the fake exchange can stand in ---
+    # --- hosts (docs/polymarket_api.md §1); overridable so tests and the fake can stand in ---
     gamma_url: str = "https://gamma-api.polymarket.com"
     clob_url: str = "https://clob.polymarket.com"
     ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
@@ -217,8 +217,9 @@ class PolymarketSettings(_Section):
     retry_base_seconds: float = Field(0.5, gt=0)  # first backoff; doubles per retry
     retry_max_seconds: float = Field(30.0, gt=0)  # cap of one backoff
     retry_after_max_seconds: float = Field(120.0, gt=0)  # longer Retry-After: give up
-    # Client-side throttle as a share of the documented limits (§2.8, §4.9): the server
-    # counts sliding 10 s windows and delays, then 429s, whoever exceeds them.
+    # Client-side throttle as a share of the documented limits (docs/polymarket_api.md §2.8,
+    # §4.9; https://docs.polymarket.com/api-reference/rate-limits): the server counts sliding
+    # 10 s windows and delays, then 429s, whoever exceeds them.
     rate_limit_share: float = Field(0.9, gt=0, le=1)
 
     # --- discovery (Gamma /markets) ---
@@ -233,14 +234,16 @@ class PolymarketSettings(_Section):
     books_batch_size: int = Field(100, ge=1, le=500)  # token ids per POST /books
     books_concurrency: int = Field(4, ge=1, le=32)
 
-    # --- market websocket (§5) ---
-    ws_assets_per_connection: int = Field(200, ge=2, le=500)  # > 500 loses snapshots (G14)
+    # --- market websocket (docs/polymarket_api.md §5) ---
+    # Over 500 assets on one connection lose their snapshots (docs/polymarket_api.md, gotcha G14).
+    ws_assets_per_connection: int = Field(200, ge=2, le=500)
     # Stall detection: a PING answered by nothing within ws_pong_timeout_seconds, or market
     # data silent past what the connection's recent gaps make likely (ws_silence_factor x
     # the mean gap, or twice the longest recent one; at least ws_silence_min_seconds, at
     # most ws_stall_seconds) untrusts its markets and resubscribes. A PONG-less stall is
     # seen within ws_ping_seconds + ws_pong_timeout_seconds (8 s by default).
-    ws_ping_seconds: float = Field(5.0, gt=0)  # text PING cadence, after subscribing (G12)
+    # Text PING cadence, sent only after subscribing (docs/polymarket_api.md §5.2, gotcha G12).
+    ws_ping_seconds: float = Field(5.0, gt=0)
     ws_pong_timeout_seconds: float = Field(3.0, gt=0)
     ws_silence_factor: float = Field(10.0, ge=1)
     ws_silence_min_seconds: float = Field(2.0, gt=0)

@@ -12,4 +12,6 @@ from __future__ import annotations
 # The seed is stored with the run in an INTEGER column: 32 bits signed on PostgreSQL.
 SEED_MAX = 2**31 - 1
 MAX_SIM_MARKETS = 100_000  # simulated markets in one world ([sim] markets)
-RESOLVED_FIDELITY = 720  # minutes: the finest resolved markets answer at (§3.2)
+RESOLVED_FIDELITY = (
+    720  # minutes: the finest resolved markets answer at (docs/polymarket_api.md §3.2)
+)

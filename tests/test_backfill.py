@@ -413,7 +413,8 @@ async def test_a_broken_listing_is_reported_and_the_other_listing_goes_on(
 async def test_resolved_markets_empty_at_fine_fidelity_are_fetched_at_12_hours(
     fake: ThreadedFakePolymarket, store: Store
 ) -> None:
-    """Production answers resolved markets with no history below ~12 h fidelity (§3.2);
+    """Production answers resolved markets with no history below ~12 h fidelity
+    (docs/polymarket_api.md §3.2);
     the fake does not, so the transport answers as production would."""
     closed = closed_tokens(fake)
 

@@ -186,7 +186,8 @@ async def test_gamma_offset_pagination_and_filters(fake_polymarket: FakePolymark
         volumes = [m["volumeNum"] for m in desc]
         assert volumes == sorted(volumes, reverse=True)
 
-        # Gotcha G2, kept on purpose: leaving out `closed` on /events gives closed events only.
+        # docs/polymarket_api.md, gotcha G2, kept on purpose: leaving out `closed` on /events
+        # gives closed events only.
         assert await get(c, base + "/events") == []
         assert (await c.get(base + "/status")).text == "OK"
 

@@ -469,7 +469,8 @@ def test_a_2xx_answer_without_success_leaves_the_order_to_be_looked_up(
 def test_an_order_row_that_says_matched_is_resolved_from_the_trades(
     live: Live, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Polymarket answers /data/order for working orders only (G16); should it ever return a
+    """Polymarket answers /data/order for working orders only (docs/polymarket_api.md, gotcha
+    G16); should it ever return a
     finished one, the intent must not wait on it as if it were resting."""
     info = pick_market(live.t)
     intent = approved(live, info, price=best(live.t, info, Outcome.YES, False))

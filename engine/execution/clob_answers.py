@@ -5,7 +5,7 @@ answers, and a field read two ways is a money bug (balance units, the older `all
 key, a `size_matched` of `""`). Each reader takes the JSON as the SDK returns it and raises
 `AnswerError` naming the field on anything it cannot read exactly; the caller decides what
 a malformed answer means (for an order: unknown, look again later), never a guess. Formats:
-reference §4.7; the shared fixtures `nautilus_rs__http_*` go through these readers in
+docs/polymarket_api.md §4.7; the shared fixtures `nautilus_rs__http_*` go through these readers in
 `tests/test_polymarket_fixtures.py`. Trades are read in `clob_fills`.
 """
 

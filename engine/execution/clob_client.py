@@ -383,7 +383,9 @@ class ClobSession:
         return answer
 
     def get_order(self, order_id: str) -> JSON | None:
-        """The order if it is still open (Polymarket answers only for active orders, G16)."""
+        """The order if it is still open.
+
+        Polymarket answers only for active orders (docs/polymarket_api.md, gotcha G16)."""
         self._require_l2()
         row = self._client.get_order(order_id)
         return row if isinstance(row, dict) and row.get("id") else None

@@ -4,13 +4,14 @@ Fills come from `GET /data/trades` (polling; the user websocket would only be fa
 share of a trade is the whole trade when our order was the taker (`taker_order_id`), or our
 entry in `maker_orders` when it rested. FAILED trades never settle and are left out.
 
-Fees (reference §3.6, [I:py-clob-client#311]): a taker pays shares x rate x (p (1-p))^e in
-USDC terms. On a SELL it comes out of the USDC received. On a BUY it is taken *in shares*:
-the account receives `shares - fee / p`. So a BUY becomes `Fill(size=net shares, price=p,
-fee=fee shares x p)`: the portfolio then debits `net x p + fee = shares x p` (what left the
-account), holds exactly the shares the exchange credited, and books the fee as realized PnL,
-so positions and cash match the exchange account. Fee amounts are rounded up to the chain's
-1e-6 unit, as the exchange never charges less than the formula.
+Fees (docs/polymarket_api.md §3.6; https://github.com/Polymarket/py-clob-client/issues/311 for
+BUY fees taken in shares): a taker pays shares x rate x (p (1-p))^e in USDC terms. On a SELL it
+comes out of the USDC received. On a BUY it is taken *in shares*: the account receives `shares
+- fee / p`. So a BUY becomes `Fill(size=net shares, price=p, fee=fee shares x p)`: the
+portfolio then debits `net x p + fee = shares x p` (what left the account), holds exactly the
+shares the exchange credited, and books the fee as realized PnL, so positions and cash match
+the exchange account. Fee amounts are rounded up to the chain's 1e-6 unit, as the exchange
+never charges less than the formula.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The heartbeat dead-man switch: if the engine dies or hangs, its resting orders die with it.
 
 Once heartbeats have started, Polymarket cancels every order of the API key when one is not
-received within 10 s (reference §4.7 `POST /v1/heartbeats`). A resting order left behind by
-a crashed engine is exactly the order nobody watches, so the executor keeps heartbeats going
-from its own thread (the SDK is synchronous; the event loop and the engine's step thread
-must not carry it) while orders can rest.
+received within 10 s (docs/polymarket_api.md §4.7, `POST /v1/heartbeats`, from py-clob-client's
+`post_heartbeat`). A resting order left behind by a crashed engine is exactly the order nobody
+watches, so the executor keeps heartbeats going from its own thread (the SDK is synchronous;
+the event loop and the engine's step thread must not carry it) while orders can rest.
 """
 
 from __future__ import annotations

@@ -1,14 +1,15 @@
 """From an approved intent to the exact order the exchange will accept, or a refusal.
 
 Everything is decided here, before anything is signed or sent, in `Decimal` (float artefacts
-such as 0.57 * 100 = 56.999... make prices fall off the grid, gotcha G21):
+such as 0.57 * 100 = 56.999... make prices fall off the grid: docs/polymarket_api.md, gotcha
+G21):
 
 - the price is snapped onto the market's tick grid *towards safety*: a BUY limit down (never
   pay more than approved), a SELL limit up (never sell for less), inside [tick, 1 - tick];
 - sizes are whole hundredths of a share, rounded down (never more than approved);
 - the exchange minimums are checked: resting orders (GTC/GTD) need the market's minimum size
   (5 shares), and a BUY needs at least $1, since an intent's limit is marketable by design
-  (orders below either are refused by Polymarket: reference §3.5, G8);
+  (orders below either are refused by Polymarket: docs/polymarket_api.md §3.5 and gotcha G8);
 - FOK/FAK are sent as the SDK's market orders (a BUY spends a USDC amount with two decimals,
   a SELL sells shares), GTC/GTD as limit orders (shares at a price).
 
@@ -68,7 +69,8 @@ class MarketRules:
 
     @classmethod
     def from_wire(cls, body: Mapping[str, Any]) -> MarketRules:
-        """Parse the V2 compact market info (reference §3.4); ValueError if unusable."""
+        """Parse the V2 compact market info (docs/polymarket_api.md §3.4); ValueError if
+        unusable."""
         try:
             tokens = tuple(str(t["t"]) for t in body["t"] if t)
             tick = dec(body["mts"])

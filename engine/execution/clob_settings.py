@@ -1,9 +1,9 @@
 """The live CLOB executor's knobs, as the executor takes them.
 
-`polyb0t_tui.runtime.clob_settings` fills one from `[live]` and `[polymarket]` (the
-settings a person edits, validated there); tests build their own. The executor never
-reads config or the environment itself. Every default is chosen from what the reference
-reports of production (hosts, the 10 s heartbeat window, the one-minute GTD buffer) or to
+`polyb0t_tui.runtime.clob_settings` fills one from `[live]` and `[polymarket]` (the settings a
+person edits, validated there); tests build their own. The executor never reads config or the
+environment itself. Every default is chosen from what docs/polymarket_api.md reports of
+production (hosts §1, the 10 s heartbeat window §4.7, the one-minute GTD buffer §4.4) or to
 stay well inside it, and matches the config default.
 """
 

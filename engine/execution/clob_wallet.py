@@ -1,8 +1,9 @@
 """Which wallet signs and which address pays: checked before anything is signed.
 
 A wrong signature type / funder pair is the most common cause of `invalid signature` and of
-"balance 0" on Polymarket (reference gotchas G9, G10), and the exchange only says so after an
-order was sent. The rules follow `py_clob_client_v2` (`OrderBuilder`, `SignatureTypeV2`):
+"balance 0" on Polymarket (docs/polymarket_api.md, gotchas G9 and G10), and the exchange only
+says so after an order was sent. The rules follow `py_clob_client_v2` (`OrderBuilder`,
+`SignatureTypeV2`):
 
 - 0 EOA: the key's own address makes and funds the order; a funder, if given, must be it.
 - 1 POLY_PROXY (email/Magic) and 2 POLY_GNOSIS_SAFE (browser wallet): the key signs for a

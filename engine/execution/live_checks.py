@@ -124,7 +124,7 @@ def check_balance(session: ClobSession) -> CheckResult:
 
 
 def check_geoblock(url: str, http: httpx.Client | None = None) -> CheckResult:
-    """Polymarket's geoblock endpoint (reference §1): blocked, or not, or unknown."""
+    """Polymarket's geoblock endpoint (docs/polymarket_api.md §1): blocked, not, or unknown."""
     client = http or httpx.Client(timeout=10.0)
     try:
         response = client.get(url)

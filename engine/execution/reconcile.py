@@ -13,10 +13,10 @@ resolves it by looking the order up, never by sending anything:
 - no order id at all                          -> FAILED: claim and hash are written together,
   so nothing was posted for it.
 
-Polymarket answers `GET /data/order/{id}` only for open orders (gotcha G16), so fills are read
-from `/data/trades`. `reconcile_account` adds the start-up view: open orders and recent trades
-that belong to no intent (placed by hand, or by a run whose records are gone), and the
-collateral balance.
+Polymarket answers `GET /data/order/{id}` only for open orders (docs/polymarket_api.md, gotcha
+G16), so fills are read from `/data/trades`. `reconcile_account` adds the start-up view: open
+orders and recent trades that belong to no intent (placed by hand, or by a run whose records
+are gone), and the collateral balance.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """A faithful local fake of Polymarket: Gamma, CLOB REST and the CLOB websockets on 127.0.0.1.
 
-Real HTTP and websocket servers speak Polymarket's wire formats (shared/reference/
-polymarket_api.md, checked against the recorded fixtures) over a `SimExchange` world that runs
-on the fake's own clock, so the real clients can be exercised end to end without the network:
-discovery, books, prices, history, the market and user channels, API keys, signed V2 orders,
-matching, balances, and injected faults.
+Real HTTP and websocket servers speak Polymarket's wire formats (docs/polymarket_api.md,
+checked against the recorded fixtures) over a `SimExchange` world that runs on the fake's own
+clock, so the real clients can be exercised end to end without the network: discovery, books,
+prices, history, the market and user channels, API keys, signed V2 orders, matching, balances,
+and injected faults.
 
 Modules: `server` (start/stop, URLs, threaded runner, CLI entry), `state` (world and clock),
 `catalog` (Gamma ids, events, history), `orderbook` (a market's book), `orders` (validation,

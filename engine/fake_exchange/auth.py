@@ -1,7 +1,8 @@
 """Polymarket authentication as the server sees it: API creds, L2 HMAC, L1 and order EIP-712.
 
 - L2: `POLY_SIGNATURE` = urlsafe-base64 HMAC-SHA256, keyed with the urlsafe-base64-decoded
-  secret, over `timestamp + METHOD + path-without-query + raw body` (reference §4.3, G15).
+  secret, over `timestamp + METHOD + path-without-query + raw body` (docs/polymarket_api.md
+  §4.3 and gotcha G15).
 - L1: an EIP-712 `ClobAuth` message signed by the wallet (domain `ClobAuthDomain` v1, no
   verifying contract). The signer is recovered with `eth_account` and must be `POLY_ADDRESS`.
 - Orders: the V2 `Order` struct, domain "Polymarket CTF Exchange" version "2" with the V2

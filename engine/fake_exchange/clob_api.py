@@ -1,12 +1,14 @@
 """CLOB public market data (`clob.polymarket.com`, no auth): books, prices, markets, history.
 
-Shapes and error strings follow reference §3 and Polymarket's error-codes page: a token id
-that is not a number is 400 `Invalid token id`; an unknown or resolved one has no book, 404
-`No orderbook exists for the requested token id`; batch bodies past `batch_limit` ids are 400
-`Payload exceeds the limit`. Number types follow the reference table (strings from the single
-`/price`, `/midpoint`, `/spread`; numbers in `/prices` and `/midpoints` maps), since clients
-must parse both (gotcha G4). `GET /price` gives the best bid for BUY and the best ask for
-SELL, as the documentation says.
+Shapes and error strings follow docs/polymarket_api.md §3 and Polymarket's error-codes page
+(https://docs.polymarket.com/resources/error-codes): a token id that is not a number is 400
+`Invalid token id`; an unknown or resolved one has no book, 404 `No orderbook exists for the
+requested token id`; batch bodies past `batch_limit` ids are 400 `Payload exceeds the limit`.
+Number types follow the table of docs/polymarket_api.md §3 (strings from the single `/price`,
+`/midpoint`, `/spread`; numbers in `/prices` and `/midpoints` maps), since clients must parse
+both (docs/polymarket_api.md, gotcha G4). `GET /price` gives the best bid for BUY and the best
+ask for SELL, as Polymarket's documentation says
+(https://docs.polymarket.com/api-reference/market-data/get-market-price).
 """
 
 from __future__ import annotations

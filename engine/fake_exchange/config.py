@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(slots=True)
 class FakeConfig:
-    """How the fake behaves; defaults follow what the reference reports of production.
+    """How the fake behaves; defaults follow what docs/polymarket_api.md reports of production.
 
     `speed` is fake seconds per wall second; 0 freezes the clock so a test moves time only
     with `FakePolymarket.advance`, which makes every message sequence deterministic.

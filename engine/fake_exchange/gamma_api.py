@@ -1,13 +1,13 @@
 """Gamma (`gamma-api.polymarket.com`): market and event discovery, offset-paginated.
 
 `GET /markets` and `GET /events` return bare JSON arrays (stop when shorter than `limit`),
-filtered by the parameters of reference §2.2-2.3 that make sense for simulated markets:
-`id`, `slug`, `condition_ids`, `clob_token_ids`, `question_ids` (repeated or comma-joined),
-`tag_id`, `active`, `closed`, `archived`, `liquidity_num_*`, `volume_num_*`, `start_date_*`,
-`end_date_*`, with `order` + `ascending` sorting. Two documented quirks are kept on purpose
-so a client that omits `closed` finds out here rather than in production (gotcha G2):
-`/markets?id=...` without `closed` only returns open markets, and `/events` without `closed`
-only returns closed events.
+filtered by the parameters of docs/polymarket_api.md §2.2-§2.3 that make sense for simulated
+markets: `id`, `slug`, `condition_ids`, `clob_token_ids`, `question_ids` (repeated or
+comma-joined), `tag_id`, `active`, `closed`, `archived`, `liquidity_num_*`, `volume_num_*`,
+`start_date_*`, `end_date_*`, with `order` + `ascending` sorting. Two documented quirks are
+kept on purpose so a client that omits `closed` finds out here rather than in production
+(docs/polymarket_api.md, gotcha G2): `/markets?id=...` without `closed` only returns open
+markets, and `/events` without `closed` only returns closed events.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class GammaApi:
         ids = set(query_list(q, "id"))
         closed = query_bool(q, "closed")
         if ids and closed is None:
-            closed = False  # quirk G2
+            closed = False  # quirk: docs/polymarket_api.md, gotcha G2
         wanted: dict[str, set[str]] = {
             "slug": set(query_list(q, "slug")),
             "cid": {c.lower() for c in query_list(q, "condition_ids")},
@@ -176,7 +176,7 @@ class GammaApi:
         tags = set(query_list(q, "tag_id"))
         closed = query_bool(q, "closed")
         if closed is None:
-            closed = True  # quirk G2: no `closed` means closed events only
+            closed = True  # no `closed`: closed events only (docs/polymarket_api.md, gotcha G2)
         archived = query_bool(q, "archived")
         cat = self.world.catalog
 

@@ -1,4 +1,4 @@
-"""The market channel, `/ws/market`, as reference §5.1-5.4 describes production.
+"""The market channel, `/ws/market`, as docs/polymarket_api.md §5.1-§5.4 describes production.
 
 - The first message must be `{"type": "market", "assets_ids": [...]}`; a `PING` (or anything
   else) before it closes the socket with 1008 "invalid subscription payload".
@@ -10,7 +10,8 @@
 - Text `PING` is answered with `PONG`; `{"operation": "subscribe"|"unsubscribe", ...}` changes
   the set on the same socket.
 - At most `ws_max_assets` (500) assets per connection: past it the extra assets are ignored and
-  the initial snapshots are not delivered, as observed in production (gotcha G14).
+  the initial snapshots are not delivered, as observed in production (docs/polymarket_api.md,
+  gotcha G14).
 """
 
 from __future__ import annotations

@@ -1,16 +1,17 @@
 """Trading on the fake: validating V2 orders, matching them, balances, cancels, settlement.
 
-Validation follows Polymarket's order of checks and error strings (reference §4.4-4.8 and the
-error-codes page): owner and signer must be the API key's, the EIP-712 signature must recover
-to the signer, the price must sit on the market's tick grid, resting orders need the minimum
-size, marketable BUYs at least $1, and the balance net of open orders must cover the order.
+Validation follows Polymarket's order of checks and error strings (docs/polymarket_api.md
+§4.4-§4.8 and https://docs.polymarket.com/resources/error-codes): owner and signer must be the
+API key's, the EIP-712 signature must recover to the signer, the price must sit on the market's
+tick grid, resting orders need the minimum size, marketable BUYs at least $1, and the balance
+net of open orders must cover the order.
 
 Matching walks the market's YES-oriented book (`MarketBook`): the simulator's liquidity first
 at each price, then users' resting orders. A BUY of NO eats YES bids and a SELL of NO eats YES
 asks, which is how Polymarket's complementary (mint/merge) matching looks from one book.
 Limit orders (GTC/GTD) are sized in shares; market orders (FOK/FAK) BUY spend `makerAmount`
 USDC, as the SDKs build them. Takers pay shares x feeRate x p(1-p): in shares on a BUY, in
-USDC on a SELL (gotcha G9); makers pay nothing.
+USDC on a SELL (docs/polymarket_api.md §3.6 and gotcha G9); makers pay nothing.
 
 Resting orders are filled by the simulator as well, so the maker path can be tested: when the
 simulated book moves through a user's price, or a simulated trade prints at or through it.
@@ -204,7 +205,7 @@ class Exchange:
             try:
                 out.append(self.post_order(creds, leg, now))
             except OrderRejected as e:
-                # As the reference reports for batch legs: success true, no id, reason in errorMsg.
+                # Batch legs (docs/polymarket_api.md §4.7): success true, no id, reason in errorMsg.
                 out.append(
                     {"errorMsg": e.message, "orderID": "", "takingAmount": "", "makingAmount": "",
                      "status": "", "transactionsHashes": [], "tradeIDs": [], "success": True}

@@ -4,7 +4,8 @@ The simulator speaks typed source events for YES tokens only; Polymarket shows t
 market and a different event for everything. This module keeps the books, the catalog and the
 recorded mids up to date from the simulator's events and turns each change into the market
 channel messages Polymarket would send for *both* tokens (a YES bid at p is a NO ask at 1 - p,
-so one level change is two `price_changes` entries, as in the reference's example).
+so one level change is two `price_changes` entries, as in the example of docs/polymarket_api.md
+§5.4).
 
 Time: the fake clock starts at the simulator's start and runs at `speed` fake seconds per
 wall second; `advance` moves it by hand (speed 0 makes a test fully deterministic). Each

@@ -1,8 +1,9 @@
 """CLOB authenticated endpoints: API keys (L1), orders, cancels, trades, balances (L2).
 
 Paths and bodies are those `py_clob_client_v2` uses (its `endpoints.py`); responses follow
-reference §4.2-4.8. L2 requests are verified over the exact body bytes received and the path
-without the query string (gotcha G15); failures are 401 `Unauthorized/Invalid api key`.
+docs/polymarket_api.md §4.2-§4.8. L2 requests are verified over the exact body bytes received
+and the path without the query string (docs/polymarket_api.md, gotcha G15); failures are 401
+`Unauthorized/Invalid api key`.
 """
 
 from __future__ import annotations
@@ -186,7 +187,7 @@ class TradingApi:
     async def order(self, request: web.Request, creds: ApiCreds, body: str) -> web.Response:
         o = self.world.exchange.orders.get(request.match_info["id"])
         if o is None or o.owner != creds.api_key or not o.is_open:
-            return reply(None)  # Polymarket answers only for active orders (gotcha G16)
+            return reply(None)  # only active orders: docs/polymarket_api.md, gotcha G16
         return reply(wire.open_order(o))
 
     async def trades(self, request: web.Request, creds: ApiCreds, body: str) -> web.Response:

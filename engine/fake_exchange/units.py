@@ -3,8 +3,8 @@
 Prices live in 1e-4 units (every Polymarket tick, 0.1 down to 0.0001, is a whole number of
 them) and amounts (shares and USDC) in 1e-6 units, the token decimals of the chain. Integers
 make "on the tick grid", level keys and balance checks exact, so the fake never rejects or
-accepts an order because of a float artefact (gotcha G21), and wire strings come out in the
-shortest decimal form Polymarket uses (`"0.5"`, `"30"`, `"85.36"`).
+accepts an order because of a float artefact (docs/polymarket_api.md, gotcha G21), and wire
+strings come out in the shortest decimal form Polymarket uses (`"0.5"`, `"30"`, `"85.36"`).
 """
 
 from __future__ import annotations

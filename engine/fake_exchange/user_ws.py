@@ -1,9 +1,10 @@
 """The user channel, `/ws/user`: a client's own `order` and `trade` events.
 
 Subscribe with `{"type": "user", "auth": {"apiKey", "secret", "passphrase"}, "markets": [...]}`
-(reference §5.5); bad credentials or a bad first message close the socket with 1008. Events are
-those of the authenticated API key, optionally only for the listed condition ids; text `PING`
-gets `PONG`, and `{"operation": "subscribe"|"unsubscribe", "markets": [...]}` edits the filter.
+(docs/polymarket_api.md §5.5); bad credentials or a bad first message close the socket with
+1008. Events are those of the authenticated API key, optionally only for the listed condition
+ids; text `PING` gets `PONG`, and `{"operation": "subscribe"|"unsubscribe", "markets": [...]}`
+edits the filter.
 """
 
 from __future__ import annotations

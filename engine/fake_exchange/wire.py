@@ -3,8 +3,9 @@
 The types matter more than the values: Gamma market `volume`/`liquidity` are strings while
 event ones are numbers, `outcomes`/`outcomePrices`/`clobTokenIds` are JSON text inside JSON,
 `closedTime` is `"YYYY-MM-DD HH:MM:SS+00"`, CLOB book prices and sizes are strings with the
-bids ascending and asks descending, WS timestamps are millisecond strings (reference §2.5, §3,
-§5; gotchas G1, G4-G6). Key sets follow the recorded fixtures in tests/fixtures/polymarket.
+bids ascending and asks descending, WS timestamps are millisecond strings
+(docs/polymarket_api.md §2.5, §3, §5 and gotchas G1, G4-G6). Key sets follow the recorded
+fixtures in tests/fixtures/polymarket.
 """
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ def _price_text(p: float) -> str:
 
 
 def book_hash(summary: JSON) -> str:
-    """SHA-1 of the compact summary with `hash` blank, keys in Polymarket's order (§3.1)."""
+    """SHA-1 of the compact summary with `hash` blank, keys in Polymarket's order.
+
+    As py-clob-client's `generate_orderbook_summary_hash` computes it (docs/polymarket_api.md
+    §3.1)."""
     payload = {
         "market": summary["market"],
         "asset_id": summary["asset_id"],

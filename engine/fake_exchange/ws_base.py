@@ -1,11 +1,11 @@
 """What the market and user channels share: a connection with its own send queue, and a hub.
 
-Each connection has a writer task fed by an unbounded queue, so the world (synchronous code
-on the loop) can publish without awaiting and one slow client never holds up the others. A
-stalled connection keeps its socket and reads but sends nothing, not even `PONG`: the silent
-stall Polymarket feeds are known for (gotcha G12); one stalled with `answers_pings` still sends
-its `PONG`s and nothing else. A dropped one has its TCP transport aborted
-without a close frame, which a client sees as an abnormal closure (1006).
+Each connection has a writer task fed by an unbounded queue, so the world (synchronous code on
+the loop) can publish without awaiting and one slow client never holds up the others. A stalled
+connection keeps its socket and reads but sends nothing, not even `PONG`: the silent stall
+Polymarket feeds are known for (docs/polymarket_api.md, gotcha G12); one stalled with
+`answers_pings` still sends its `PONG`s and nothing else. A dropped one has its TCP transport
+aborted without a close frame, which a client sees as an abnormal closure (1006).
 """
 
 from __future__ import annotations

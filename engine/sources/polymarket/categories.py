@@ -4,12 +4,12 @@ Gamma has no single category field: legacy markets carry `category` ("US-current
 "Pop-Culture "), newer ones only tags on the market or its event ("elections", "nba"), some
 only a series slug ("btc-up-or-down-5m") or a fee type ("crypto_fees"). We look at all of
 them and map the first recognisable word onto the categories the fee schedule is defined on
-(reference §3.6). The result is one of `CATEGORY_FEE_RATES`' keys.
+(docs/polymarket_api.md §3.6). The result is one of `CATEGORY_FEE_RATES`' keys.
 
 Fee rate (the `feeRate` in fee = shares × feeRate × p(1 − p)):
 1. the market's own `feeSchedule.rate` when Gamma sends one (sports markets do);
-2. else, when `feesEnabled` is true, the category's rate from §3.6 (a `feeType` of
-   `crypto_fees` / `sports_fees*` pins the category even if tags disagree);
+2. else, when `feesEnabled` is true, the category's rate from docs/polymarket_api.md §3.6 (a
+   `feeType` of `crypto_fees` / `sports_fees*` pins the category even if tags disagree);
 3. else 0: fee-free markets (most older and non-crypto/sports ones) charge nothing.
 `makerBaseFee`/`takerBaseFee` are deliberately not used: they are the V1 signed-order field in
 basis points (1000 on 5-minute crypto markets, i.e. "10 %") and do not equal the rate of the
@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-# Taker fee rate per category, Nautilus docs "Fees" as quoted in reference §3.6.
+# Taker fee rate per category: the "Fees" section of nautilus_trader's
+# docs/integrations/polymarket.md, as quoted in docs/polymarket_api.md §3.6.
 CATEGORY_FEE_RATES: dict[str, float] = {
     "crypto": 0.072,
     "sports": 0.03,

@@ -1,6 +1,7 @@
 """Public (L0, unauthenticated) CLOB REST client: books, prices, history, market metadata.
 
-Order placement and account endpoints belong to live execution, not here (reference §3 vs §4).
+Order placement and account endpoints belong to live execution, not here
+(docs/polymarket_api.md §3 vs §4).
 """
 
 from __future__ import annotations
@@ -115,8 +116,9 @@ class ClobRestClient:
         end_ts: int | None = None,
         fidelity: int | None = None,
     ) -> PriceHistory:
-        """`GET /prices-history` (§3.2): either `interval` or both `start_ts`/`end_ts`
-        (unix seconds), never both; `fidelity` is the resolution in minutes."""
+        """`GET /prices-history` (docs/polymarket_api.md §3.2): either `interval` or both
+        `start_ts`/`end_ts` (unix seconds), never both; `fidelity` is the resolution in
+        minutes."""
         ranged = start_ts is not None or end_ts is not None
         if (interval is None) == (not ranged) or (ranged and (start_ts is None or end_ts is None)):
             raise ValueError("give either interval, or both start_ts and end_ts")
@@ -137,7 +139,8 @@ class ClobRestClient:
     # --- market metadata -----------------------------------------------------------------
 
     async def tick_size(self, token_id: str) -> float:
-        """Never cache this forever: ticks change near 0 and 1 (G7)."""
+        """Never cache this forever: ticks change near 0 and 1 (docs/polymarket_api.md §3.5,
+        gotcha G7)."""
         return parse_tick_size(
             await self._get("/tick-size", "clob:tick-size", {"token_id": token_id})
         )
@@ -152,7 +155,9 @@ class ClobRestClient:
         return parse_server_time(await self._get("/time", None))
 
     async def market(self, condition_id: str) -> Market:
-        """`GET /markets/{condition_id}`: authoritative tokens and `winner` flags (§2.6)."""
+        """`GET /markets/{condition_id}`: authoritative tokens and `winner` flags.
+
+        See docs/polymarket_api.md §3.3 (the object) and §2.6 (the resolution fallback)."""
         return parse_clob_market(await self._get(f"/markets/{condition_id}", None))
 
     async def markets_page(self, cursor: str = INITIAL_CURSOR) -> ClobMarketsPage:

@@ -1,4 +1,6 @@
-"""Reading Polymarket's loosely typed fields, once, at the edge (reference G1, G4, G5).
+"""Reading Polymarket's loosely typed fields, once, at the edge.
+
+See docs/polymarket_api.md, gotchas G1 (JSON text inside JSON), G4 (numbers) and G5 (timestamps).
 
 The same quantity arrives as a JSON number in one endpoint and a string in the next, lists
 arrive as JSON text inside JSON, and timestamps come in three formats. These helpers accept
@@ -132,7 +134,9 @@ def opt_iso_ts(obj: Mapping[str, Any], keys: tuple[str, ...], where: str) -> flo
 
 
 def ms_ts(value: Any, field: str) -> float:
-    """Seconds from Polymarket's millisecond timestamps (strings on the wire, G5)."""
+    """Seconds from Polymarket's millisecond timestamps (strings on the wire).
+
+    See docs/polymarket_api.md, gotcha G5."""
     ms = to_float(value, field)
     if ms < 0:
         raise PolymarketParseError.bad(field, "negative timestamp", value)

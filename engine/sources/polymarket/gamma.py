@@ -1,4 +1,4 @@
-"""Gamma REST client: market and event discovery (reference §2).
+"""Gamma REST client: market and event discovery (docs/polymarket_api.md §2).
 
 Returns Gamma's own JSON objects; turning them into `Market`s (and deciding what to skip) is
 `parse_gamma`'s job, so the client stays useful for anything else Gamma answers.
@@ -28,8 +28,9 @@ JsonObject = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class MarketQuery:
-    """Filters of `GET /markets` (§2.2). `closed` is always sent: the server's default
-    differs between endpoints and silently drops markets (G2)."""
+    """Filters of `GET /markets` (docs/polymarket_api.md §2.2). `closed` is always sent: the
+    server's default differs between endpoints and silently drops markets
+    (docs/polymarket_api.md, gotcha G2)."""
 
     active: bool | None = True
     closed: bool = False
@@ -57,9 +58,9 @@ class MarketQuery:
             "related_tags": self.related_tags,
             "include_tag": self.include_tag,
             "order": self.order,
-            "ascending": self.ascending if self.order else None,  # needs `order` (§2.2)
-            # Lists: comma-joined as the official Rust client sends them, except
-            # clob_token_ids, which must repeat (§2.2).
+            # `ascending` needs `order`. Lists: comma-joined as the official Rust client sends
+            # them, except clob_token_ids, which must repeat (docs/polymarket_api.md §2.2).
+            "ascending": self.ascending if self.order else None,
             "id": ",".join(self.ids) or None,
             "slug": ",".join(self.slugs) or None,
             "condition_ids": ",".join(self.condition_ids) or None,
@@ -73,7 +74,7 @@ class MarketQuery:
 
 @dataclass(frozen=True, slots=True)
 class EventQuery:
-    """Filters of `GET /events` (§2.3); `closed` always sent (G2)."""
+    """Filters of `GET /events` (docs/polymarket_api.md §2.3); `closed` always sent (gotcha G2)."""
 
     active: bool | None = True
     closed: bool = False
@@ -112,7 +113,8 @@ class EventQuery:
 
 
 def _page_items(payload: Any, path: str) -> list[JsonObject]:
-    """A listing page: a bare array, or {"data": [...]} from some proxies (§2.4)."""
+    """A listing page: a bare array, or the {"data": [...]} wrapper Nautilus also accepts
+    (docs/polymarket_api.md §2.4)."""
     if isinstance(payload, Mapping) and isinstance(payload.get("data"), list):
         payload = payload["data"]
     if not isinstance(payload, list) or not all(isinstance(x, dict) for x in payload):
@@ -216,7 +218,9 @@ class GammaClient:
         return [e async for page in self.iter_events(q, max_items=max_items) for e in page]
 
     async def market(self, market_id: str) -> JsonObject:
-        """`GET /markets/{id}` (Gamma's numeric id): any state, no `closed` default (G2)."""
+        """`GET /markets/{id}` (Gamma's numeric id): any state, no `closed` default.
+
+        See docs/polymarket_api.md, gotcha G2."""
         payload = await self._get(f"/markets/{market_id}", ("gamma",))
         if not isinstance(payload, dict):
             raise PolymarketParseError(f"GET /markets/{market_id}: expected an object")

@@ -2,9 +2,9 @@
 
 `engine.models.Market` is YES/NO. Polymarket markets have two named outcomes that are not
 always "Yes"/"No" ("Up"/"Down", team names, "Long"/"Short"), and the order is not promised
-(G3). Rule: the outcome labelled "Yes" is YES; failing that, the first outcome is YES (for
-"Up"/"Down" YES means "Up"). Every parser uses this one function so a market's YES token is
-the same whichever endpoint described it.
+(docs/polymarket_api.md, gotcha G3). Rule: the outcome labelled "Yes" is YES; failing that, the
+first outcome is YES (for "Up"/"Down" YES means "Up"). Every parser uses this one function so a
+market's YES token is the same whichever endpoint described it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 # A final price this close to 0 or 1 is a settlement, not a trade: the finest tick is 1e-4,
 # so no tradeable price lies strictly inside this band. Legacy AMM markets settled at values
-# like 0.000001 / 0.999999 (fx wom__gamma_markets_default_10.json).
+# like 0.000001 / 0.999999 (tests/fixtures/polymarket/wom__gamma_markets_default_10.json).
 SETTLED_TOLERANCE = 1e-4
 
 
@@ -35,10 +35,11 @@ def settled_payout(
 ) -> float | None:
     """YES payout of a finished market, or None while it is not known to be final.
 
-    Reference §2.6: a closed market with prices {1, 0} has resolved; `proposed`/`disputed`
-    UMA status is not final; a fractional final (50/50, scalar) is trusted only when Gamma
-    says `umaResolutionStatus == "resolved"`, because a closed market awaiting resolution
-    still shows its last traded prices. `["0", "0"]` (legacy, void) is not a resolution.
+    docs/polymarket_api.md §2.6: a closed market with prices {1, 0} has resolved;
+    `proposed`/`disputed` UMA status is not final; a fractional final (50/50, scalar) is
+    trusted only when Gamma says `umaResolutionStatus == "resolved"`, because a closed market
+    awaiting resolution still shows its last traded prices. `["0", "0"]` (legacy, void) is
+    not a resolution.
     """
     if not closed or len(prices) != 2:
         return None

@@ -1,4 +1,4 @@
-"""Public CLOB REST payloads (reference §3): books, prices, history, market metadata.
+"""Public CLOB REST payloads (docs/polymarket_api.md §3): books, prices, history, metadata.
 
 Books share the websocket's struct and normalisation (`wire.snapshot_from_wire`), so a REST
 snapshot and a WS snapshot of the same book are identical events.
@@ -34,7 +34,7 @@ from engine.sources.polymarket.outcomes import yes_index
 from engine.sources.polymarket.parse_gamma import DEFAULT_MIN_SIZE, DEFAULT_TICK, SkippedMarket
 from engine.sources.polymarket.wire import WireBook, convert_message, snapshot_from_wire
 
-END_CURSOR = "LTE="  # base64 "-1": no more pages (§3.3)
+END_CURSOR = "LTE="  # base64 "-1": no more pages (docs/polymarket_api.md §3.3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +141,9 @@ def parse_server_time(payload: Any) -> float:
 def parse_clob_market(obj: Mapping[str, Any]) -> Market:
     """A CLOB market (`GET /markets/{condition_id}`, or a `/markets` / simplified page item).
 
-    Outcome↔token pairs come from `tokens[]` (authoritative, G3); resolution from
-    `tokens[].winner` (the fallback §2.6 names when Gamma is ambiguous). CLOB markets carry
+    Outcome↔token pairs come from `tokens[]` (authoritative: docs/polymarket_api.md §3.3 and
+    gotcha G3); resolution from `tokens[].winner` (the fallback docs/polymarket_api.md §2.6
+    names when Gamma is ambiguous). CLOB markets carry
     no volume, creation date or fee flag: volume 0, `created_ts` NaN, fees as enabled when
     `taker_base_fee` > 0. Simplified items also lack question and end date ("", NaN).
     """

@@ -2,7 +2,8 @@
 
 Only binary markets (two outcomes, two CLOB tokens) become `Market`s; anything else raises
 `PolymarketParseError` so a listing caller can skip it with a reason (`parse_gamma_markets`
-collects those reasons instead of raising). Field semantics are in reference §2.5–§2.7.
+collects those reasons instead of raising). Field semantics are in docs/polymarket_api.md
+§2.5–§2.7.
 """
 
 from __future__ import annotations
@@ -220,7 +221,9 @@ def _ident(item: Any, i: int) -> str:
 
 
 def _items(payload: Any, where: str) -> list[Any]:
-    """Gamma listings are bare arrays; some proxies wrap them in {"data": [...]} (§2.4)."""
+    """Gamma listings are bare arrays; a {"data": [...]} wrapper is accepted too.
+
+    Nautilus tolerates that wrapper as well (docs/polymarket_api.md §2.4)."""
     if isinstance(payload, Mapping) and "data" in payload:
         payload = payload["data"]
     return as_list(payload, where)

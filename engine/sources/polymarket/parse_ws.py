@@ -1,4 +1,4 @@
-"""Market-channel frames → `SourceEvent`s (reference §5.3–§5.4).
+"""Market-channel frames → `SourceEvent`s (docs/polymarket_api.md §5.3–§5.4).
 
 `parse_ws_message(raw)` is the strict entry point: any malformed event raises
 `PolymarketParseError`. The stream uses `MarketChannelParser.parse`, which returns the good

@@ -5,15 +5,16 @@ slot. A price-keyed dict per side was measured at ~0.35 µs per level change on 
 its entries, key objects and old values sit on different cache lines, and float hashes of
 grid prices share their low bits, so probes collide. One array slot is one cache line.
 
-Why texts: msgspec can decode a `Literal` of strings into the very string object listed,
-so `SLOTS[scale][text]` is a dict hit on an interned key with a cached hash; computing
-`round(price * scale)` from a float costs about twice that, per level. The texts also
-validate: only a price on the 0.001 grid, written with 1 to 4 decimals (`"0.5"`, `"0.50"`,
-`"0.5000"`) or as `"0"`/`"1"`, is in the table. The table stops at 0.001 because its size
-is paid on every lookup (msgspec hashes into it: with the 0.0001 grid's 11,116 texts
-decoding ran 4-5 % slower than with these 2,116), and 0.0001 ticks are rare. Anything
-else (a 0.0001-grid price, the docs' `".48"`) is not an error here: the fast decoder
-refuses it and the frame takes the general path, which parses floats (`slot_of_float`).
+Why texts: msgspec can decode a `Literal` of strings into the very string object listed, so
+`SLOTS[scale][text]` is a dict hit on an interned key with a cached hash; computing
+`round(price * scale)` from a float costs about twice that, per level. The texts also validate:
+only a price on the 0.001 grid, written with 1 to 4 decimals (`"0.5"`, `"0.50"`, `"0.5000"`) or
+as `"0"`/`"1"`, is in the table. The table stops at 0.001 because its size is paid on every
+lookup (msgspec hashes into it: with the 0.0001 grid's 11,116 texts decoding ran 4-5 % slower
+than with these 2,116), and 0.0001 ticks are rare. Anything else (a 0.0001-grid price, the
+`".48"` of Polymarket's docs example, docs/polymarket_api.md §5.4) is not an error here: the
+fast decoder refuses it and the frame takes the general path, which parses floats
+(`slot_of_float`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-FINEST = 10_000  # slots per unit price on the finest grid: tick 0.0001 [D: tick sizes]
+# Slots per unit price on the finest grid, tick 0.0001 (py-clob-client's `TickSize`, in
+# docs/polymarket_api.md §3.5).
+FINEST = 10_000
 SCALES = (100, 1_000, FINEST)  # the grids a book can be kept on, coarsest first
 TEXT_SCALE = 1_000  # prices on this grid have texts in the table
 _ON_GRID = 1e-6  # |price * FINEST - k| below this: the float is grid point k

@@ -1,10 +1,11 @@
 """Client-side throttling to stay inside Polymarket's documented request limits.
 
 Polymarket counts requests in sliding 10-second windows per endpoint group and first delays,
-then 429s, whoever exceeds them (§2.8, §4.9, G19). A token bucket with capacity C and rate r
-admits at most C + r·W requests in any window W. We set r = share·limit/W and C = r·1 s, so
-even the worst window stays under the limit (share 0.9 → 0.99 of it) while a burst of one
-second's worth still goes out at once.
+then 429s, whoever exceeds them (https://docs.polymarket.com/api-reference/rate-limits, as
+docs/polymarket_api.md §2.8, §4.9 and gotcha G19 summarise it). A token bucket with capacity C
+and rate r admits at most C + r·W requests in any window W. We set r = share·limit/W and C =
+r·1 s, so even the worst window stays under the limit (share 0.9 → 0.99 of it) while a burst of
+one second's worth still goes out at once.
 
 Buckets are async and reservation based: a caller takes its token now (the count may go
 negative) and sleeps until the bucket would have refilled, so concurrent callers queue in
@@ -65,7 +66,7 @@ class Limit:
     window_seconds: float = 10.0
 
 
-# Reference §2.8 (Gamma) and §4.9 (CLOB public endpoints). Group names are ours.
+# docs/polymarket_api.md §2.8 (Gamma) and §4.9 (CLOB public endpoints). Group names are ours.
 GAMMA_LIMITS: Mapping[str, Limit] = {
     "gamma": Limit(4_000),  # every Gamma request
     "gamma:listing": Limit(900),  # /markets + /events together

@@ -25,7 +25,7 @@ QueryPair = tuple[str, str | int | float | bool | None]
 
 def query(params: Params) -> list[QueryPair]:
     """httpx query pairs: None dropped, booleans as `true`/`false` (what Gamma parses),
-    sequences as repeated keys (`clob_token_ids` must repeat, §2.2)."""
+    sequences as repeated keys (`clob_token_ids` must repeat, docs/polymarket_api.md §2.2)."""
     out: list[QueryPair] = []
     for key, value in params.items():
         if value is None:

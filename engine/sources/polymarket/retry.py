@@ -1,10 +1,11 @@
 """Retrying HTTP requests: jittered exponential backoff, honouring 429 `Retry-After`.
 
-py-clob-client has no retries at all (G19); a console that discovers hundreds of markets at
-start-up needs them. What is retried: network errors and timeouts, 5xx, 429. What is not:
-other 4xx (our request is wrong; retrying repeats the mistake). A 429 waits exactly what
-`Retry-After` asks (seconds or an HTTP date), unless that exceeds `max_retry_after`, in which
-case we give up at once rather than stall start-up for minutes.
+py-clob-client has no retries at all (docs/polymarket_api.md, gotcha G19); a console that
+discovers hundreds of markets at start-up needs them. What is retried: network errors and
+timeouts, 5xx, 429. What is not: other 4xx (our request is wrong; retrying repeats the
+mistake). A 429 waits exactly what `Retry-After` asks (seconds or an HTTP date), unless that
+exceeds `max_retry_after`, in which case we give up at once rather than stall start-up for
+minutes.
 
 Jitter: "equal jitter" (half the backoff fixed, half random), so retries from many clients or
 tasks spread out but none retries immediately.

@@ -1,7 +1,8 @@
 """Is one market-websocket connection stalled? Pure bookkeeping over an injected clock.
 
-Polymarket feeds are known to stall with the socket still open (G12): nothing arrives, and a
-frozen book looks exactly like a quiet one. Two signs give a stall away, and either suffices:
+Polymarket feeds are known to stall with the socket still open (docs/polymarket_api.md, gotcha
+G12): nothing arrives, and a frozen book looks exactly like a quiet one. Two signs give a stall
+away, and either suffices:
 
 - a text `PING` that nothing answers within `ws_pong_timeout_seconds`. Any frame counts as
   the answer (data proves the socket alive as well as a `PONG` does). With a `PING` every

@@ -1,12 +1,12 @@
 """Which books of one websocket connection can be traded on.
 
 A book is only as good as the unbroken chain of updates since its last snapshot. The chain
-breaks when the connection drops or stalls (updates were missed) and when the tick size
-changes (levels on the old grid may be gone, Nautilus drops the book, §5.4). Then the
-market is untrusted (`BookTrust(trusted=False)`, the engine stops trading it) until every
-token of it has a fresh snapshot; updates for a token that waits for its snapshot are
-dropped (G12), and so are updates older than the token's last snapshot (sizes are
-absolute: a stale one would overwrite a newer level).
+breaks when the connection drops or stalls (updates were missed) and when the tick size changes
+(levels on the old grid may be gone, Nautilus drops the book: docs/polymarket_api.md §5.4).
+Then the market is untrusted (`BookTrust(trusted=False)`, the engine stops trading it) until
+every token of it has a fresh snapshot; updates for a token that waits for its snapshot are
+dropped (docs/polymarket_api.md, gotcha G12), and so are updates older than the token's last
+snapshot (sizes are absolute: a stale one would overwrite a newer level).
 
 One tracker per connection; all tokens of a market live on the same connection.
 """

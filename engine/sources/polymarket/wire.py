@@ -327,7 +327,8 @@ def _decode_leniently(
 def _best_first(levels: Sequence[WireLevel], descending: bool) -> tuple[FloatArray, FloatArray]:
     """Price/size arrays best level first, empty levels dropped.
 
-    Polymarket sends bids ascending and asks descending (best last, §3.1): the common case is
+    Polymarket sends bids ascending and asks descending (best last, docs/polymarket_api.md
+    §3.1): the common case is
     one reversal. Anything else (test fixtures list best first; a proxy may shuffle) is
     sorted, so the engine can rely on the order whatever the source.
     """

@@ -1,15 +1,15 @@
-"""Market-channel websocket streams (reference §5): sharded, kept alive, self-healing.
+"""Market-channel websocket streams: sharded, kept alive, self-healing (docs/polymarket_api.md §5).
 
 One `MarketStream` per connection of at most `ws_assets_per_connection` assets (a socket with
-more than ~500 loses its initial snapshots, G14). Each stream:
+more than ~500 loses its initial snapshots: docs/polymarket_api.md, gotcha G14). Each stream:
 - subscribes `{"type": "market", "assets_ids": [...], "custom_feature_enabled": true}`
   right after connecting, then sends the text `PING` every `ws_ping_seconds` (never before
   subscribing: the server closes with 1008 then); `PONG` answers are swallowed by the decoder;
-- watches for a silent stall (G12) with a `stall.StallDetector`: a PING nothing answers, or
-  market data silent past what the connection's recent activity makes likely. A stalled
-  connection has its markets untrusted at once, then is resubscribed on a new connection,
-  which brings fresh snapshots; the warning names the connection, how long it was silent
-  and how many markets lost trust;
+- watches for a silent stall (docs/polymarket_api.md, gotcha G12) with a `stall.StallDetector`:
+  a PING nothing answers, or market data silent past what the connection's recent activity
+  makes likely. A stalled connection has its markets untrusted at once, then is resubscribed on
+  a new connection, which brings fresh snapshots; the warning names the connection, how long it
+  was silent and how many markets lost trust;
 - keeps `last_data` (monotonic time of its last market-data frame) and `market_ids` for the
   source's `stale.StaleGuard`, which reads them from the engine's worker thread;
 - reconnects after a drop with exponential backoff (`ws_reconnect_min/max_seconds`, ×2,
@@ -57,7 +57,7 @@ def subscribe_message(assets: Sequence[str]) -> str:
 
 
 def add_assets_message(assets: Sequence[str]) -> str:
-    """Subscribe more assets on a live connection (§5.1 dynamic subscription)."""
+    """Subscribe more assets on a live connection (docs/polymarket_api.md §5.1, dynamic changes)."""
     return msgspec.json.encode(
         {"operation": "subscribe", "assets_ids": list(assets), "custom_feature_enabled": True}
     ).decode()
@@ -155,7 +155,7 @@ class MarketStream:
         try:
             async with connect(
                 self.s.ws_url,
-                ping_interval=None,  # Polymarket wants the text PING (§5.2)
+                ping_interval=None,  # the text PING instead: docs/polymarket_api.md §5.2
                 open_timeout=self.s.ws_open_timeout_seconds,
                 close_timeout=0.5,
                 max_size=self.s.ws_max_frame_bytes,
