@@ -79,7 +79,7 @@ def recheck_intent(
         )
     prices, sizes = state.ladder(intent.market_id, intent.outcome, intent.side)
     limit = intent.limit_price + tolerance if buy else intent.limit_price - tolerance
-    w = walk(prices, sizes, intent.size, intent.side, m.fee_rate, limit=limit)
+    w = walk(prices, sizes, intent.size, intent.side, m.fees, limit=limit)
     if w.filled + 1e-9 < intent.size:
         return Recheck(
             False,

@@ -1,4 +1,4 @@
-"""Order-book arithmetic: taker fees and walking a ladder for a given size.
+"""Order-book arithmetic: walking a ladder for a given size, taker fee included.
 
 The one place that knows what an order really costs. Used by the strategy (edge at our
 size), the risk manager (re-check at final size), the paper executor (fills) and intent
@@ -16,14 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from engine.fees import NO_FEE, FeeSchedule, taker_fee_per_share
 from engine.models import Side
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def taker_fee(shares: float, price: float, fee_rate: float) -> float:
-    """Polymarket's taker fee in USDC: shares x feeRate x p x (1 - p). Makers pay none."""
-    return shares * fee_rate * price * (1.0 - price)
 
 
 @dataclass(slots=True, frozen=True)
@@ -50,7 +46,7 @@ def walk(
     sizes: Sequence[float],
     shares: float,
     side: Side,
-    fee_rate: float = 0.0,
+    fees: FeeSchedule = NO_FEE,
     limit: float | None = None,
 ) -> Walk:
     """Fill up to `shares` against a best-first ladder, stopping at `limit` if given.
@@ -72,7 +68,7 @@ def walk(
             break
         take = size if size < remaining else remaining
         notional += take * price
-        fee += take * fee_rate * price * (1.0 - price)
+        fee += fees.fee(take, price)
         remaining -= take
         levels += 1
     return Walk(filled=shares - remaining, notional=notional, fee=fee, levels=levels)
@@ -82,7 +78,7 @@ def shares_for_budget(
     prices: Sequence[float],
     sizes: Sequence[float],
     budget: float,
-    fee_rate: float = 0.0,
+    fees: FeeSchedule = NO_FEE,
     limit: float | None = None,
 ) -> float:
     """Most shares a BUY can take for at most `budget` USDC, fees included."""
@@ -93,7 +89,7 @@ def shares_for_budget(
             continue
         if limit is not None and price > limit + 1e-12:
             break
-        unit = price + fee_rate * price * (1.0 - price)
+        unit = fees.unit_cost(price)
         if unit <= 0:
             continue
         level_cost = size * unit
@@ -105,10 +101,12 @@ def shares_for_budget(
     return shares
 
 
-def top_cost_per_share(best_price: FloatArray, fee_rate: FloatArray) -> FloatArray:
+def top_cost_per_share(
+    best_price: FloatArray, fee_rate: FloatArray, fee_exponent: FloatArray
+) -> FloatArray:
     """Vectorised cost of the first share at the best level, fee included.
 
     Walking deeper only makes a BUY dearer, so this bounds the edge from above: a market
     whose edge fails here fails at every size. The strategy screens with it before walking.
     """
-    return best_price + fee_rate * best_price * (1.0 - best_price)
+    return best_price + taker_fee_per_share(best_price, fee_rate, fee_exponent)

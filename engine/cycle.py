@@ -17,6 +17,7 @@ import numpy as np
 from engine.control import EngineControl
 from engine.execution.portfolio import Portfolio
 from engine.features import FeatureEngine, Features
+from engine.fees import NO_FEE
 from engine.market_state import MarketState
 from engine.models import Outcome, Signal
 from engine.risk.account import AccountView, EquityMarks
@@ -169,7 +170,7 @@ class DecisionCycle:
         open_keys = set()
         for f in self.route.in_flight():
             m = self.state.market(f.market_id)
-            usdc = f.max_cost(m.fee_rate if m is not None else 0.0)
+            usdc = f.max_cost(m.fees if m is not None else NO_FEE)
             reserved += usdc
             by_market[f.market_id] += usdc
             if m is not None and m.event_id:

@@ -105,6 +105,7 @@ class MarketState:
         self.traded_volume: FloatArray = grow(g("traded_volume"), (cap,), 0.0)
         self.tick: FloatArray = grow(g("tick"), (cap,), 0.01)
         self.fee_rate: FloatArray = grow(g("fee_rate"), (cap,), 0.0)
+        self.fee_exponent: FloatArray = grow(g("fee_exponent"), (cap,), 1.0)
         self.min_size: FloatArray = grow(g("min_size"), (cap,), 5.0)
         self.end_ts: FloatArray = grow(g("end_ts"), (cap,), NAN)
         self.created_ts: FloatArray = grow(g("created_ts"), (cap,), NAN)
@@ -164,6 +165,7 @@ class MarketState:
     def _set_meta(self, r: int, m: Market) -> None:
         self.tick[r] = m.tick_size
         self.fee_rate[r] = m.fee_rate
+        self.fee_exponent[r] = m.fee_exponent
         self.min_size[r] = m.min_order_size
         self.end_ts[r] = m.end_ts
         self.created_ts[r] = m.created_ts

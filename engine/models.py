@@ -15,6 +15,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from engine.fees import FeeSchedule
+
 
 class Outcome(enum.IntEnum):
     """Which token of a binary market. Values index arrays, hence IntEnum."""
@@ -101,7 +103,8 @@ class Market:
     end_ts: float
     tick_size: float = 0.01
     min_order_size: float = 5.0
-    fee_rate: float = 0.0  # taker fee rate; fee = shares * fee_rate * p * (1 - p)
+    fee_rate: float = 0.0  # taker fee: shares * fee_rate * (p * (1 - p)) ** fee_exponent
+    fee_exponent: float = 1.0
     event_id: str | None = None  # multi-outcome event group (neg-risk) if any
     neg_risk: bool = False
     volume: float = 0.0  # lifetime USDC volume
@@ -113,6 +116,11 @@ class Market:
 
     def token(self, outcome: Outcome) -> str:
         return self.yes_token if outcome is Outcome.YES else self.no_token
+
+    @property
+    def fees(self) -> FeeSchedule:
+        """Rate and exponent together, as every fee calculation takes them (`engine.fees`)."""
+        return FeeSchedule(self.fee_rate, self.fee_exponent)
 
 
 @dataclass(slots=True)

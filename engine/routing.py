@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from engine.book import taker_fee
 from engine.execution.base import Executor
 from engine.execution.intents import IntentStore
+from engine.fees import FeeSchedule
 from engine.models import IntentState, Market, OrderRequest, Outcome, Side, TradeIntent
 
 
@@ -28,11 +28,11 @@ class InFlight:
     size: float
     limit_price: float
 
-    def max_cost(self, fee_rate: float) -> float:
+    def max_cost(self, fees: FeeSchedule) -> float:
         """Cash promised if it fills at its limit, taker fee included (0 for a SELL)."""
         if self.side is not Side.BUY:
             return 0.0
-        return self.size * (self.limit_price + taker_fee(1.0, self.limit_price, fee_rate))
+        return self.size * fees.unit_cost(self.limit_price)
 
 
 class Route(Protocol):

@@ -74,7 +74,8 @@ def test_py_clob_client_v2_round_trip(fake_polymarket_thread: ThreadedFakePolyma
     shares = client.get_balance_allowance(
         BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL, token_id=yes)
     )
-    fee_shares = 10 * info.market.fee_rate * (1 - ask)  # taker fee on a BUY is paid in shares
+    # the taker fee on a BUY is paid in shares: the market's USDC fee at the ask, / the ask
+    fee_shares = info.market.fees.fee(10, ask) / ask
     assert int(shares["balance"]) == pytest.approx((10 - fee_shares) * USDC, abs=1)
 
     bid = float(client.get_order_book(yes)["bids"][-1]["price"])

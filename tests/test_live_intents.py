@@ -59,9 +59,7 @@ def test_live_cycle_creates_pending_intents_not_orders(tmp_path: Path) -> None:
     for i in intents:
         m = rt.state.market(i.market_id)
         assert m is not None
-        reserved += InFlight(i.market_id, i.outcome, i.side, i.size, i.limit_price).max_cost(
-            m.fee_rate
-        )
+        reserved += InFlight(i.market_id, i.outcome, i.side, i.size, i.limit_price).max_cost(m.fees)
     assert rt.cycle.account_view(rt.clock.now()).reserved == pytest.approx(reserved)
     assert 0 < reserved <= settings.risk.bankroll
     # dedup and cooldown: one idea per market/token/side over six cycles, not six

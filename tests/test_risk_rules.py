@@ -26,7 +26,7 @@ def ctx(
     shares: float = math.inf,
 ) -> RuleContext:
     c = c or candidate()
-    limit = edge_limit(c.prices, c.sizes, c.side, c.p_model, c.market.fee_rate, THRESHOLD)
+    limit = edge_limit(c.prices, c.sizes, c.side, c.p_model, c.market.fees, THRESHOLD)
     return RuleContext(c, acct or account(), settings or risk(), THRESHOLD, limit, shares)
 
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from engine.fees import FeeSchedule
 from engine.ids import IdGen
 from engine.models import OrderRequest, Outcome, Side
 from engine.risk.manager import RiskManager
@@ -124,34 +125,34 @@ def test_order_limit_price_is_the_worst_level_walked_on_the_tick_grid() -> None:
 
 def test_edge_limit_is_the_worst_level_still_clearing_the_threshold() -> None:
     prices, sizes = [0.50, 0.53, 0.55, 0.56], [10.0] * 4
-    assert edge_limit(prices, sizes, Side.BUY, 0.60, 0.0, 0.05) == 0.55
+    assert edge_limit(prices, sizes, Side.BUY, 0.60, FeeSchedule(0.0), 0.05) == 0.55
     # With a fee, 0.55 costs 0.55 + 0.04 x 0.2475 = 0.5599: edge 0.0401 falls short.
-    assert edge_limit(prices, sizes, Side.BUY, 0.60, 0.04, 0.05) == 0.53
+    assert edge_limit(prices, sizes, Side.BUY, 0.60, FeeSchedule(0.04), 0.05) == 0.53
 
 
 def test_edge_limit_is_none_when_the_best_level_falls_short() -> None:
-    assert edge_limit([0.58], [10.0], Side.BUY, 0.60, 0.0, 0.05) is None
+    assert edge_limit([0.58], [10.0], Side.BUY, 0.60, FeeSchedule(0.0), 0.05) is None
 
 
 @pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
 def test_edge_limit_is_none_for_a_missing_model_probability(side: Side) -> None:
-    assert edge_limit([0.50], [10.0], side, math.nan, 0.0, 0.05) is None
+    assert edge_limit([0.50], [10.0], side, math.nan, FeeSchedule(0.0), 0.05) is None
 
 
 def test_edge_limit_for_a_sell_is_the_lowest_bid_above_model_plus_threshold() -> None:
     bids = [0.70, 0.66, 0.64, 0.60]
-    assert edge_limit(bids, [10.0] * 4, Side.SELL, 0.60, 0.0, 0.05) == 0.66
+    assert edge_limit(bids, [10.0] * 4, Side.SELL, 0.60, FeeSchedule(0.0), 0.05) == 0.66
 
 
 def test_edge_limit_and_level_lookup_skip_empty_padding() -> None:
     prices, sizes = [math.nan, 0.50, 0.51, math.nan], [0.0, 10.0, 10.0, 0.0]
-    assert edge_limit(prices, sizes, Side.BUY, 0.60, 0.0, 0.05) == 0.51
+    assert edge_limit(prices, sizes, Side.BUY, 0.60, FeeSchedule(0.0), 0.05) == 0.51
     assert nth_level_price(prices, sizes, 2) == 0.51
     assert math.isnan(nth_level_price(prices, sizes, 3))
 
 
 def test_order_max_cost_counts_every_share_at_the_limit_plus_fee_and_zero_for_sells() -> None:
     buy = OrderRequest("o", 0.0, "m", "t", Outcome.YES, Side.BUY, 10.0, 0.5, 0.6, 0.1)
-    assert order_max_cost(buy, 0.04) == pytest.approx(5.0 + 0.1)
+    assert order_max_cost(buy, FeeSchedule(0.04)) == pytest.approx(5.0 + 0.1)
     sell = OrderRequest("o", 0.0, "m", "t", Outcome.YES, Side.SELL, 10.0, 0.5, 0.4, 0.1)
-    assert order_max_cost(sell, 0.04) == 0.0
+    assert order_max_cost(sell, FeeSchedule(0.04)) == 0.0

@@ -310,3 +310,19 @@ def test_a_version_3_database_numbers_its_runs_in_start_order(db: Database) -> N
     store.start_run("d-run", 0.0, "paper", "sim")  # started last, whatever its engine time
     latest = store.latest_run()
     assert latest is not None and latest.run_id == "d-run" and latest.seq == 4
+
+
+def test_a_version_4_database_gives_its_markets_fee_exponent_1(db: Database) -> None:
+    """Before v5 only the rate was stored: those markets read back with exponent 1 (all that
+    was known then), and new markets keep their own exponent."""
+    from tests.risk_factories import market
+
+    store = Store(db)
+    store.upsert_markets([market("old", fee_rate=0.02)], now=1.0)
+    with db.write() as conn:  # what a version-4 polyb0t left behind
+        conn.execute(text("ALTER TABLE markets DROP COLUMN fee_exponent"))
+    _set_version(db, 4)
+    assert db.ensure_ready().found == 4 and db.check().up_to_date
+    store.upsert_markets([market("new", fee_rate=0.02, fee_exponent=2.0)], now=2.0)
+    exponents = {m.market_id: (m.fee_rate, m.fee_exponent) for m in store.markets()}
+    assert exponents == {"old": (0.02, 1.0), "new": (0.02, 2.0)}

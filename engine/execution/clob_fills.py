@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from engine.execution.clob_answers import AnswerError
 from engine.execution.clob_orders import dec
+from engine.fees import taker_fee_exact
 from engine.input_bounds import shown
 from engine.models import Fill, Side, TradeIntent
 
@@ -104,7 +105,7 @@ def _ceil_unit(x: Decimal) -> Decimal:
 
 def fee_usdc(f: OrderFill, exponent: Decimal) -> Decimal:
     p = f.price
-    return f.shares * f.fee_rate * (p * (1 - p)) ** exponent
+    return taker_fee_exact(f.shares, p, f.fee_rate, exponent)
 
 
 def to_fill(

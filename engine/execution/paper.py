@@ -18,6 +18,7 @@ from typing import Protocol
 
 from engine.book import Walk, shares_for_budget, walk
 from engine.execution.portfolio import Portfolio
+from engine.fees import NO_FEE, FeeSchedule
 from engine.models import ExecutionReport, Fill, Market, OrderRequest, Outcome, Side
 from engine.risk.sizing import floor_shares, order_max_cost
 
@@ -55,8 +56,8 @@ class PaperExecutor:
                 f"order {order.order_id}: size {order.size} / limit {order.limit_price} invalid"
             )
         market = self.books.market(order.market_id)
-        fee_rate = market.fee_rate if market is not None else 0.0
-        self.portfolio.reserve(order.order_id, order_max_cost(order, fee_rate))
+        fees = market.fees if market is not None else NO_FEE
+        self.portfolio.reserve(order.order_id, order_max_cost(order, fees))
         self._open[order.order_id] = order
         self._seq += 1
         heapq.heappush(self._queue, (now + self.latency, self._seq, order.order_id))
@@ -88,11 +89,11 @@ class PaperExecutor:
         if not market.accepting_orders:
             return _unfilled(order, "market not accepting orders")
         prices, sizes = self.books.ladder(order.market_id, order.outcome, order.side)
-        fee_rate = market.fee_rate
+        fees = market.fees
         if order.side is Side.BUY:
-            w, short_reason = self._walk_buy(order, prices, sizes, fee_rate)
+            w, short_reason = self._walk_buy(order, prices, sizes, fees)
         else:
-            w, short_reason = self._walk_sell(order, prices, sizes, fee_rate)
+            w, short_reason = self._walk_sell(order, prices, sizes, fees)
         if w.filled <= _EPS:
             return _unfilled(order, short_reason or "no liquidity within limit")
         fill = Fill(
@@ -114,26 +115,24 @@ class PaperExecutor:
         return ExecutionReport(order, [fill], "partial", f"{why}; {rest:.2f} shares cancelled")
 
     def _walk_buy(
-        self, order: OrderRequest, prices: list[float], sizes: list[float], fee_rate: float
+        self, order: OrderRequest, prices: list[float], sizes: list[float], fees: FeeSchedule
     ) -> tuple[Walk, str | None]:
-        w = walk(prices, sizes, order.size, Side.BUY, fee_rate, order.limit_price)
+        w = walk(prices, sizes, order.size, Side.BUY, fees, order.limit_price)
         budget = self.portfolio.cash_available
         if w.notional + w.fee <= budget + _EPS:
             return w, None
-        affordable = floor_shares(
-            shares_for_budget(prices, sizes, budget, fee_rate, order.limit_price)
-        )
-        w = walk(prices, sizes, affordable, Side.BUY, fee_rate, order.limit_price)
+        affordable = floor_shares(shares_for_budget(prices, sizes, budget, fees, order.limit_price))
+        w = walk(prices, sizes, affordable, Side.BUY, fees, order.limit_price)
         return w, "not enough balance"
 
     def _walk_sell(
-        self, order: OrderRequest, prices: list[float], sizes: list[float], fee_rate: float
+        self, order: OrderRequest, prices: list[float], sizes: list[float], fees: FeeSchedule
     ) -> tuple[Walk, str | None]:
         held = self.portfolio.held(order.market_id, order.outcome)
         if held <= _EPS:
             return Walk(filled=0.0, notional=0.0, fee=0.0, levels=0), "no shares held"
         target = min(order.size, held)
-        w = walk(prices, sizes, target, Side.SELL, fee_rate, order.limit_price)
+        w = walk(prices, sizes, target, Side.SELL, fees, order.limit_price)
         return w, (f"clipped to {held:.2f} shares held" if target < order.size else None)
 
 

@@ -10,15 +10,15 @@ Matching walks the market's YES-oriented book (`MarketBook`): the simulator's li
 at each price, then users' resting orders. A BUY of NO eats YES bids and a SELL of NO eats YES
 asks, which is how Polymarket's complementary (mint/merge) matching looks from one book.
 Limit orders (GTC/GTD) are sized in shares; market orders (FOK/FAK) BUY spend `makerAmount`
-USDC, as the SDKs build them. Takers pay shares x feeRate x p(1-p): in shares on a BUY, in
-USDC on a SELL (docs/polymarket_api.md §3.6 and gotcha G9); makers pay nothing.
+USDC, as the SDKs build them. Takers pay shares x feeRate x (p(1-p))^exponent: in shares on a
+BUY, in USDC on a SELL (docs/polymarket_api.md §3.6 and gotcha G9); makers pay nothing.
 
 Resting orders are filled by the simulator as well, so the maker path can be tested: when the
 simulated book moves through a user's price, or a simulated trade prints at or through it.
 
 `engine.book.walk` prices a float ladder; matching here needs integer amounts and to know whose
 order each share came from (maker fills, trade reports), so it walks `MarketBook.crossing`
-instead, and only the fee formula is shared (`engine.book.taker_fee`).
+instead, and only the fee formula is shared (`engine.fees`: each market's rate and exponent).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Protocol
 
-from engine.book import taker_fee
 from engine.fake_exchange import auth, wire
 from engine.fake_exchange.auth import ApiCreds
 from engine.fake_exchange.catalog import Catalog, MarketInfo
@@ -390,7 +389,7 @@ class Exchange:
         """Apply a plan: one trade per price level, balances, maker fills, market data."""
         take_bids = not order.rests_as_bid
         acct = self.account(order.address)
-        rate = info.market.fee_rate
+        fees = info.market.fees
         trades: list[Trade] = []
         levels: list[tuple[int, list[tuple[Chunk, int]]]] = []
         for chunk, take in plan:
@@ -410,7 +409,7 @@ class Exchange:
             shares = sum(t for _, t in parts)
             px = self._token_px(order, yes_px)
             usdc = notional(shares, px)
-            fee_usdc = taker_fee(shares, px / PRICE_SCALE, rate)  # in amount units
+            fee_usdc = fees.fee(shares, px / PRICE_SCALE)  # in amount units
             if order.side is Side.BUY:
                 acct.usdc -= usdc
                 fee_shares = math.ceil(fee_usdc * PRICE_SCALE / px) if px else 0
@@ -422,7 +421,7 @@ class Exchange:
             order.trade_ids.append(trade_id)
             trade = self._record_trade(
                 trade_id, order.id, order.owner, order.address, info, order.token, order.outcome,
-                order.side, px, shares, wire.fee_bps(rate), makers, now,
+                order.side, px, shares, wire.fee_bps(fees.rate), makers, now,
             )  # fmt: skip
             trades.append(trade)
             self._feed.traded(book, yes_px, shares, not take_bids, trade.fee_rate_bps, now)

@@ -58,6 +58,11 @@ def fee_bps(rate: float) -> int:
     return round(rate * 10_000)
 
 
+def _exponent(e: float) -> int | float:
+    """A fee exponent as the exchange writes it: a JSON integer when whole."""
+    return int(e) if e == int(e) else e
+
+
 def _num(units: int | None, default: float = 0.0) -> float | int:
     """A price as a JSON number the way Gamma sends it (int when whole: 0, 1)."""
     if units is None:
@@ -311,6 +316,13 @@ def gamma_market(
         "makerRebatesFeeShareBps": 10_000,
         "feeType": FEE_TYPES.get(m.category, "fees_v2") if m.fee_rate > 0 else None,
     }
+    if m.fee_rate > 0:  # as Polymarket sends it on fee-bearing markets (rate and exponent)
+        out["feeSchedule"] = {
+            "exponent": _exponent(m.fee_exponent),
+            "rate": m.fee_rate,
+            "rebateRate": 0.25,
+            "takerOnly": True,
+        }
     if m.neg_risk:
         out["negRiskMarketID"] = info.neg_risk_market_id
         out["negRiskRequestID"] = info.neg_risk_request_id
@@ -404,7 +416,7 @@ def clob_market_info(info: MarketInfo, book: MarketBook) -> JSON:
     if m.neg_risk:
         out["nr"] = True
     if m.fee_rate > 0:
-        out["fd"] = {"r": m.fee_rate, "e": 1, "to": True}
+        out["fd"] = {"r": m.fee_rate, "e": _exponent(m.fee_exponent), "to": True}
         out["mbf"] = out["tbf"] = fee_bps(m.fee_rate)
     if not info.closed:
         out["ao"] = True

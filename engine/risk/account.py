@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.clock import day_start
+from engine.fees import NO_FEE, FeeSchedule
 from engine.models import Market, OrderRequest, Outcome, Side
 from engine.risk.sizing import order_max_cost
 
@@ -34,11 +35,11 @@ class AccountView:
     def cash_available(self) -> float:
         return max(self.cash - self.reserved, 0.0)
 
-    def commit(self, order: OrderRequest, event_id: str | None, fee_rate: float = 0.0) -> None:
+    def commit(self, order: OrderRequest, event_id: str | None, fees: FeeSchedule = NO_FEE) -> None:
         """Count an approved order as in flight for the rest of this cycle.
 
         A BUY reserves its worst-case cost (limit price plus taker fee; pass the market's
-        `fee_rate`, which the order does not carry) and adds it to exposure. A SELL reserves
+        `fees`, which the order does not carry) and adds it to exposure. A SELL reserves
         nothing but takes its shares out of `held`, so a second exit cannot sell them again.
         """
         self.last_action_ts[order.market_id] = max(
@@ -49,7 +50,7 @@ class AccountView:
             key = (order.market_id, order.outcome)
             self.held[key] = max(self.held.get(key, 0.0) - order.size, 0.0)
             return
-        usdc = order_max_cost(order, fee_rate)
+        usdc = order_max_cost(order, fees)
         self.reserved += usdc
         self.exposure_by_market[order.market_id] = (
             self.exposure_by_market.get(order.market_id, 0.0) + usdc

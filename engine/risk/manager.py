@@ -49,7 +49,7 @@ class RiskManager:
             risk=self.risk,
             edge_threshold=self.edge_threshold,
             limit=edge_limit(
-                c.prices, c.sizes, c.side, c.p_model, c.market.fee_rate, self.edge_threshold
+                c.prices, c.sizes, c.side, c.p_model, c.market.fees, self.edge_threshold
             ),
         )
         trail: list[str] = []  # resizes that trimmed a size already set, shown on the order
@@ -83,7 +83,7 @@ class RiskManager:
             p_model=c.p_model,
             edge=ctx.edge(w),
         )
-        ctx.account.commit(order, c.market.event_id, c.market.fee_rate)
+        ctx.account.commit(order, c.market.event_id, c.market.fees)
         return Decision(_signal(ctx, "order", "; ".join(trail) or None), order)
 
 

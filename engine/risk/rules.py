@@ -19,6 +19,7 @@ from typing import Literal
 
 from engine.book import Walk, shares_for_budget, walk
 from engine.config import RiskSettings
+from engine.fees import FeeSchedule
 from engine.models import Side
 from engine.risk.account import AccountView, Candidate
 from engine.risk.sizing import (
@@ -27,8 +28,6 @@ from engine.risk.sizing import (
     kelly_fraction_binary,
     kelly_shares,
     nth_level_price,
-    unit_cost,
-    unit_proceeds,
 )
 
 _NO_WALK = Walk(filled=0.0, notional=0.0, fee=0.0, levels=0)
@@ -65,14 +64,14 @@ class RuleContext:
     shares: float = math.inf  # proposed size; inf until a sizing rule sets it
 
     @property
-    def fee_rate(self) -> float:
-        return self.c.market.fee_rate
+    def fees(self) -> FeeSchedule:
+        return self.c.market.fees
 
     def walk(self, shares: float) -> Walk:
         """What `shares` would fill within the edge limit (nothing if no level qualifies)."""
         if self.limit is None or not shares > 0.0:
             return _NO_WALK
-        return walk(self.c.prices, self.c.sizes, shares, self.c.side, self.fee_rate, self.limit)
+        return walk(self.c.prices, self.c.sizes, shares, self.c.side, self.fees, self.limit)
 
     def worst_price(self, w: Walk) -> float:
         return nth_level_price(self.c.prices, self.c.sizes, w.levels)
@@ -82,7 +81,7 @@ class RuleContext:
         w = self.walk(shares)
         if w.filled <= 0.0:
             return 0.0
-        return w.filled * unit_cost(self.worst_price(w), self.fee_rate)
+        return w.filled * self.fees.unit_cost(self.worst_price(w))
 
     def edge(self, w: Walk) -> float:
         """Edge per share at this walk, net of the fee: what the threshold is compared with."""
@@ -97,8 +96,8 @@ class RuleContext:
         if top is None:
             return math.nan
         if self.c.side is Side.BUY:
-            return self.c.p_model - unit_cost(top, self.fee_rate)
-        return unit_proceeds(top, self.fee_rate) - self.c.p_model
+            return self.c.p_model - self.fees.unit_cost(top)
+        return self.fees.unit_proceeds(top) - self.c.p_model
 
 
 RuleFn = Callable[[RuleContext], Verdict]
@@ -188,7 +187,7 @@ def kelly_sizing(ctx: RuleContext) -> Verdict:
     top = best_level(c.prices, c.sizes)
     if top is None:
         return deny("no asks")
-    cost = unit_cost(top, ctx.fee_rate)
+    cost = ctx.fees.unit_cost(top)
     f = kelly_fraction_binary(c.p_model, cost)
     if f <= 0.0:
         return deny(f"no edge at top of book: p {c.p_model:.3f} <= cost {cost:.3f}")
@@ -214,10 +213,10 @@ def within_budget(ctx: RuleContext, cap: float, used: float, what: str) -> Verdi
     if ctx.commit_cost(ctx.shares) <= room + 1e-9:
         return allow()
     c = ctx.c
-    fit = shares_for_budget(c.prices, c.sizes, room, ctx.fee_rate, ctx.limit)
+    fit = shares_for_budget(c.prices, c.sizes, room, ctx.fees, ctx.limit)
     w = ctx.walk(fit)
     if w.filled > 0.0:
-        fit = min(fit, room / unit_cost(ctx.worst_price(w), ctx.fee_rate))
+        fit = min(fit, room / ctx.fees.unit_cost(ctx.worst_price(w)))
     fit = floor_shares(fit)
     if fit <= 0.0:
         return deny(f"{what} room {room:.2f} buys no shares")

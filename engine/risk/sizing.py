@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from engine.book import taker_fee
+from engine.fees import FeeSchedule
 from engine.models import OrderRequest, Side
 
 # Float dust tolerated when rounding: 0.29 / 0.01 is 28.999999999999996, not 28.
@@ -55,24 +55,14 @@ def snap_limit(price: float, tick: float, side: Side) -> float:
     return round(n * tick, decimals)
 
 
-def order_max_cost(order: OrderRequest, fee_rate: float) -> float:
+def order_max_cost(order: OrderRequest, fees: FeeSchedule) -> float:
     """Most USDC an order can consume: every share at its limit plus the taker fee.
 
     A SELL consumes nothing (selling held tokens only ever adds cash), so it reserves 0.
     """
     if order.side is Side.SELL:
         return 0.0
-    return order.size * order.limit_price + taker_fee(order.size, order.limit_price, fee_rate)
-
-
-def unit_cost(price: float, fee_rate: float) -> float:
-    """Cash per share bought at `price`, taker fee included."""
-    return price + taker_fee(1.0, price, fee_rate)
-
-
-def unit_proceeds(price: float, fee_rate: float) -> float:
-    """Cash per share sold at `price`, taker fee deducted."""
-    return price - taker_fee(1.0, price, fee_rate)
+    return order.size * order.limit_price + fees.fee(order.size, order.limit_price)
 
 
 def best_level(prices: Sequence[float], sizes: Sequence[float]) -> float | None:
@@ -88,7 +78,7 @@ def edge_limit(
     sizes: Sequence[float],
     side: Side,
     p_model: float,
-    fee_rate: float,
+    fees: FeeSchedule,
     threshold: float,
 ) -> float | None:
     """Worst level price at which one more share still earns `threshold` after the fee.
@@ -101,9 +91,9 @@ def edge_limit(
         if not size > 0.0 or price != price:
             continue
         if side is Side.BUY:
-            edge = p_model - unit_cost(price, fee_rate)
+            edge = p_model - fees.unit_cost(price)
         else:
-            edge = unit_proceeds(price, fee_rate) - p_model
+            edge = fees.unit_proceeds(price) - p_model
         if not edge >= threshold - 1e-12:  # NaN model probability qualifies nothing
             break
         limit = price

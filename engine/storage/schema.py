@@ -88,6 +88,11 @@ def _add_column(conn: Connection, table: str, column: str, sql_type: str) -> Non
         conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
 
 
+def _fee_exponent(conn: Connection) -> None:
+    """markets.fee_exponent: markets stored before it had exponent 1 (all that was known)."""
+    _add_column(conn, "markets", "fee_exponent", "FLOAT NOT NULL DEFAULT 1.0")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -104,6 +109,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "runs.seq/host/pid (run order, crashed runs), intents.override, rejection_counts",
         _runs_and_safety,
     ),
+    Migration(5, "markets.fee_exponent: each market's taker fee exponent", _fee_exponent),
 )
 
 

@@ -82,6 +82,7 @@ class MarketRow(TableBase, table=True):
     end_ts: float
     tick_size: float
     fee_rate: float
+    fee_exponent: float = 1.0  # taker fee: shares x fee_rate x (p (1 - p)) ** fee_exponent
     min_order_size: float
     neg_risk: bool = False
     accepting_orders: bool = True

@@ -29,10 +29,10 @@ def top_edges(st: MarketState, p_yes: FloatArray) -> tuple[FloatArray, FloatArra
     """Edge of the first share of buying YES (at the ask) and NO (hitting YES bids), fees
     included, per market row. NaN where a side of the book is empty or p is unknown."""
     n = st.n
-    fee = st.fee_rate[:n]
+    rate, exponent = st.fee_rate[:n], st.fee_exponent[:n]
     with np.errstate(invalid="ignore"):
-        edge_yes = p_yes - top_cost_per_share(st.ask_px[:n, 0], fee)
-        edge_no = (1.0 - p_yes) - top_cost_per_share(1.0 - st.bid_px[:n, 0], fee)
+        edge_yes = p_yes - top_cost_per_share(st.ask_px[:n, 0], rate, exponent)
+        edge_no = (1.0 - p_yes) - top_cost_per_share(1.0 - st.bid_px[:n, 0], rate, exponent)
     return edge_yes, edge_no
 
 

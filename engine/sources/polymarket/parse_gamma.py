@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from engine.fees import DEFAULT_EXPONENT, read_fee_exponent
+from engine.input_bounds import OutOfBounds
 from engine.models import Market
 from engine.sources.polymarket.categories import categorise, fee_rate, fee_type_category
 from engine.sources.polymarket.errors import PolymarketParseError
@@ -117,6 +119,20 @@ def _schedule_rate(obj: Mapping[str, Any], where: str) -> float | None:
     return rate
 
 
+def _schedule_exponent(obj: Mapping[str, Any], where: str) -> float:
+    """The fee exponent of `feeSchedule` (Polymarket's fee is rate x (p (1 - p)) ** it); 1
+    when the market sends none, as nearly all do."""
+    schedule = obj.get("feeSchedule")
+    if not isinstance(schedule, Mapping):
+        return DEFAULT_EXPONENT
+    try:
+        return read_fee_exponent(schedule.get("exponent"))
+    except OutOfBounds as exc:
+        raise PolymarketParseError.bad(
+            f"{where}.feeSchedule.exponent", str(exc), schedule.get("exponent")
+        ) from None
+
+
 def _parse_market(
     obj: Mapping[str, Any],
     where: str,
@@ -190,6 +206,7 @@ def _parse_market(
             fees_enabled=opt_bool(obj, "feesEnabled", where, False),
             schedule_rate=_schedule_rate(obj, where),
         ),
+        fee_exponent=_schedule_exponent(obj, where),
         event_id=event_id,
         neg_risk=opt_bool(obj, "negRisk", where, False),
         volume=volume,

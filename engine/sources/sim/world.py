@@ -8,6 +8,7 @@ current tick and volume (`market_copy`), so nothing a consumer mutates can reach
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +37,21 @@ FEE_RATES: dict[str, float] = {
     "weather": 0.05,
     "geopolitics": 0.0,
 }
+# Polymarket's taker fee is rate x (p (1 - p)) ** exponent, the exponent set per market (the
+# CLOB's `fd.e`, Gamma's `feeSchedule.exponent`); most markets have 1. A fifth of the sim's
+# fee-bearing markets get 2, chosen by their id (so the world's random draws are unchanged),
+# so that every fee path is exercised with an exponent other than 1.
+CURVED_FEE_SHARE = 0.2
+CURVED_FEE_EXPONENT = 2.0
+
+
+def fee_exponent(market_id: str, fee_rate: float) -> float:
+    if fee_rate <= 0.0:
+        return 1.0
+    h = int.from_bytes(hashlib.sha256(market_id.encode()).digest()[:4], "big")
+    return CURVED_FEE_EXPONENT if h < CURVED_FEE_SHARE * 2**32 else 1.0
+
+
 CATEGORY_WEIGHTS: dict[str, float] = {
     "politics": 0.2,
     "sports": 0.2,
@@ -259,6 +275,7 @@ def _describe(w: World, rng: np.random.Generator, units: list[int], first_event_
                     end_ts=float(w.end_ts[row]),
                     min_order_size=5.0,
                     fee_rate=float(w.fee_rate[row]),
+                    fee_exponent=fee_exponent(i.market_id, float(w.fee_rate[row])),
                     event_id=event_id,
                     neg_risk=event_id is not None,
                     volume=float(w.volume[row]),
