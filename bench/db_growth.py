@@ -22,10 +22,10 @@ import tempfile
 import time
 
 from engine.config import RetentionSettings, load_settings
-from engine.market_state import MarketState
-from engine.snapshots import SnapshotCompactor
+from engine.state.market_state import MarketState
 from engine.storage.retention import PRUNABLE_TABLES
 from engine.storage.size import database_size, fmt_bytes, row_counts
+from engine.storage.snapshots import SnapshotCompactor
 from polyb0t_tui.runtime import build_runtime, build_source
 
 START = "2026-03-02T00:00:00Z"

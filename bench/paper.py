@@ -18,12 +18,12 @@ from collections import Counter
 
 import numpy as np
 
-from engine.book import walk
 from engine.events import BookSnapshot, SourceEvent
 from engine.execution.paper import PaperExecutor
 from engine.execution.portfolio import Portfolio
-from engine.market_state import MarketState
 from engine.models import ExecutionReport, Market, OrderRequest, Outcome, Side
+from engine.state.book import walk
+from engine.state.market_state import MarketState
 
 LEVELS = 8
 TICK = 0.01

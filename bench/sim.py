@@ -20,8 +20,8 @@ import time
 from collections import Counter
 
 from engine.config import SimSettings
-from engine.market_state import MarketState
 from engine.sources.sim import SimExchange
+from engine.state.market_state import MarketState
 
 START = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 

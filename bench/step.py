@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from engine.config import load_settings
-from engine.step_result import StepResult
+from engine.run.step_result import StepResult
 from polyb0t_tui.runtime import build_runtime
 
 WARMUP = 10

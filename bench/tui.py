@@ -33,7 +33,7 @@ from dataclasses import replace
 from typing import Any
 
 from engine.config import load_settings
-from engine.view import (
+from engine.feed.view import (
     CommandResult,
     ExpertView,
     IntentView,

@@ -35,7 +35,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from engine.control_files import bind_problem
+from engine.control.files import bind_problem
 from engine.limits import MAX_SIM_MARKETS as MAX_SIM_MARKETS  # there: the CLI's flags use them
 from engine.limits import SEED_MAX as SEED_MAX
 
@@ -125,7 +125,7 @@ class FeatureSettings(_Section):
 
 
 class StrategySettings(_Section):
-    """The transparent baseline (docs in engine/strategy/baseline.py)."""
+    """The transparent baseline (docs in engine/decision/strategy/baseline.py)."""
 
     edge_threshold: float = Field(0.05, gt=0, lt=1)
     microprice_weight: float = Field(1.0, ge=0, le=1)  # 0: mid, 1: microprice

@@ -5,7 +5,7 @@ They mirror Polymarket's market channel (book, price_change, last_trade_price,
 tick_size_change, market_resolved, new_market) but are already parsed: floats, not strings,
 and book levels best-first (Polymarket sends bids ascending, so best is last; the parser
 normalises that once at the edge). What the engine shows consoles is not an event stream but
-a change-marked view (`engine.view`), pulled a few times a second.
+a change-marked view (`engine.feed.view`), pulled a few times a second.
 
 Book arrays are numpy float64, best level first. Book events name a token (`asset_id`);
 `MarketState` maps the NO token's book onto the YES orientation (a NO bid at p is a YES ask

@@ -3,8 +3,9 @@ nothing.
 
 Why here: `polyb0t --help` and a bad flag are answered from the parser alone, and a flag's
 check (`--seed`, `--markets`) or help text (`backfill --fidelity`) needs the same bound the
-engine enforces. Read from `engine.config` or `engine.backfill`, it would load pydantic,
-the database layer and the HTTP clients first (most of a second) just to print one line.
+engine enforces. Read from `engine.config` or `engine.sources.polymarket.backfill`, it would
+load pydantic, the database layer and the HTTP clients first (most of a second) just to print
+one line.
 """
 
 from __future__ import annotations

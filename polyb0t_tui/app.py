@@ -24,8 +24,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from engine.config import Settings
-from engine.link import EngineLink
-from engine.view import StatusView
+from engine.feed.link import EngineLink
+from engine.feed.view import StatusView
 from polyb0t_tui import approval
 from polyb0t_tui import formatting as fmt
 from polyb0t_tui.bridge import Bridge, EngineTask

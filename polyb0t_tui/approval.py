@@ -15,8 +15,8 @@ from typing import Any, Protocol
 from textual.screen import Screen
 
 from engine.config import Settings
-from engine.link import EngineLink
-from engine.view import IntentView
+from engine.feed.link import EngineLink
+from engine.feed.view import IntentView
 from polyb0t_tui import formatting as fmt
 from polyb0t_tui.screens.confirm import ConfirmScreen
 

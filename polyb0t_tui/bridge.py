@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from engine.link import EngineLink
-from engine.view import IntentView, PortfolioView, StatusView, ViewDelta
+from engine.feed.link import EngineLink
+from engine.feed.view import IntentView, PortfolioView, StatusView, ViewDelta
 from polyb0t_tui.messages import (
     EngineErrorSeen,
     EngineStateChanged,
@@ -38,7 +38,7 @@ STOP_TIMEOUT = 2.0  # quitting waits this long for the engine to finish its step
 
 
 class EngineTask(Protocol):
-    """What the bridge needs of an in-process engine (`engine.runner.Engine`)."""
+    """What the bridge needs of an in-process engine (`engine.run.runner.Engine`)."""
 
     async def run(
         self, stop: asyncio.Event, cycles: int | None = None, duration: float | None = None

@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.message import Message
 
-from engine.view import IntentView
+from engine.feed.view import IntentView
 
 
 @dataclass

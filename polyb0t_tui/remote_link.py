@@ -28,8 +28,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
 
-from engine import control_protocol as wire
-from engine.view import CommandResult, MarketDetail, ViewDelta, ViewStore
+from engine.control import protocol as wire
+from engine.feed.view import CommandResult, MarketDetail, ViewDelta, ViewStore
 
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024  # a full view of 100,000 markets is ~40 MB
 PARSE_OFF_LOOP_BYTES = 64 * 1024  # bigger frames are decoded in a thread, off the UI loop

@@ -14,34 +14,34 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from engine.approvals import ApprovalProcessor
 from engine.clock import Clock, SimClock, WallClock
-from engine.commands import EngineCommands
 from engine.config import Settings, masked_dump, secret_values
-from engine.control import EngineControl
-from engine.cycle import DecisionCycle
+from engine.decision.cycle import DecisionCycle
+from engine.decision.features import FeatureEngine, history_samples
+from engine.decision.strategy.baseline import BaselinePredictor
+from engine.decision.universe import UniverseFilter
+from engine.execution.approvals import ApprovalProcessor
 from engine.execution.intents import IntentStore
 from engine.execution.paper import PaperExecutor
 from engine.execution.portfolio import Portfolio
-from engine.features import FeatureEngine, history_samples
+from engine.execution.routing import IntentRoute, PaperRoute, Route
+from engine.feed.commands import EngineCommands
+from engine.feed.link import LocalLink
+from engine.feed.publisher import EngineView
 from engine.file_modes import PRIVATE_DIR, make_private_dir, open_to_others
 from engine.ids import IdGen, new_run_id
-from engine.inbox import EngineInbox
-from engine.link import LocalLink
-from engine.market_state import MarketState
 from engine.models import Mode
-from engine.recorder import Recorder
 from engine.redact import Redactor
 from engine.risk.manager import RiskManager
-from engine.routing import IntentRoute, PaperRoute, Route
-from engine.runner import Engine
+from engine.run.inbox import EngineInbox
+from engine.run.run_state import EngineControl
+from engine.run.runner import Engine
+from engine.run.step_errors import ErrorBudget
 from engine.sources.base import MarketSource
 from engine.sources.replay import ReplayError, ReplaySource
-from engine.step_errors import ErrorBudget
+from engine.state.market_state import MarketState
 from engine.storage import Database, RunStart, Store
-from engine.strategy.baseline import BaselinePredictor
-from engine.universe import UniverseFilter
-from engine.view_publisher import EngineView
+from engine.storage.recorder import Recorder
 
 if TYPE_CHECKING:  # the CLOB client (and its web3 stack) loads only for real orders
     from engine.execution.clob_settings import ClobSettings

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.view import MarketRow
+from engine.feed.view import MarketRow
 
 
 @dataclass(frozen=True, slots=True)

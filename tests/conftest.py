@@ -93,7 +93,7 @@ def db(db_url: str) -> Iterator[Database]:
     database.close()
 
 
-# The fake Polymarket (engine.fake_exchange) as fixtures for every test: `fake_polymarket`
+# The fake Polymarket (fake_polymarket) as fixtures for every test: `fake_polymarket`
 # (async, frozen clock) and `fake_polymarket_thread` (background loop, for sync clients).
 from tests.fake_exchange_fixture import (  # noqa: E402
     fake_polymarket_fixture,

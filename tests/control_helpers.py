@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import Settings, load_settings
-from engine.control_server import ControlServer
+from engine.control.server import ControlServer
 from polyb0t_tui.runtime import Runtime, build_runtime
 from tests.engine_steps import stepped
 

@@ -1,4 +1,4 @@
-"""Pytest fixtures for the fake Polymarket (engine.fake_exchange), to wire into conftest.
+"""Pytest fixtures for the fake Polymarket (fake_polymarket), to wire into conftest.
 
 Import the `*_fixture` functions (e.g. `from tests.fake_exchange_fixture import
 fake_polymarket_fixture`): each registers under its short name (`fake_polymarket`), so a
@@ -28,8 +28,8 @@ from py_clob_client_v2.order_utils.model.order_data_v2 import order_to_json_v2
 
 from engine.config import Settings, SimSettings, load_settings
 from engine.execution.intents import IntentStore
-from engine.fake_exchange import FakeConfig, FakePolymarket, FakeUrls, ThreadedFakePolymarket
 from engine.models import IntentState, TradeIntent
+from fake_polymarket import FakeConfig, FakePolymarket, FakeUrls, ThreadedFakePolymarket
 
 T = TypeVar("T")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.events import BookSnapshot
-from engine.market_state import MarketState
 from engine.models import Market
+from engine.state.market_state import MarketState
 
 T0 = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
 DAY = 86400.0

@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from engine.approvals import RUN_ENDED, ApprovalProcessor, recheck_intent
+from engine.execution.approvals import RUN_ENDED, ApprovalProcessor, recheck_intent
 from engine.execution.intents import IntentStore
 from engine.execution.portfolio import Portfolio
-from engine.market_state import MarketState
 from engine.models import IntentState, Market, Outcome, Side, TradeIntent
+from engine.state.market_state import MarketState
 from engine.storage import Database
 from tests.state_factories import T0, book, market, state_with
 

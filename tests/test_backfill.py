@@ -27,7 +27,8 @@ import pytest
 from rich.console import Console
 from sqlalchemy import func, inspect, select, text, update
 
-from engine.backfill import (
+from engine.config import PolymarketSettings
+from engine.sources.polymarket.backfill import (
     RESOLVED_FIDELITY,
     Backfill,
     BackfillConfig,
@@ -36,8 +37,6 @@ from engine.backfill import (
     MarketResult,
     missing_span,
 )
-from engine.config import PolymarketSettings
-from engine.fake_exchange import ThreadedFakePolymarket
 from engine.storage import MIGRATIONS, Database, Store
 from engine.storage.store import (
     PROGRESS_DONE,
@@ -47,6 +46,7 @@ from engine.storage.store import (
     BackfillProgress,
 )
 from engine.storage.tables import PriceHistoryRow, SchemaMeta, table_of
+from fake_polymarket import ThreadedFakePolymarket
 from polyb0t_tui.cli import main
 from polyb0t_tui.cli.backfill import PlainReporter, RichReporter
 from tests.fake_exchange_fixture import frozen_config, sim_settings

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from engine.config import load_settings
-from engine.fake_exchange import ThreadedFakePolymarket
 from engine.models import IntentState, Outcome, Side, TradeIntent
 from engine.storage.schema import MIGRATIONS
+from fake_polymarket import ThreadedFakePolymarket
 from polyb0t_tui.cli import build_parser, main
 from polyb0t_tui.runtime import open_storage
 from tests.fake_exchange_fixture import fake_polymarket_thread_fixture  # noqa: F401

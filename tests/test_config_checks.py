@@ -16,8 +16,8 @@ from engine.config import (
     load_settings,
     looks_like_secret,
 )
-from engine.control_files import bind_problem
-from engine.control_server import ControlStartError, check_bind
+from engine.control.files import bind_problem
+from engine.control.server import ControlStartError, check_bind
 from polyb0t_tui.cli import main
 
 pytestmark = pytest.mark.usefixtures("cli_isolated")

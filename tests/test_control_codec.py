@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import view
-from engine.view_codec import CodecError, decode, dumps, encode, loads
+from engine.feed import view
+from engine.feed.codec import CodecError, decode, dumps, encode, loads
 from tests.control_helpers import canon
 
 VIEW_TYPES = [

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from engine.control_files import read_token, token_path, url_path, write_url
-from engine.view import ViewDelta
+from engine.control.files import read_token, token_path, url_path, write_url
+from engine.feed.view import ViewDelta
 from polyb0t_tui.cli import main
 from polyb0t_tui.remote_link import RemoteLink
 from polyb0t_tui.runtime import Runtime

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.control_files import (
+from engine.control.files import (
     ControlFileError,
     client_url,
     is_loopback_host,

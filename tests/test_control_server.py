@@ -20,11 +20,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from engine.config import ControlSettings
-from engine.control_files import read_token, token_path, url_path
-from engine.control_protocol import quiet_socket_logger
-from engine.control_server import ControlServer, ControlStartError, check_bind
-from engine.view import MarketRow, ViewDelta
-from engine.view_codec import decode
+from engine.control.files import read_token, token_path, url_path
+from engine.control.protocol import quiet_socket_logger
+from engine.control.server import ControlServer, ControlStartError, check_bind
+from engine.feed.codec import decode
+from engine.feed.view import MarketRow, ViewDelta
 from polyb0t_tui.remote_link import RemoteLink
 from polyb0t_tui.runtime import Runtime, build_runtime
 from tests.control_helpers import control_settings, ran_runtime, server_for

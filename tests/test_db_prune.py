@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select
 
-from engine.auto_prune import AutoPrune
 from engine.config import ConfigError, RetentionSettings, load_settings
 from engine.execution.intents import IntentStore
 from engine.models import (
@@ -40,6 +39,7 @@ from engine.storage import (
     Store,
     utc_day,
 )
+from engine.storage.auto_prune import AutoPrune
 from engine.storage.retention import DAY, KEPT_TABLES, PRUNABLE_TABLES, vacuum
 from engine.storage.size import database_size, row_counts
 from engine.storage.tables import RecordedEventRow, SignalRow, SnapshotRow, table_of

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 import polyb0t_tui.cli.run as run_cli
-from engine.auto_prune import AutoPrune
 from engine.config import load_settings
 from engine.storage import CycleRecord, EventRecord, Snapshot
+from engine.storage.auto_prune import AutoPrune
 from engine.storage.retention import DAY, KEPT_TABLES, PRUNABLE_TABLES
 from engine.storage.size import row_counts
 from engine.storage.tables import SnapshotRow, table_of

@@ -1,5 +1,5 @@
 """The engine step is the one owner of engine state: commands and queries from other threads
-are queued to it (`engine.inbox`), never run beside it.
+are queued to it (`engine.run.inbox`), never run beside it.
 
 The stress test drives a running engine at --speed max for thousands of steps while four
 threads, each with its own event loop, pause, kill and resume it, query market details and
@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from engine.config import load_settings
-from engine.inbox import EngineInbox
 from engine.models import EngineState
+from engine.run.inbox import EngineInbox
 from polyb0t_tui.runtime import Runtime, build_runtime
 
 START = "2026-03-02T00:00:00Z"

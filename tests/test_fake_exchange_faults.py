@@ -10,7 +10,7 @@ import httpx
 import pytest
 import websockets
 
-from engine.fake_exchange import FakePolymarket
+from fake_polymarket import FakePolymarket
 from tests.fake_exchange_fixture import (
     Trader,
     fake_polymarket_fixture,  # noqa: F401  (registers the fixture)

@@ -11,9 +11,9 @@ from py_clob_client_v2 import ClobClient, MarketOrderArgs, OrderArgs, OrderType
 from py_clob_client_v2.clob_types import AssetType, BalanceAllowanceParams, TradeParams
 from py_clob_client_v2.exceptions import PolyApiException
 
-from engine.fake_exchange import FakePolymarket, ThreadedFakePolymarket
-from engine.fake_exchange.catalog import MarketInfo
-from engine.fake_exchange.orderbook import MarketBook
+from fake_polymarket import FakePolymarket, ThreadedFakePolymarket
+from fake_polymarket.catalog import MarketInfo
+from fake_polymarket.orderbook import MarketBook
 from tests.fake_exchange_fixture import (
     OTHER_WALLET_KEY,
     WALLET_KEY,

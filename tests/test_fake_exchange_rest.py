@@ -14,9 +14,9 @@ from py_clob_client_v2.utilities import (
     parse_raw_orderbook_summary,
 )
 
-from engine.fake_exchange import FakePolymarket
-from engine.fake_exchange.auth import hmac_signature
-from engine.fake_exchange.wire import book_hash
+from fake_polymarket import FakePolymarket
+from fake_polymarket.auth import hmac_signature
+from fake_polymarket.wire import book_hash
 from tests.fake_exchange_fixture import (
     fake_polymarket_fixture,  # noqa: F401  (registers the fixture)
     frozen_config,

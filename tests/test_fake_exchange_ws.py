@@ -12,8 +12,8 @@ import websockets
 from py_clob_client_v2 import OrderArgs
 from websockets.asyncio.client import ClientConnection
 
-from engine.fake_exchange import FakePolymarket
-from engine.fake_exchange.catalog import MarketInfo
+from fake_polymarket import FakePolymarket
+from fake_polymarket.catalog import MarketInfo
 from tests.fake_exchange_fixture import (
     Trader,
     fake_polymarket_fixture,  # noqa: F401  (registers the fixture)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.config import FeatureSettings
-from engine.features import FeatureEngine, history_samples
+from engine.decision.features import FeatureEngine, history_samples
 from engine.models import Market
 from tests.state_factories import T0, book, market, state_with
 

@@ -15,18 +15,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from engine.approvals import ApprovalProcessor, recheck_intent
 from engine.config import PolymarketSettings
 from engine.events import BookSnapshot, BookTrust, MarketListed, SourceEvent
+from engine.execution.approvals import ApprovalProcessor, recheck_intent
 from engine.execution.intents import IntentStore
 from engine.execution.portfolio import Portfolio
-from engine.fake_exchange import FakePolymarket
 from engine.models import IntentState
 from engine.sources.polymarket import PolymarketSource
 from engine.sources.polymarket.stale import StaleGuard
 from engine.sources.polymarket.stall import GAPS_MIN, StallDetector
 from engine.sources.polymarket.ws import MarketStream
 from engine.storage import Database
+from fake_polymarket import FakePolymarket
 from tests.fake_exchange_fixture import (
     fake_polymarket_fixture,  # noqa: F401  (registers the fixture)
 )

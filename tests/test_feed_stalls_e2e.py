@@ -21,10 +21,10 @@ import pytest
 
 from engine.events import BookSnapshot, BookTrust, SourceEvent
 from engine.execution.intents import IntentError
-from engine.fake_exchange import FakeConfig, ThreadedFakePolymarket
 from engine.models import IntentState, Market, OrderRequest, TradeIntent
+from engine.run.step_result import RunSummary
 from engine.sources.polymarket import PolymarketSource
-from engine.step_result import RunSummary
+from fake_polymarket import FakeConfig, ThreadedFakePolymarket
 from polyb0t_tui.runtime import build_runtime
 from tests.fake_exchange_fixture import settings_against, sim_settings
 

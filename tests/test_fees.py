@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.book import shares_for_budget, walk
 from engine.execution.paper import PaperExecutor
 from engine.execution.portfolio import Portfolio
 from engine.fees import FeeSchedule, taker_fee
 from engine.ids import IdGen
 from engine.models import Side
 from engine.risk.manager import RiskManager
+from engine.state.book import shares_for_budget, walk
 from tests.risk_factories import Books, account, candidate, market, order, risk
 
 prices = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
@@ -150,10 +150,10 @@ def test_screen_risk_paper_and_recheck_price_an_exponent_2_market_alike(
     it is the exponent-2 fee, not the exponent-1 one."""
     import numpy as np
 
-    from engine.approvals import recheck_intent
-    from engine.book import top_cost_per_share
+    from engine.execution.approvals import recheck_intent
     from engine.models import IntentState, Outcome, TradeIntent
     from engine.risk.sizing import order_max_cost
+    from engine.state.book import top_cost_per_share
     from tests.state_factories import book as snapshot
     from tests.state_factories import state_with
 
@@ -189,9 +189,9 @@ def test_the_sim_gives_some_markets_another_exponent_and_the_fake_serves_it() ->
     Gamma reader brings it back."""
     import httpx
 
-    from engine.fake_exchange import ThreadedFakePolymarket
     from engine.sources.polymarket.parse_gamma import parse_gamma_market
     from engine.sources.sim import SimExchange
+    from fake_polymarket import ThreadedFakePolymarket
     from tests.fake_exchange_fixture import START_TS, frozen_config, sim_settings
 
     settings = sim_settings(markets=300, seed=5)

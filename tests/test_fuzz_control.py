@@ -19,8 +19,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import view
-from engine.control_protocol import (
+from engine.control.protocol import (
     MAX_ID_CHARS,
     MAX_REQUEST_ID,
     ProtocolError,
@@ -34,7 +33,6 @@ from engine.control_protocol import (
     result_message,
     welcome,
 )
-from engine.event_codec import EventDecodeError, decode_event, encode_event
 from engine.events import (
     BookSnapshot,
     BookTrust,
@@ -46,8 +44,10 @@ from engine.events import (
     TickSizeChange,
     TradePrint,
 )
+from engine.feed import view
+from engine.feed.codec import CodecError, decode, encode, loads
 from engine.models import Side
-from engine.view_codec import CodecError, decode, encode, loads
+from engine.sources.event_codec import EventDecodeError, decode_event, encode_event
 from polyb0t_tui.remote_link import RemoteLink
 from tests.fuzz_values import batches, dumped, fuzz, payloads, read, sweep, texts_of
 from tests.state_factories import market

@@ -14,8 +14,8 @@ from engine.execution.clob_answers import AnswerError
 from engine.execution.held_positions import HeldPosition, parse_positions
 from engine.execution.live_account import adopt_holdings
 from engine.execution.portfolio import Portfolio
-from engine.fake_exchange import FakePolymarket
 from engine.models import Outcome
+from fake_polymarket import FakePolymarket
 from tests.fake_exchange_fixture import fake_polymarket_fixture  # noqa: F401
 from tests.recorded_fixtures import recorded
 from tests.test_fake_exchange_rest import assert_same_types

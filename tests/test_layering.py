@@ -18,7 +18,7 @@ def _modules_after(code: str) -> set[str]:
 
 def test_engine_and_ml_do_not_import_textual_or_torch() -> None:
     mods = _modules_after(
-        "import engine.runner, engine.cycle, engine.sources.sim, engine.storage, ml"
+        "import engine.run.runner, engine.decision.cycle, engine.sources.sim, engine.storage, ml"
     )
     assert "textual" not in mods
     assert "torch" not in mods

@@ -23,7 +23,7 @@ from engine.execution.live_checks import (
     check_signature_type,
     run_live_checks,
 )
-from engine.fake_exchange import ThreadedFakePolymarket
+from fake_polymarket import ThreadedFakePolymarket
 from tests.fake_exchange_fixture import (
     WALLET_KEY,
     fake_polymarket_thread_fixture,  # noqa: F401  (registers the fixture)

@@ -22,8 +22,8 @@ from eth_account import Account
 from sqlalchemy import text
 
 from engine.config import Settings
-from engine.fake_exchange import FakeConfig, ThreadedFakePolymarket
 from engine.models import IntentState, TradeIntent
+from fake_polymarket import FakeConfig, ThreadedFakePolymarket
 from polyb0t_tui.runtime import build_runtime, open_storage
 from tests.fake_exchange_fixture import WALLET_KEY, funded_live_settings, sim_settings
 

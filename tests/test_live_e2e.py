@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from engine.fake_exchange import FakeConfig, ThreadedFakePolymarket
 from engine.models import IntentState, Outcome
 from engine.risk.account import AccountView
+from fake_polymarket import FakeConfig, ThreadedFakePolymarket
 from polyb0t_tui.runtime import Runtime, build_runtime
 from tests.fake_exchange_fixture import (
     WALLET_KEY,

@@ -22,10 +22,9 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from engine.approvals import ApprovalProcessor
 from engine.config import LiveSettings
-from engine.control import EngineControl
 from engine.events import BookSnapshot
+from engine.execution.approvals import ApprovalProcessor
 from engine.execution.clob_client import ClobError
 from engine.execution.clob_executor import ClobExecutor, LiveSetupError, build_live_executor
 from engine.execution.clob_orders import plan_order
@@ -34,12 +33,13 @@ from engine.execution.intents import IntentStore
 from engine.execution.live_account import BookFills, DeferredAccount
 from engine.execution.live_worker import LiveWorker
 from engine.execution.portfolio import Portfolio
-from engine.fake_exchange import ThreadedFakePolymarket
-from engine.fake_exchange.catalog import MarketInfo
-from engine.fake_exchange.records import Order
-from engine.market_state import MarketState
 from engine.models import EngineState, Fill, IntentState, Outcome, Side, TradeIntent
+from engine.run.run_state import EngineControl
+from engine.state.market_state import MarketState
 from engine.storage import Database
+from fake_polymarket import ThreadedFakePolymarket
+from fake_polymarket.catalog import MarketInfo
+from fake_polymarket.records import Order
 from tests.fake_exchange_fixture import (
     OTHER_WALLET_KEY,
     WALLET_KEY,

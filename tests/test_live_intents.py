@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.approvals import RUN_ENDED
 from engine.config import Settings, load_settings
 from engine.events import BookSnapshot
+from engine.execution.approvals import RUN_ENDED
 from engine.execution.intents import IntentError
+from engine.execution.routing import InFlight
 from engine.models import IntentState, Side
-from engine.routing import InFlight
 from polyb0t_tui.cli import main
 from polyb0t_tui.runtime import Runtime, StartupError, build_runtime, open_storage
 from tests.engine_steps import stepped

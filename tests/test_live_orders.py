@@ -22,8 +22,8 @@ from engine.execution.clob_orders import (
 from engine.execution.clob_settings import ClobSettings
 from engine.execution.intents import IntentRecord
 from engine.execution.reconcile import Decision, OrderLookup, Target, decide
-from engine.fake_exchange import ThreadedFakePolymarket
 from engine.models import IntentState, Outcome, Side, TradeIntent
+from fake_polymarket import ThreadedFakePolymarket
 from tests.fake_exchange_fixture import fake_polymarket_thread_fixture  # noqa: F401
 from tests.test_live_executor import approved, make_live, pick_market
 

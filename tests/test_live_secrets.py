@@ -19,9 +19,9 @@ from engine.execution.clob_executor import LiveSetupError, build_live_executor
 from engine.execution.clob_settings import ClobSettings
 from engine.execution.clob_wallet import WalletKeys
 from engine.execution.live_checks import run_live_checks
-from engine.fake_exchange import FakeConfig, ThreadedFakePolymarket
 from engine.models import IntentState, Outcome, Side
 from engine.storage import Database
+from fake_polymarket import FakeConfig, ThreadedFakePolymarket
 from polyb0t_tui.runtime import build_runtime
 from tests.fake_exchange_fixture import (
     WALLET_KEY,

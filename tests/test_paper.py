@@ -11,8 +11,8 @@ from engine.events import BookSnapshot
 from engine.execution.base import Executor
 from engine.execution.paper import PaperExecutor
 from engine.execution.portfolio import Portfolio
-from engine.market_state import MarketState
 from engine.models import Fill, Market, Outcome, Side
+from engine.state.market_state import MarketState
 from tests.risk_factories import Books, fill, market, order
 
 ASKS = ([0.50, 0.51, 0.52], [10.0, 10.0, 10.0])

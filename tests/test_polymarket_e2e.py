@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.fake_exchange import FakeConfig, ThreadedFakePolymarket
+from fake_polymarket import FakeConfig, ThreadedFakePolymarket
 from polyb0t_tui.runtime import build_runtime
 from tests.fake_exchange_fixture import settings_against, sim_settings
 

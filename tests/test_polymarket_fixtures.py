@@ -36,7 +36,6 @@ from engine.execution.clob_answers import (
 )
 from engine.execution.clob_fills import OrderFill, fills_of_order
 from engine.execution.held_positions import parse_positions
-from engine.fake_exchange import auth
 from engine.models import Market, Outcome, Side
 from engine.sources.polymarket import (
     PolymarketParseError,
@@ -53,6 +52,7 @@ from engine.sources.polymarket import (
     parse_prices_history,
     parse_ws_message,
 )
+from fake_polymarket import auth
 from tests.recorded_fixtures import FIXTURES
 
 Check = Callable[[Any, bytes], None]

@@ -10,7 +10,6 @@ import msgspec
 import pytest
 
 from engine.events import BookSnapshot, MarketListed, MarketResolved, PriceChange
-from engine.market_state import MarketState
 from engine.models import Market, Outcome, Side
 from engine.sources.polymarket import (
     MarketChannelParser,
@@ -31,6 +30,7 @@ from engine.sources.polymarket import (
 )
 from engine.sources.polymarket.categories import categorise
 from engine.sources.polymarket.fields import iso_ts
+from engine.state.market_state import MarketState
 
 YES, NO = "1" * 70, "2" * 70
 CID = "0x" + "ab" * 32

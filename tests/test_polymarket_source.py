@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from engine.events import BookSnapshot, MarketListed, MarketResolved, SourceEvent
-from engine.market_state import MarketState
 from engine.sources.base import MarketSource, SourceStartError
 from engine.sources.polymarket import PolymarketSettings, PolymarketSource
+from engine.state.market_state import MarketState
 from tests.test_polymarket_ws import book_msg, channel, fast_settings, until
 
 

@@ -19,9 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from engine import view
-from engine.control_protocol import ProtocolError, parse_request, parse_server_message
-from engine.event_codec import EventDecodeError, decode_event
+from engine.control.protocol import ProtocolError, parse_request, parse_server_message
 from engine.execution.clob_answers import (
     AnswerError,
     parse_balance,
@@ -31,6 +29,9 @@ from engine.execution.clob_answers import (
 from engine.execution.clob_client import ClobError, _Transport
 from engine.execution.clob_fills import fills_of_order
 from engine.execution.live_checks import check_geoblock
+from engine.feed import view
+from engine.feed.codec import CodecError, dumps, loads
+from engine.sources.event_codec import EventDecodeError, decode_event
 from engine.sources.polymarket import (
     L2Books,
     MarketChannelParser,
@@ -44,7 +45,6 @@ from engine.sources.polymarket import (
     parse_ws_message,
 )
 from engine.sources.polymarket.gamma import GammaClient
-from engine.view_codec import CodecError, dumps, loads
 from tests.recorded_fixtures import recorded
 from tests.test_polymarket_source import FakeRest, gamma_market, settings
 from tests.test_polymarket_ws import channel, until

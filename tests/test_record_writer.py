@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from engine.config import load_settings
-from engine.step_result import StepResult
+from engine.run.step_result import StepResult
 from engine.storage import CycleRecord, Database, Store
 from engine.storage.writer import RecordingFailed, RecordWriter
 from polyb0t_tui.runtime import build_runtime

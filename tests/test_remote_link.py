@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from engine.config import ControlSettings
-from engine.control_files import read_token, token_path
-from engine.control_server import ControlServer
-from engine.view import IntentView
+from engine.control.files import read_token, token_path
+from engine.control.server import ControlServer
+from engine.feed.view import IntentView
 from polyb0t_tui.remote_link import AttachError, RemoteLink, TokenRefused
 from polyb0t_tui.runtime import Runtime, build_runtime
 from tests.control_helpers import canon, control_settings, ran_runtime, server_for

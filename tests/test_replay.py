@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from engine.config import load_settings
-from engine.event_codec import EventDecodeError, decode_event, encode_event
 from engine.events import (
     BookSnapshot,
     BookTrust,
@@ -22,6 +21,7 @@ from engine.events import (
     TradePrint,
 )
 from engine.models import Side
+from engine.sources.event_codec import EventDecodeError, decode_event, encode_event
 from polyb0t_tui.runtime import Runtime, StartupError, build_runtime, open_storage
 from tests.state_factories import T0, market
 

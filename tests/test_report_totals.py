@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from engine.config import load_settings
-from engine.cycle import CycleOutcome
+from engine.decision.cycle import CycleOutcome
 from polyb0t_tui.cli import main
 from polyb0t_tui.runtime import build_runtime, open_storage
 from tests.engine_steps import stepped

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from engine.config import load_settings
-from engine.control_files import token_path, url_path
-from engine.data_dir_lock import DataDirBusy, DataDirLock
+from engine.control.files import token_path, url_path
 from engine.storage import Database, Store
+from engine.storage.data_dir_lock import DataDirBusy, DataDirLock
 from polyb0t_tui.cli import main
 from polyb0t_tui.runtime import open_storage
 from tests.control_helpers import START

@@ -14,10 +14,10 @@ from engine.events import (
     TickSizeChange,
     TradePrint,
 )
-from engine.market_state import MarketState
 from engine.models import Side
 from engine.sources.sim import SimExchange
 from engine.sources.sim.books import cap_in_sequence, quote
+from engine.state.market_state import MarketState
 
 START = 1_767_225_600.0
 

@@ -6,9 +6,9 @@ import numpy as np
 
 from engine.config import CATEGORIES, SimSettings
 from engine.events import MarketResolved, SourceEvent
-from engine.market_state import MarketState
 from engine.sources.sim import SimExchange
 from engine.sources.sim import dynamics as dyn
+from engine.state.market_state import MarketState
 
 START = 1_767_225_600.0
 UNBIASED = {"favourite_longshot_bias": 0.0, "price_noise": 0.0, "slow_categories": []}

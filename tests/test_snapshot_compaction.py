@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from engine.config import load_settings
 from engine.events import BookSnapshot, MarketResolved, SourceEvent, TradePrint
-from engine.market_state import MarketState
 from engine.models import Market, Side
-from engine.snapshots import SnapshotCompactor
+from engine.state.market_state import MarketState
+from engine.storage.snapshots import SnapshotCompactor
 from engine.storage.tables import SnapshotRow, table_of
 from polyb0t_tui.runtime import build_runtime
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.config import load_settings
-from engine.step_errors import ErrorBudget, StepErrorLog
+from engine.run.step_errors import ErrorBudget, StepErrorLog
 from polyb0t_tui.runtime import build_runtime
 
 START = "2026-03-02T00:00:00Z"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from engine.config import StrategySettings
-from engine.features import Features
+from engine.decision.features import Features
+from engine.decision.strategy.baseline import BaselinePredictor
+from engine.decision.strategy.candidates import screen_candidates
 from engine.models import Outcome, Side
-from engine.strategy.baseline import BaselinePredictor
-from engine.strategy.candidates import screen_candidates
 from tests.state_factories import T0, book, market, state_with
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from engine.control_files import read_token, token_path
+from engine.control.files import read_token, token_path
 from polyb0t_tui.remote_link import RemoteLink
 from polyb0t_tui.widgets.intent_queue import IntentQueue
 from tests.control_helpers import ran_runtime, server_for

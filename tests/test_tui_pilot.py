@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.approvals import ApprovalProcessor
 from engine.clock import SimClock
 from engine.config import Settings
 from engine.events import BookSnapshot
+from engine.execution.approvals import ApprovalProcessor
 from engine.models import EngineState, IntentState, Side
 from polyb0t_tui.app import PolybotApp
 from polyb0t_tui.runtime import Runtime
@@ -206,7 +206,7 @@ async def test_above_the_threshold_approval_asks_first(tmp_path: Path) -> None:
 
 
 def _fake_live(confirm_above_usd: float = 1_000.0) -> tuple[FakeLink, Settings]:
-    from engine.view import IntentView, StatusView, ViewDelta
+    from engine.feed.view import IntentView, StatusView, ViewDelta
 
     status = StatusView("LIVE DRY-RUN", "sim", "running", None, 0.0, 1000.0, 1000.0, 0.0, 3, 100.0)
     intent = IntentView(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from engine.view import MarketRow
+from engine.feed.view import MarketRow
 from polyb0t_tui.table_model import MarketModel
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.config import UniverseSettings
-from engine.universe import UniverseFilter
+from engine.decision.universe import UniverseFilter
 from tests.state_factories import DAY, T0, book, market, state_with
 
 

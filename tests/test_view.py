@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 from engine.config import load_settings
+from engine.feed.view import ViewStore
 from engine.storage import CycleRecord, Snapshot
-from engine.view import ViewStore
 from polyb0t_tui.runtime import Runtime, build_runtime
 from tests.engine_steps import stepped
 
@@ -142,7 +142,7 @@ def test_log_lines_reach_the_view_bounded(tmp_path: Path) -> None:
 
 
 def test_a_full_delta_replaces_rows_a_restarted_engine_no_longer_has() -> None:
-    from engine.view import MarketRow, ViewDelta
+    from engine.feed.view import MarketRow, ViewDelta
 
     def row(i: int) -> MarketRow:
         return MarketRow(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import Settings, load_settings
-from engine.view import CommandResult, MarketDetail, ViewDelta, ViewStore
+from engine.feed.view import CommandResult, MarketDetail, ViewDelta, ViewStore
 from polyb0t_tui.app import PolybotApp, make_app
 from polyb0t_tui.runtime import Runtime, build_runtime
 from tests import engine_steps

@@ -1,7 +1,8 @@
 """Live execution of approved intents on Polymarket's CLOB, at most once per intent.
 
-The path of one approved intent (`execute`, handed over by `engine.approvals.ApprovalProcessor`
-after its re-check in the engine step, and run in the live worker's own thread,
+The path of one approved intent (`execute`, handed over by
+`engine.execution.approvals.ApprovalProcessor` after its re-check in the engine step, and run
+in the live worker's own thread,
 `engine.execution.live_worker`, never in the step):
 
 1. market rules fetched fresh (tick, neg-risk, minimum), the order planned and refused before

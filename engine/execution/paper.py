@@ -1,6 +1,6 @@
 """Paper trading: orders fill against the live book as a taker would, after a latency.
 
-Fills are priced by `engine.book.walk` (the same arithmetic the strategy and risk manager
+Fills are priced by `engine.state.book.walk` (the same arithmetic the strategy and risk manager
 used to decide), against the book as it is when the order becomes due rather than when it
 was submitted: an idea that was good at decision time can miss or fill worse, as it would
 live. Orders are marketable limits, fill-and-kill: what the book does not offer within the
@@ -16,17 +16,17 @@ from __future__ import annotations
 import heapq
 from typing import Protocol
 
-from engine.book import Walk, shares_for_budget, walk
 from engine.execution.portfolio import Portfolio
 from engine.fees import NO_FEE, FeeSchedule
 from engine.models import ExecutionReport, Fill, Market, OrderRequest, Outcome, Side
 from engine.risk.sizing import floor_shares, order_max_cost
+from engine.state.book import Walk, shares_for_budget, walk
 
 _EPS = 1e-9
 
 
 class BookSource(Protocol):
-    """What the executor reads: satisfied by `engine.market_state.MarketState`."""
+    """What the executor reads: satisfied by `engine.state.market_state.MarketState`."""
 
     def ladder(
         self, market_id: str, outcome: Outcome, side: Side

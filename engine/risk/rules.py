@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.book import Walk, shares_for_budget, walk
 from engine.config import RiskSettings
 from engine.fees import FeeSchedule
 from engine.models import Side
@@ -29,6 +28,7 @@ from engine.risk.sizing import (
     kelly_shares,
     nth_level_price,
 )
+from engine.state.book import Walk, shares_for_budget, walk
 
 _NO_WALK = Walk(filled=0.0, notional=0.0, fee=0.0, levels=0)
 

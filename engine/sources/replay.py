@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from collections import deque
 
-from engine.event_codec import EventDecodeError, decode_event
 from engine.events import SourceEvent
 from engine.models import Market
+from engine.sources.event_codec import EventDecodeError, decode_event
 from engine.storage import RecordedEvent, Store
 
 log = logging.getLogger("polyb0t.replay")

@@ -37,7 +37,7 @@ class Snapshot(NamedTuple):
 
 class RecordedEvent(NamedTuple):
     """One source event as recorded for replay: `kind` and JSON `payload` come from
-    `engine.event_codec`. `id` is the arrival order (0 before it is stored)."""
+    `engine.sources.event_codec`. `id` is the arrival order (0 before it is stored)."""
 
     ts: float
     kind: str

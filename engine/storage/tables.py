@@ -256,7 +256,7 @@ class EngineEventRow(TableBase, table=True):
 class RecordedEventRow(TableBase, table=True):
     """Every source event a recording run received, to replay it (`--source replay`).
 
-    The payload is the event as JSON (see `engine.event_codec`); `id` keeps arrival order
+    The payload is the event as JSON (see `engine.sources.event_codec`); `id` keeps arrival order
     among events with the same timestamp.
     """
 

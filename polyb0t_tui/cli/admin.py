@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from engine.config import ConfigError, Settings, mask_url, masked_dump, resolve_config_path
+from engine.decision.universe import UniverseFilter
 from engine.file_modes import PRIVATE_DIR, open_to_others
-from engine.market_state import MarketState
+from engine.state.market_state import MarketState
 from engine.storage import (
     Database,
     DatabaseMissing,
     NotADatabase,
     StorageError,
 )
-from engine.universe import UniverseFilter
 from polyb0t_tui.cli.common import (
     CliError,
     print_json,

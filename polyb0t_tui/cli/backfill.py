@@ -1,7 +1,7 @@
 """`polyb0t backfill`: Polymarket price history and resolved markets into the database.
 
-The job is `engine.backfill.Backfill`; this module only turns the options (parsed as
-`polyb0t_tui.cli.backfill_args` says) into its config, shows progress and prints the
+The job is `engine.sources.polymarket.backfill.Backfill`; this module only turns the options
+(parsed as `polyb0t_tui.cli.backfill_args` says) into its config, shows progress and prints the
 summary. Progress goes to stderr: a `rich` bar with counts and ETA when stderr is a
 terminal, else a plain line every few seconds (logs and CI stay readable). The summary goes
 to stdout. Ctrl-C cancels the job, whose finished chunks are already committed; the same
@@ -35,7 +35,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from engine.backfill import (
+from engine.config import mask_url
+from engine.sources.polymarket.backfill import (
     RESOLVED_FIDELITY,
     Backfill,
     BackfillConfig,
@@ -43,7 +44,6 @@ from engine.backfill import (
     BackfillStats,
     MarketResult,
 )
-from engine.config import mask_url
 from polyb0t_tui.cli.common import (
     CliError,
     fmt_ts,

@@ -21,7 +21,14 @@ def cmd_fake_exchange(args: argparse.Namespace) -> int:
     if args.markets is not None:
         sim["markets"] = args.markets
     settings = settings_from(args, **({"sim": sim} if sim else {}))
-    from engine.fake_exchange.server import main_async
+    try:
+        from fake_polymarket.server import main_async
+    except ModuleNotFoundError as exc:  # aiohttp lives in the `fake` extra
+        raise CliError(
+            f"fake-exchange needs the `fake` extra ({exc.name} is not installed): "
+            "pip install -e '.[fake]' (or '.[dev]')",
+            code=2,
+        ) from None
 
     try:
         with contextlib.suppress(KeyboardInterrupt):

@@ -17,8 +17,8 @@ from typing import Any
 from rich.table import Table
 
 from engine.clock import WallClock, day_start
-from engine.commands import EngineCommands
 from engine.execution.intents import IntentError
+from engine.feed.commands import EngineCommands
 from engine.models import IntentState, TradeIntent
 from engine.storage.size import database_size
 from polyb0t_tui.cli.common import (

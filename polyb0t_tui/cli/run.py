@@ -15,13 +15,13 @@ import signal
 import sys
 from typing import Any
 
-from engine.auto_prune import AutoPrune
 from engine.config import Settings, secret_values
-from engine.control_server import ControlServer, ControlStartError
-from engine.data_dir_lock import DataDirBusy, DataDirLock
+from engine.control.server import ControlServer, ControlStartError
 from engine.logs import RedactSecrets, setup_logging
+from engine.run.step_result import RunSummary
 from engine.sources.base import SourceStartError
-from engine.step_result import RunSummary
+from engine.storage.auto_prune import AutoPrune
+from engine.storage.data_dir_lock import DataDirBusy, DataDirLock
 from polyb0t_tui.cli.common import (
     CliError,
     require_valid_keys,

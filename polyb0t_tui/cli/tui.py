@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import Settings
-from engine.control_files import (
+from engine.control.files import (
     ControlFileError,
     is_loopback_host,
     read_token,

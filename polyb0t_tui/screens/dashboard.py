@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
-from engine.view import ViewDelta
+from engine.feed.view import ViewDelta
 from polyb0t_tui.keymap import DASHBOARD, textual_bindings
 from polyb0t_tui.widgets.expert_pane import ExpertPane
 from polyb0t_tui.widgets.intent_queue import IntentQueue

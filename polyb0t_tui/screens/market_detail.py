@@ -17,8 +17,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from engine.link import EngineLink
-from engine.view import MarketDetail, StatusView, ViewDelta
+from engine.feed.link import EngineLink
+from engine.feed.view import MarketDetail, StatusView, ViewDelta
 from polyb0t_tui import formatting as fmt
 from polyb0t_tui.keymap import MARKET_DETAIL, textual_bindings
 from polyb0t_tui.widgets.depth_ladder import DepthLadder

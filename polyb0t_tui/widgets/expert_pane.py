@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from engine.view import ExpertView
+from engine.feed.view import ExpertView
 from polyb0t_tui import formatting as fmt
 from polyb0t_tui.columns import Column
 from polyb0t_tui.widgets.pane_table import PaneRow, PaneTable

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from textual.binding import BindingType
 
-from engine.view import IntentView
+from engine.feed.view import IntentView
 from polyb0t_tui import formatting as fmt
 from polyb0t_tui.columns import Column
 from polyb0t_tui.keymap import INTENT_QUEUE, textual_bindings

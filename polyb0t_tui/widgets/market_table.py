@@ -21,7 +21,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.timer import Timer
 
-from engine.view import MarketRow
+from engine.feed.view import MarketRow
 from polyb0t_tui import formatting as fmt
 from polyb0t_tui.columns import Cell, Column, Layout, fit, header, line, overlay
 from polyb0t_tui.keymap import MARKET_TABLE, textual_bindings

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline, Static
 
-from engine.view import PortfolioView, PositionView
+from engine.feed.view import PortfolioView, PositionView
 from polyb0t_tui import formatting as fmt
 from polyb0t_tui.columns import Column
 from polyb0t_tui.widgets.pane_table import PaneRow, PaneTable

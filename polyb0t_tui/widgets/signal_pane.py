@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from textual.binding import BindingType
 
-from engine.view import SignalView
+from engine.feed.view import SignalView
 from polyb0t_tui import formatting as fmt
 from polyb0t_tui.columns import Column
 from polyb0t_tui.keymap import SIGNALS, textual_bindings

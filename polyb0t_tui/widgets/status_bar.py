@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from engine.view import StatusView
+from engine.feed.view import StatusView
 from polyb0t_tui import formatting as fmt
 from polyb0t_tui.columns import cell
 

@@ -1,0 +1,1 @@
+"""Control: the local socket consoles attach through, its protocol and its files."""

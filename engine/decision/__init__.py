@@ -1,0 +1,1 @@
+"""The decision cycle: universe filter, features, strategy, candidates."""

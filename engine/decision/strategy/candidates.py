@@ -1,0 +1,87 @@
+"""From P(YES) per market to a short list of trade candidates.
+
+Screening is vectorised: the edge of the first share at the best level, fee included, is an
+upper bound on the edge at any size (walking deeper only costs more), so markets failing it
+are dropped before any per-market work. Survivors are ranked by that bound and handed to the
+risk manager, which sizes them and re-checks the edge after the real book walk.
+
+Long-only per token: bullish means buying YES (or closing a held NO); bearish means buying
+NO or closing a held YES. Closing a held token is preferred to buying the other one: it has
+the same edge (selling YES at b earns b - fee - p, buying NO at 1 - b earns the same) and
+frees capital instead of locking more.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.decision.strategy.base import FloatArray
+from engine.models import Outcome, Side
+from engine.risk.account import Candidate
+from engine.state.book import top_cost_per_share
+from engine.state.market_state import MarketState
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+def top_edges(st: MarketState, p_yes: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Edge of the first share of buying YES (at the ask) and NO (hitting YES bids), fees
+    included, per market row. NaN where a side of the book is empty or p is unknown."""
+    n = st.n
+    rate, exponent = st.fee_rate[:n], st.fee_exponent[:n]
+    with np.errstate(invalid="ignore"):
+        edge_yes = p_yes - top_cost_per_share(st.ask_px[:n, 0], rate, exponent)
+        edge_no = (1.0 - p_yes) - top_cost_per_share(1.0 - st.bid_px[:n, 0], rate, exponent)
+    return edge_yes, edge_no
+
+
+def screen_candidates(
+    st: MarketState,
+    p_yes: FloatArray,
+    eligible: BoolArray,
+    now: float,
+    threshold: float,
+    held: dict[tuple[str, Outcome], float],
+    limit: int,
+) -> list[Candidate]:
+    n = st.n
+    ok = eligible & ~np.isnan(p_yes)
+    edge_yes, edge_no = top_edges(st, p_yes)
+    edge_yes = np.where(ok, edge_yes, -np.inf)
+    edge_no = np.where(ok, edge_no, -np.inf)
+    best = np.maximum(edge_yes, edge_no)
+    rows = np.flatnonzero(best >= threshold)
+    order = rows[np.argsort(-best[rows], kind="stable")][:limit]
+    # A quiet book is a valid book: Polymarket (and the sim) send nothing while nothing
+    # changes. What makes a book untrustworthy is a silent feed, so a candidate's data age
+    # is the age of the newest event from the source, not of its own last update.
+    feed_age = now - float(np.nanmax(st.book_ts[:n])) if n else float("inf")
+
+    out: list[Candidate] = []
+    for r in order.tolist():
+        m = st.markets[r]
+        bullish = edge_yes[r] >= edge_no[r]
+        buy_outcome = Outcome.YES if bullish else Outcome.NO
+        # Close the opposite token if we hold it, rather than buying this one.
+        opposite = buy_outcome.other
+        if held.get((m.market_id, opposite), 0.0) > 0.0:
+            outcome, side = opposite, Side.SELL
+        else:
+            outcome, side = buy_outcome, Side.BUY
+        p_tok = float(p_yes[r]) if outcome is Outcome.YES else 1.0 - float(p_yes[r])
+        prices, sizes = st.ladder(m.market_id, outcome, side)
+        out.append(
+            Candidate(
+                ts=now,
+                market=m,
+                outcome=outcome,
+                side=side,
+                p_model=p_tok,
+                p_market=st.mid(m.market_id, outcome),
+                prices=prices,
+                sizes=sizes,
+                book_age=feed_age,
+            )
+        )
+    return out
