@@ -22,6 +22,7 @@ import numpy.typing as npt
 from engine.models import Market, Side
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 # --- source events -------------------------------------------------------------------------
@@ -38,6 +39,27 @@ class BookSnapshot:
     ask_px: FloatArray  # best (lowest) first
     ask_sz: FloatArray
     book_hash: str = ""
+
+
+@dataclass(slots=True)
+class BookBatch:
+    """Whole books of many tokens at one time, as matrices: one event for every book a step
+    changed, from a source that knows each book's every level (the simulator), instead of
+    one object per book or per level change. Applying it is a few array writes however many
+    books it holds, which is what lets a simulated month run in minutes.
+
+    Row i is token `asset_ids[i]`'s book: `bid_px[i, :bid_n[i]]` best first (sizes alike),
+    the rest NaN prices and 0 sizes. Tokens are distinct within a batch.
+    """
+
+    ts: float
+    asset_ids: tuple[str, ...]
+    bid_px: FloatArray  # (books, levels)
+    bid_sz: FloatArray
+    bid_n: IntArray  # (books,) levels present
+    ask_px: FloatArray
+    ask_sz: FloatArray
+    ask_n: IntArray
 
 
 @dataclass(slots=True, frozen=True)
@@ -65,6 +87,19 @@ class TradePrint:
     price: float
     size: float
     side: Side  # aggressor side
+
+
+@dataclass(slots=True)
+class TradeBatch:
+    """Many trade prints at one time, in print order, as arrays (the simulator's trades of
+    one step): row i is a print on token `asset_ids[i]` at `price[i]` for `size[i]`
+    shares, the aggressor buying where `buy[i]`."""
+
+    ts: float
+    asset_ids: tuple[str, ...]
+    price: FloatArray
+    size: FloatArray
+    buy: npt.NDArray[np.bool_]
 
 
 @dataclass(slots=True)
@@ -107,8 +142,10 @@ class BookTrust:
 
 SourceEvent = (
     BookSnapshot
+    | BookBatch
     | PriceChange
     | TradePrint
+    | TradeBatch
     | TickSizeChange
     | MarketListed
     | MarketResolved

@@ -127,7 +127,7 @@ def build_source(settings: Settings, start: float) -> MarketSource:
     if settings.source == "sim":
         from engine.sources.sim import SimExchange
 
-        return SimExchange(settings.sim, start)
+        return SimExchange(settings.sim, start, batches=True)
     if settings.source == "polymarket":
         from engine.sources.polymarket import PolymarketSource
 

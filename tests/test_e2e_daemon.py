@@ -82,6 +82,35 @@ def test_same_seed_gives_identical_fills(tmp_path: Path) -> None:
     assert fa == fb
 
 
+def test_the_headless_harness_gives_the_daemons_fills(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--speed max` runs the fast harness (steps on the event loop's own thread, no hop to a
+    worker); a paced daemon (`--speed 20000`) steps in a worker thread. Same seed, same
+    fills, and each ran the way it says."""
+    import threading
+
+    from engine.run.runner import Engine
+
+    threads: dict[str, set[bool]] = {}
+    step = Engine.step
+
+    def spied(self: Engine, t: float, do_cycle: bool) -> object:
+        on_main = threading.current_thread() is threading.main_thread()
+        threads.setdefault(self.run_id, set()).add(on_main)
+        return step(self, t, do_cycle)
+
+    monkeypatch.setattr(Engine, "step", spied)
+    fast = write_config(tmp_path / "fast.toml", tmp_path / "fast")
+    paced = write_config(tmp_path / "paced.toml", tmp_path / "paced")
+    run_cli("run", "--daemon", "--cycles", "240", "--speed", "max", "--config", str(fast))
+    run_cli("run", "--daemon", "--cycles", "240", "--speed", "20000", "--config", str(paced))
+    f_fast, f_paced = fills_of(fast), fills_of(paced)
+    assert f_fast, "the seeded run should trade"
+    assert f_fast == f_paced
+    assert sorted(threads.values(), key=sorted) == [{False}, {True}]
+
+
 def test_different_seed_gives_different_fills(tmp_path: Path) -> None:
     a = write_config(tmp_path / "a.toml", tmp_path / "a")
     run_cli("run", "--daemon", "--cycles", "240", "--speed", "max", "--config", str(a))

@@ -34,6 +34,7 @@ from engine.control.protocol import (
     welcome,
 )
 from engine.events import (
+    BookBatch,
     BookSnapshot,
     BookTrust,
     LevelChange,
@@ -42,6 +43,7 @@ from engine.events import (
     PriceChange,
     SourceEvent,
     TickSizeChange,
+    TradeBatch,
     TradePrint,
 )
 from engine.feed import view
@@ -200,7 +202,18 @@ def _events() -> list[SourceEvent]:
         MarketListed(m, 1.0),
         BookSnapshot(m.yes_token, 1.0, px, px * 10, px + 0.2, px * 5, "h"),
         PriceChange(m.yes_token, 2.0, (LevelChange(Side.BUY, 0.41, 3.0),)),
+        BookBatch(
+            1.0,
+            (m.yes_token,),
+            px[None],
+            px[None] * 10,
+            np.array([2]),
+            px[None] + 0.2,
+            px[None] * 5,
+            np.array([2]),
+        ),
         TradePrint(m.yes_token, 3.0, 0.41, 12.5, Side.SELL),
+        TradeBatch(3.0, (m.yes_token,), px[:1], px[:1] * 3, np.array([True])),
         TickSizeChange(m.yes_token, 4.0, 0.01, 0.001),
         BookTrust(m.market_id, 5.0, False, "feed silent"),
         MarketResolved(m.market_id, 6.0, 1.0),
@@ -220,6 +233,16 @@ def test_recorded_events_decode_or_raise_event_decode_errors(kind: str, batch: l
         if isinstance(ev, BookSnapshot):
             for arr in (ev.bid_px, ev.bid_sz, ev.ask_px, ev.ask_sz):
                 assert arr.dtype == np.float64 and arr.ndim == 1
+        elif isinstance(ev, TradeBatch):
+            n = len(ev.asset_ids)
+            assert ev.price.shape == ev.size.shape == ev.buy.shape == (n,)
+            assert ev.buy.dtype == np.bool_
+        elif isinstance(ev, BookBatch):
+            n = len(ev.asset_ids)
+            for arr in (ev.bid_px, ev.bid_sz, ev.ask_px, ev.ask_sz):
+                assert arr.dtype == np.float64 and arr.ndim == 2 and arr.shape[0] == n
+            assert ev.bid_n.shape == ev.ask_n.shape == (n,)
+            assert ev.bid_n.max(initial=0) <= ev.bid_px.shape[1]
         elif ev is not None:
             assert type(ev).__name__ == kind
             assert isinstance(ev.ts, float)

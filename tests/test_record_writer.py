@@ -69,17 +69,56 @@ class _Failing(Store):
         raise OSError("disk full")
 
 
+class _FailsUntilFixed(Store):
+    """A disk that is full until `fixed` is set."""
+
+    fixed = False
+
+    def record_cycles(self, batches: Sequence[CycleRecord]) -> None:
+        if not self.fixed:
+            raise OSError("disk full")
+        super().record_cycles(batches)
+
+
 def test_a_failed_write_is_raised_by_the_next_submit_and_by_flush(db: Database) -> None:
     writer = RecordWriter(_Failing(db))
     writer.start()
     writer.submit(CycleRecord(run_id="r", ts=1.0))
     with pytest.raises(RecordingFailed, match="disk full"):
         writer.flush()
-    writer.submit(CycleRecord(run_id="r", ts=2.0))  # the error was said: take the next one
+    with pytest.raises(RecordingFailed, match="still failing"):  # the writes still fail
+        writer.submit(CycleRecord(run_id="r", ts=2.0))
     writer._queue.join()  # written (and failed) in the background
     with pytest.raises(RecordingFailed, match="database write failed: OSError: disk full"):
         writer.submit(CycleRecord(run_id="r", ts=3.0))  # the step that comes next hears of it
-    writer.close()  # nothing left that failed unsaid
+    with pytest.raises(RecordingFailed):
+        writer.close()
+
+
+def test_submits_fail_while_the_database_does_and_go_through_once_it_recovers(
+    db: Database,
+) -> None:
+    """One failed transaction may hold many steps' records: every step hears of the failure
+    while it lasts (so the error-rate kill switch can halt); once the database takes writes
+    again, submits go through and their records are stored."""
+    store = _FailsUntilFixed(db)
+    store.start_run("r", 1.0, "paper", "sim")
+    writer = RecordWriter(store)
+    writer.start()
+    writer.submit(CycleRecord(run_id="r", ts=1.0, rejections={"cooldown": 1}))
+    writer._queue.join()
+    for k in range(2, 6):  # however the writer batches them, each of these steps fails
+        with pytest.raises(RecordingFailed):
+            writer.submit(CycleRecord(run_id="r", ts=float(k), rejections={"cooldown": 1}))
+    writer._queue.join()
+    store.fixed = True
+    with pytest.raises(RecordingFailed):  # the last failure is still to be heard of
+        writer.submit(CycleRecord(run_id="r", ts=6.0, rejections={"cooldown": 1}))
+    writer._queue.join()  # the queue drains into the mended database
+    writer.submit(CycleRecord(run_id="r", ts=7.0, rejections={"cooldown": 1}))
+    writer.close()
+    counted = store.report(run_id="r").rejections_by_reason["cooldown"]
+    assert counted == 2  # the steps after the mend; those while broken were lost, and said so
 
 
 def test_close_writes_everything_queued_and_later_writes_go_straight_through(

@@ -10,6 +10,7 @@ import pytest
 
 from engine.config import load_settings
 from engine.events import (
+    BookBatch,
     BookSnapshot,
     BookTrust,
     LevelChange,
@@ -18,6 +19,7 @@ from engine.events import (
     PriceChange,
     SourceEvent,
     TickSizeChange,
+    TradeBatch,
     TradePrint,
 )
 from engine.models import Side
@@ -41,6 +43,23 @@ def _events() -> list[SourceEvent]:
             np.array([7.25]),
             "abc",
         ),
+        BookBatch(
+            T0,
+            (m.yes_token,),
+            np.array([[0.4, 0.39]]),
+            np.array([[10.0, 5.5]]),
+            np.array([2]),
+            np.array([[0.42, np.nan]]),
+            np.array([[7.25, 0.0]]),
+            np.array([1]),
+        ),
+        TradeBatch(
+            T0 + 1,
+            (m.yes_token, m.yes_token),
+            np.array([0.41, 0.42]),
+            np.array([3.0, 1.5]),
+            np.array([True, False]),
+        ),
         PriceChange(
             m.yes_token,
             T0 + 1,
@@ -54,6 +73,15 @@ def _events() -> list[SourceEvent]:
 
 
 def _same(a: SourceEvent, b: SourceEvent) -> bool:
+    if isinstance(a, TradeBatch) and isinstance(b, TradeBatch):
+        return (a.ts, a.asset_ids) == (b.ts, b.asset_ids) and all(
+            np.array_equal(getattr(a, f), getattr(b, f)) for f in ("price", "size", "buy")
+        )
+    if isinstance(a, BookBatch) and isinstance(b, BookBatch):
+        fields = ("bid_px", "bid_sz", "bid_n", "ask_px", "ask_sz", "ask_n")
+        return (a.ts, a.asset_ids) == (b.ts, b.asset_ids) and all(
+            np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True) for f in fields
+        )
     if isinstance(a, BookSnapshot) and isinstance(b, BookSnapshot):
         return (
             a.asset_id == b.asset_id

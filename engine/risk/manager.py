@@ -43,14 +43,14 @@ class RiskManager:
         return kill_switch_reason(account, self.risk)
 
     def evaluate(self, c: Candidate, account: AccountView) -> Decision:
+        fees = c.market.fees
         ctx = RuleContext(
             c=c,
             account=account,
             risk=self.risk,
             edge_threshold=self.edge_threshold,
-            limit=edge_limit(
-                c.prices, c.sizes, c.side, c.p_model, c.market.fees, self.edge_threshold
-            ),
+            limit=edge_limit(c.prices, c.sizes, c.side, c.p_model, fees, self.edge_threshold),
+            _fees=fees,
         )
         trail: list[str] = []  # resizes that trimmed a size already set, shown on the order
         for rule in self.rules:

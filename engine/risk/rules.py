@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from engine.config import RiskSettings
@@ -40,8 +40,11 @@ class Verdict:
     detail: str = ""
 
 
+_ALLOW = Verdict("allow")  # immutable: every rule that passes shares it
+
+
 def allow() -> Verdict:
-    return Verdict("allow")
+    return _ALLOW
 
 
 def resize(shares: float, detail: str) -> Verdict:
@@ -62,16 +65,26 @@ class RuleContext:
     edge_threshold: float
     limit: float | None  # worst level price clearing the threshold (`sizing.edge_limit`)
     shares: float = math.inf  # proposed size; inf until a sizing rule sets it
+    # The ladder, side, fees and limit are fixed for one evaluation, so a walk depends on
+    # the size alone: rules and the manager ask for the same few sizes many times over.
+    _walks: dict[float, Walk] = field(default_factory=dict)
+    _fees: FeeSchedule | None = None
 
     @property
     def fees(self) -> FeeSchedule:
-        return self.c.market.fees
+        if self._fees is None:
+            self._fees = self.c.market.fees
+        return self._fees
 
     def walk(self, shares: float) -> Walk:
         """What `shares` would fill within the edge limit (nothing if no level qualifies)."""
         if self.limit is None or not shares > 0.0:
             return _NO_WALK
-        return walk(self.c.prices, self.c.sizes, shares, self.c.side, self.fees, self.limit)
+        w = self._walks.get(shares)
+        if w is None:
+            c = self.c
+            w = self._walks[shares] = walk(c.prices, c.sizes, shares, c.side, self.fees, self.limit)
+        return w
 
     def worst_price(self, w: Walk) -> float:
         return nth_level_price(self.c.prices, self.c.sizes, w.levels)

@@ -17,6 +17,7 @@ import msgspec
 import numpy as np
 
 from engine.events import (
+    BookBatch,
     BookSnapshot,
     BookTrust,
     LevelChange,
@@ -25,6 +26,7 @@ from engine.events import (
     PriceChange,
     SourceEvent,
     TickSizeChange,
+    TradeBatch,
     TradePrint,
 )
 from engine.input_bounds import decode_json, shown
@@ -48,6 +50,25 @@ def encode_event(ev: SourceEvent) -> tuple[str, str]:
             "ask_sz": ev.ask_sz.tolist(),
             "book_hash": ev.book_hash,
         }
+    elif isinstance(ev, BookBatch):  # ladders only: the padding is implied by the counts
+        data = {
+            "ts": ev.ts,
+            "asset_ids": list(ev.asset_ids),
+            "bids": [
+                _ladder(ev.bid_px[i], ev.bid_sz[i], n) for i, n in enumerate(ev.bid_n.tolist())
+            ],
+            "asks": [
+                _ladder(ev.ask_px[i], ev.ask_sz[i], n) for i, n in enumerate(ev.ask_n.tolist())
+            ],
+        }
+    elif isinstance(ev, TradeBatch):
+        data = {
+            "ts": ev.ts,
+            "asset_ids": list(ev.asset_ids),
+            "price": ev.price.tolist(),
+            "size": ev.size.tolist(),
+            "buy": ev.buy.tolist(),
+        }
     elif isinstance(ev, PriceChange):
         data = {
             "asset_id": ev.asset_id,
@@ -61,6 +82,63 @@ def encode_event(ev: SourceEvent) -> tuple[str, str]:
     else:  # TickSizeChange, MarketResolved, BookTrust: plain fields
         data = asdict(ev)
     return kind, json.dumps(data, separators=(",", ":"))
+
+
+def _ladder(px: np.ndarray, sz: np.ndarray, n: int) -> list[list[float]]:
+    return [px[:n].tolist(), sz[:n].tolist()]
+
+
+class _RecordedBatch(msgspec.Struct):
+    ts: float
+    asset_ids: list[str]
+    bids: list[tuple[list[float], list[float]]]
+    asks: list[tuple[list[float], list[float]]]
+
+
+def _batch(b: _RecordedBatch) -> BookBatch:
+    """The batch back as matrices; its ladders must pair up (one per token, prices and
+    sizes of one length), else `ValueError`."""
+    n = len(b.asset_ids)
+    if len(b.bids) != n or len(b.asks) != n:
+        raise ValueError(f"{n} tokens but {len(b.bids)} bid and {len(b.asks)} ask ladders")
+    if any(len(p) != len(z) for p, z in (*b.bids, *b.asks)):
+        raise ValueError("a ladder's prices and sizes differ in length")
+    if len(set(b.asset_ids)) != n:
+        raise ValueError("a token appears twice")
+    width = max((len(p) for p, _ in (*b.bids, *b.asks)), default=0)
+
+    def matrices(ladders: list[tuple[list[float], list[float]]]) -> tuple[Any, Any, Any]:
+        px = np.full((n, width), np.nan)
+        sz = np.zeros((n, width))
+        for i, (p, z) in enumerate(ladders):
+            px[i, : len(p)] = p
+            sz[i, : len(z)] = z
+        return px, sz, np.asarray([len(p) for p, _ in ladders], dtype=np.int64)
+
+    bpx, bsz, bn = matrices(b.bids)
+    apx, asz, an = matrices(b.asks)
+    return BookBatch(b.ts, tuple(b.asset_ids), bpx, bsz, bn, apx, asz, an)
+
+
+class _RecordedTrades(msgspec.Struct):
+    ts: float
+    asset_ids: list[str]
+    price: list[float]
+    size: list[float]
+    buy: list[bool]
+
+
+def _trades(t: _RecordedTrades) -> TradeBatch:
+    n = len(t.asset_ids)
+    if not len(t.price) == len(t.size) == len(t.buy) == n:
+        raise ValueError(f"{n} tokens but {len(t.price)} prices, {len(t.size)} sizes")
+    return TradeBatch(
+        t.ts,
+        tuple(t.asset_ids),
+        np.asarray(t.price, dtype=np.float64),
+        np.asarray(t.size, dtype=np.float64),
+        np.asarray(t.buy, dtype=np.bool_),
+    )
 
 
 class _RecordedBook(msgspec.Struct):
@@ -105,6 +183,10 @@ def decode_event(kind: str, payload: str) -> SourceEvent:
                 ask_sz=np.asarray(b.ask_sz, dtype=np.float64),
                 book_hash=b.book_hash,
             )
+        if kind == "BookBatch":
+            return _batch(msgspec.convert(d, _RecordedBatch))
+        if kind == "TradeBatch":
+            return _trades(msgspec.convert(d, _RecordedTrades))
         if kind == "PriceChange":
             c = msgspec.convert(d, _RecordedChanges)
             changes = tuple(LevelChange(side, p, z) for side, p, z in c.changes)

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.events import (
+    BookBatch,
     BookSnapshot,
     BookTrust,
     MarketListed,
@@ -32,6 +33,7 @@ from engine.events import (
     PriceChange,
     SourceEvent,
     TickSizeChange,
+    TradeBatch,
     TradePrint,
 )
 from engine.models import Market, Outcome, Side
@@ -62,6 +64,7 @@ class MarketState:
         self.markets: list[Market] = []
         self._row: dict[str, int] = {}
         self._token: dict[str, tuple[int, Outcome]] = {}
+        self._yes_row: dict[str, int] = {}  # YES token -> row: batches map tokens in one go
         self.categories: list[str] = []
         self._category_code: dict[str, int] = {}
         self.events: list[str] = []
@@ -117,6 +120,11 @@ class MarketState:
         self.event: npt.NDArray[np.int32] = grow(g("event"), (cap,), -1, np.int32)
         self.version: npt.NDArray[np.int64] = grow(g("version"), (cap,), 0, np.int64)
         self.mid_hist: FloatArray = grow(g("mid_hist"), (cap, self.history), NAN)
+        # True where a side's matrix row is that side's whole book (a `BookBatch` no deeper
+        # than `depth` wrote it): its full-depth levels are then read from the matrix when a
+        # change first needs them, so a batch never builds one object per book.
+        self._bid_whole: npt.NDArray[np.bool_] = grow(g("_bid_whole"), (cap,), False, np.bool_)
+        self._ask_whole: npt.NDArray[np.bool_] = grow(g("_ask_whole"), (cap,), False, np.bool_)
         self._cap = cap
 
     @property
@@ -158,6 +166,7 @@ class MarketState:
         self._asks.append({})
         self._row[m.market_id] = r
         self._token[m.yes_token] = (r, Outcome.YES)
+        self._yes_row[m.yes_token] = r
         self._token[m.no_token] = (r, Outcome.NO)
         self._set_meta(r, m)
         return r
@@ -199,7 +208,11 @@ class MarketState:
         return res
 
     def _apply_one(self, ev: SourceEvent, res: ApplyResult) -> None:
-        if isinstance(ev, BookSnapshot):
+        if isinstance(ev, BookBatch):
+            self._apply_batch(ev, res)
+        elif isinstance(ev, TradeBatch):
+            self._apply_trades(ev, res)
+        elif isinstance(ev, BookSnapshot):
             r = self._book_row(ev.asset_id, res)
             if r is None:
                 return
@@ -274,6 +287,104 @@ class MarketState:
             res.resolved.append(ev)
             res.changed_rows.add(row_opt)
 
+    def _apply_batch(self, ev: BookBatch, res: ApplyResult) -> None:
+        """Many whole books at once: one write per matrix for the YES books; a NO book
+        (none from the simulator) is mirrored one at a time, as a snapshot would be."""
+        shape = ev.bid_px.shape
+        if len(shape) != 2 or shape[0] != len(ev.asset_ids):
+            raise ValueError(f"book batch of {len(ev.asset_ids)} tokens has matrices {shape}")
+        for m in (ev.bid_sz, ev.ask_px, ev.ask_sz):
+            if m.shape != shape:
+                raise ValueError(f"book batch matrices differ in shape: {shape}, {m.shape}")
+        if ev.bid_n.shape != (shape[0],) or ev.ask_n.shape != (shape[0],):
+            raise ValueError("book batch level counts do not match its tokens")
+        if shape[0] and (ev.bid_n.min() < 0 or ev.ask_n.min() < 0):
+            raise ValueError("book batch has a negative level count")
+        if shape[0] and max(int(ev.bid_n.max()), int(ev.ask_n.max())) > shape[1]:
+            raise ValueError("book batch level count exceeds its levels")
+        found = list(map(self._yes_row.get, ev.asset_ids))
+        if None not in found:  # every token a known YES token: the usual case, no loop
+            yes_at: list[int] = list(range(len(found)))
+            yes_rows: list[int] = found  # type: ignore[assignment]
+        else:
+            yes_at, yes_rows = self._batch_rows(ev, res)
+        if not yes_rows:
+            return
+        at = np.asarray(yes_at, dtype=np.int64)
+        rows = np.asarray(yes_rows, dtype=np.int64)
+        k = min(self.depth, shape[1])
+        for px, sz, n, m_px, m_sz, store, whole in (
+            (ev.bid_px, ev.bid_sz, ev.bid_n, self.bid_px, self.bid_sz, self._bids, self._bid_whole),
+            (ev.ask_px, ev.ask_sz, ev.ask_n, self.ask_px, self.ask_sz, self._asks, self._ask_whole),
+        ):
+            m_px[rows, :k] = px[at, :k]
+            m_sz[rows, :k] = sz[at, :k]
+            if k < self.depth:
+                m_px[rows, k:] = NAN
+                m_sz[rows, k:] = 0.0
+            if shape[1] <= self.depth:  # the matrices hold every level
+                whole[rows] = True
+            else:  # deeper than the matrices: keep each row's full depth, as a snapshot does
+                whole[rows] = False
+                for i, row, count in zip(yes_at, yes_rows, n[at].tolist(), strict=True):
+                    store[row] = (px[i, :count], sz[i, :count])
+        self.book_ts[rows] = ev.ts
+        self.version[rows] += 1
+        res.changed_rows.update(yes_rows)
+
+    def _batch_rows(self, ev: BookBatch, res: ApplyResult) -> tuple[list[int], list[int]]:
+        """The batch's YES books (index in the batch, row); a NO book is applied here, one
+        at a time, and an unknown token reported."""
+        yes_at: list[int] = []
+        yes_rows: list[int] = []
+        for i, asset in enumerate(ev.asset_ids):
+            r = self._book_row(asset, res)
+            if r is None:
+                continue
+            row, outcome = r
+            if outcome is Outcome.YES:
+                yes_at.append(i)
+                yes_rows.append(row)
+            else:
+                nb, na = int(ev.bid_n[i]), int(ev.ask_n[i])
+                self._snapshot_side(row, False, 1.0 - ev.bid_px[i, :nb], ev.bid_sz[i, :nb])
+                self._snapshot_side(row, True, 1.0 - ev.ask_px[i, :na], ev.ask_sz[i, :na])
+                self._touch(row, ev.ts, res)
+        return yes_at, yes_rows
+
+    def _apply_trades(self, ev: TradeBatch, res: ApplyResult) -> None:
+        """Many trade prints at once, as the same prints one by one would leave the state:
+        the last print per market is its last trade, volumes add up in print order."""
+        n = len(ev.asset_ids)
+        if ev.price.shape != (n,) or ev.size.shape != (n,) or ev.buy.shape != (n,):
+            raise ValueError(f"trade batch of {n} tokens has arrays of another length")
+        found = list(map(self._yes_row.get, ev.asset_ids))
+        if None in found:  # a NO token or an unknown one: print by print
+            for i, asset in enumerate(ev.asset_ids):
+                side = Side.BUY if ev.buy[i] else Side.SELL
+                self._apply_one(
+                    TradePrint(asset, ev.ts, float(ev.price[i]), float(ev.size[i]), side), res
+                )
+            return
+        if not n:
+            return
+        rows = np.asarray(found, dtype=np.int64)
+        last_first = rows[::-1]
+        touched, at_rev = np.unique(last_first, return_index=True)
+        last = n - 1 - at_rev
+        self.last_trade_px[touched] = ev.price[last]
+        self.last_trade_ts[touched] = ev.ts
+        notional = ev.price * ev.size
+        np.add.at(self.traded_volume, rows, notional)
+        np.add.at(self.volume, rows, notional)
+        np.add.at(self.version, rows, 1)
+        volume = self.volume
+        markets = self.markets
+        touched_rows: list[int] = touched.tolist()
+        for r in touched_rows:
+            markets[r].volume = float(volume[r])
+        res.changed_rows.update(touched_rows)
+
     def _book_row(self, asset_id: str, res: ApplyResult) -> tuple[int, Outcome] | None:
         r = self._token.get(asset_id)
         if r is None:
@@ -291,10 +402,17 @@ class MarketState:
         kept as they are; they become a price → size dict only when a change arrives, so
         a source that sends mostly snapshots never pays for dicts."""
         (self._bids if is_bid else self._asks)[row] = (px, sz)
+        (self._bid_whole if is_bid else self._ask_whole)[row] = False
         self._write_row(row, is_bid, px[: self.depth], sz[: self.depth])
 
     def _set_level(self, row: int, is_bid: bool, price: float, size: float) -> None:
         store = self._bids if is_bid else self._asks
+        whole = self._bid_whole if is_bid else self._ask_whole
+        if whole[row]:  # the matrix row is the book: it becomes the levels now
+            whole[row] = False
+            m_px, m_sz = (self.bid_px, self.bid_sz) if is_bid else (self.ask_px, self.ask_sz)
+            present = m_sz[row] > 0
+            store[row] = (m_px[row][present].copy(), m_sz[row][present].copy())
         levels = store[row]
         if isinstance(levels, tuple):
             px, sz = levels

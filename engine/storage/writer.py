@@ -7,7 +7,11 @@ checkpoint) unless the queue is full, when `submit` waits for room: memory stays
 database that cannot keep up slows the engine rather than losing records.
 
 A write that fails is not lost silently: the error is raised by the next `submit` (the engine
-step then fails, is logged and counts toward the error-rate kill switch) and by `flush`. What
+step then fails, is logged and counts toward the error-rate kill switch) and by `flush`, and
+every `submit` raises again for as long as the writes keep failing (the step's record is
+still queued: once the database takes writes again, it is written and submits go through).
+However many steps one failed transaction held, a database that stays broken therefore fails
+every step, and the kill switch halts trading. What
 the exchange did is never only here: live orders and fills are written by the live executor in
 the same transaction as their intent's state (`IntentStore.conclude`), so a crash loses at most
 the steps still queued, which the engine can always recompute from its own records.
@@ -38,7 +42,8 @@ class RecordWriter:
         self._queue: queue.Queue[CycleRecord | None] = queue.Queue(maxsize=capacity)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._error: str | None = None
+        self._error: str | None = None  # a failure not yet raised to anyone
+        self._failing: str | None = None  # the last write failed, with this error
 
     def start(self) -> None:
         if self._thread is None:
@@ -52,11 +57,12 @@ class RecordWriter:
     def submit(self, record: CycleRecord) -> None:
         """Queue one record (waits only while the queue is full); raises `RecordingFailed`
         if an earlier record could not be written. Without a running thread, writes now."""
-        self._raise_failure()
         if self._thread is None:
+            self._raise_failure()
             self.store.record_cycle(record)
             return
         self._queue.put(record)
+        self._raise_failure()
 
     def flush(self) -> None:
         """Wait until every queued record is written; raises `RecordingFailed` if one was
@@ -76,8 +82,11 @@ class RecordWriter:
     def _raise_failure(self) -> None:
         with self._lock:
             error, self._error = self._error, None
+            failing = self._failing
         if error is not None:
             raise RecordingFailed(error)
+        if failing is not None:
+            raise RecordingFailed(f"{failing} (writes still failing)")
 
     def _run(self) -> None:
         while True:
@@ -94,10 +103,13 @@ class RecordWriter:
             try:
                 if records:
                     self.store.record_cycles(records)
+                    with self._lock:
+                        self._failing = None
             except Exception as exc:  # reported to the engine step by the next submit
                 log.error("database write of %d step(s) failed: %s", len(records), exc)
                 with self._lock:
                     self._error = f"database write failed: {type(exc).__name__}: {exc}"
+                    self._failing = self._error
             finally:
                 for _ in batch:
                     self._queue.task_done()

@@ -15,6 +15,7 @@ import signal
 import sys
 from typing import Any
 
+from engine.clock import SimClock
 from engine.config import Settings, secret_values
 from engine.control.server import ControlServer, ControlStartError
 from engine.logs import RedactSecrets, setup_logging
@@ -94,6 +95,8 @@ async def _run_locked(
     storage = storage_from(settings, create=True)
     rt = build_runtime(settings, live=args.live, speed=speed, storage=storage)
     rt.engine.freeze_gc = True  # a long-lived process: see `Engine.freeze_gc`
+    # Headless, unpaced, simulated clock: the fast harness (see `Engine.inline_steps`).
+    rt.engine.inline_steps = args.daemon and speed is None and isinstance(rt.clock, SimClock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -161,6 +164,8 @@ def _run_console_locked(settings: Settings, args: argparse.Namespace, speed: flo
     except StartupError as exc:
         raise CliError(str(exc), code=2) from None
     rt.engine.freeze_gc = True  # a long-lived process: see `Engine.freeze_gc`
+    # Headless, unpaced, simulated clock: the fast harness (see `Engine.inline_steps`).
+    rt.engine.inline_steps = args.daemon and speed is None and isinstance(rt.clock, SimClock)
     setup_logging(settings.log_level, settings.log_file, secret_values(settings))
     _log_to_view(rt.view.log_handler())
     from polyb0t_tui.app import make_app  # Textual is loaded here and only here

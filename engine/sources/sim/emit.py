@@ -11,12 +11,14 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.events import (
+    BookBatch,
     BookSnapshot,
     LevelChange,
     MarketListed,
     MarketResolved,
     PriceChange,
     TickSizeChange,
+    TradeBatch,
     TradePrint,
 )
 from engine.models import Side
@@ -58,6 +60,21 @@ def snapshots(w: World, rows: IntArray, ts: float) -> list[BookSnapshot]:
         )
         for i, (r, nb, na) in enumerate(zip(rows.tolist(), bn.tolist(), an.tolist(), strict=True))
     ]
+
+
+def book_batch(w: World, rows: IntArray, ts: float) -> list[BookBatch]:
+    """The books of `rows` (distinct) as one `BookBatch`, padding NaN / 0 past each ladder."""
+    if rows.size == 0:
+        return []
+    bpx, bsz, bn, apx, asz, an = ladders(w, rows)
+    levels = np.arange(bpx.shape[1])
+    bid_empty = levels[None, :] >= bn[:, None]
+    ask_empty = levels[None, :] >= an[:, None]
+    bpx[bid_empty], bsz[bid_empty] = np.nan, 0.0
+    apx[ask_empty], asz[ask_empty] = np.nan, 0.0
+    markets = w.markets
+    tokens = tuple(markets[r].yes_token for r in rows.tolist())
+    return [BookBatch(ts, tokens, bpx, bsz, bn, apx, asz, an)]
 
 
 def price_changes(
@@ -109,6 +126,16 @@ def trade_prints(w: World, trades: Trades, ts: float) -> list[TradePrint]:
             strict=True,
         )
     ]
+
+
+def trade_batch(w: World, trades: Trades, ts: float) -> list[TradeBatch]:
+    if trades.row.size == 0:
+        return []
+    markets = w.markets
+    tokens = tuple(markets[r].yes_token for r in trades.row.tolist())
+    price = np.asarray(trades.price, dtype=np.float64)
+    size = np.asarray(trades.size, dtype=np.float64)
+    return [TradeBatch(ts, tokens, price, size, np.asarray(trades.buy, dtype=np.bool_))]
 
 
 def tick_changes(w: World, rows: IntArray, old: FloatArray, ts: float) -> list[TickSizeChange]:

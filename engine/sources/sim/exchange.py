@@ -29,8 +29,12 @@ class SimExchange:
 
     name = "sim"
 
-    def __init__(self, settings: SimSettings, start_ts: float) -> None:
+    def __init__(self, settings: SimSettings, start_ts: float, *, batches: bool = False) -> None:
         self.settings = settings
+        # Books as one `BookBatch` per step (the engine: a few array writes to apply) or as
+        # Polymarket's book / price_change events (the fake exchange turns those into its
+        # websocket feed). The books they describe are the same.
+        self.batches = batches
         self._start = float(start_ts)
         self._dt = float(settings.step_seconds)
         self._jump_rate = settings.jump_rate_per_day / DAY
@@ -145,7 +149,10 @@ class SimExchange:
         t = self._start + k * self._dt
         w = self.world
         if k == 0:  # the runner's first poll: every open market's book
-            return list(emit.snapshots(w, np.flatnonzero(~w.resolved), t))
+            opened = np.flatnonzero(~w.resolved)
+            if self.batches:
+                return list(emit.book_batch(w, opened, t))
+            return list(emit.snapshots(w, opened, t))
         n_old = w.n
         old_bid = w.bid_sz.copy()
         old_ask = w.ask_sz.copy()
@@ -167,9 +174,17 @@ class SimExchange:
         events: list[SourceEvent] = []
         events.extend(emit.listings(w, listed, t))
         events.extend(emit.tick_changes(w, tick_rows, old_tick, t))
-        events.extend(emit.snapshots(w, np.concatenate([requote, listed]), t))
-        events.extend(emit.price_changes(w, bid_changed, ask_changed, t))
-        events.extend(emit.trade_prints(w, trades, t))
+        rebuilt = np.concatenate([requote, listed])
+        if self.batches:  # every changed book whole: requoted, listed, and resized ones
+            resized = np.flatnonzero(bid_changed.any(axis=1) | ask_changed.any(axis=1))
+            events.extend(emit.book_batch(w, np.union1d(rebuilt, resized), t))
+        else:
+            events.extend(emit.snapshots(w, rebuilt, t))
+            events.extend(emit.price_changes(w, bid_changed, ask_changed, t))
+        if self.batches:
+            events.extend(emit.trade_batch(w, trades, t))
+        else:
+            events.extend(emit.trade_prints(w, trades, t))
         events.extend(emit.resolutions(w, ending, t))
         return events
 

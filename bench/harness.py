@@ -1,0 +1,82 @@
+"""The fast headless harness: `polyb0t run --daemon --source sim --speed max`, timed whole.
+
+Workload: the product's own command, run in this process through the CLI's `main`: the
+seeded sim (default 2,000 markets, 8-level books, default sim and loop steps of 10 s), paper
+mode, baseline strategy, every risk rule, SQLite in a temporary data dir, the control socket
+on (no console attached, so no view is built), for `--days` of simulated time. Timed: the
+wall time of the whole command (start-up, every step, the final flush), and the steps per
+second. The engine's step count is the number of cycles the run reports (one every
+`loop_interval_seconds`) plus the paper-fill steps between them.
+
+Printed: wall time, simulated seconds per wall second, ms per cycle, and the wall time a
+30-day run would take at that rate (marked as projected unless `--days 30` was run).
+
+Run: python bench/harness.py [--markets 2000] [--days 1] [--seed 1]
+Targets (issue 14): 2,000 markets x 30 days <= 10 min; 10,000 markets x 30 days <= 60 min
+(2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import platform
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from polyb0t_tui.cli import main
+
+DAY = 86_400.0
+
+
+def run(markets: int, days: float, seed: int) -> tuple[float, int]:
+    """Wall seconds of one harness run, and the cycles it reports."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "bench.toml"
+        cfg.write_text(
+            f'data_dir = "{Path(tmp, "data").as_posix()}"\n'
+            f'log_level = "WARNING"\n'
+            f'[sim]\nseed = {seed}\nmarkets = {markets}\nstart = "2026-03-02T00:00:00Z"\n'
+            "[control]\nport = 0\n"
+        )
+        cfg.chmod(0o600)
+        out = io.StringIO()
+        t0 = time.perf_counter()
+        with contextlib.redirect_stdout(out):
+            rc = main(
+                ["run", "--daemon", "--source", "sim", "--speed", "max",
+                 "--duration", str(days * DAY), "--config", str(cfg)]
+            )  # fmt: skip
+        wall = time.perf_counter() - t0
+    if rc != 0:
+        raise SystemExit(f"polyb0t run exited {rc}")
+    found = re.search(r"(\d+) cycles", out.getvalue())
+    return wall, int(found.group(1)) if found else 0
+
+
+def main_bench() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--markets", type=int, default=2000)
+    ap.add_argument("--days", type=float, default=1.0, help="simulated days to run")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    print(f"python {platform.python_version()}, {platform.machine()}")
+    print(
+        f"workload: polyb0t run --daemon --source sim --speed max, {args.markets:,} markets, "
+        f"{args.days:g} simulated days, seed {args.seed}, SQLite, control socket on, no console"
+    )
+    wall, cycles = run(args.markets, args.days, args.seed)
+    sim_s = args.days * DAY
+    per_cycle = wall / cycles * 1000 if cycles else float("nan")
+    month = wall * 30 / args.days
+    kind = "measured" if args.days >= 30 else "projected from this run"
+    print(f"wall {wall:.1f} s for {cycles:,} cycles: {per_cycle:.2f} ms per cycle (all steps)")
+    print(f"speed {sim_s / wall:,.0f} simulated s per wall s")
+    print(f"30-day run: {month / 60:.1f} min ({kind})")
+
+
+if __name__ == "__main__":
+    main_bench()
