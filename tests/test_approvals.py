@@ -7,9 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from engine.execution.approvals import RUN_ENDED, ApprovalProcessor, recheck_intent
+from engine.execution.approvals import RUN_ENDED, ApprovalProcessor
 from engine.execution.intents import IntentStore
 from engine.execution.portfolio import Portfolio
+from engine.execution.recheck import recheck_intent
 from engine.models import IntentState, Market, Outcome, Side, TradeIntent
 from engine.state.market_state import MarketState
 from engine.storage import Database

@@ -17,9 +17,10 @@ from pydantic import ValidationError
 
 from engine.config import PolymarketSettings
 from engine.events import BookSnapshot, BookTrust, MarketListed, SourceEvent
-from engine.execution.approvals import ApprovalProcessor, recheck_intent
+from engine.execution.approvals import ApprovalProcessor
 from engine.execution.intents import IntentStore
 from engine.execution.portfolio import Portfolio
+from engine.execution.recheck import recheck_intent
 from engine.models import IntentState
 from engine.sources.polymarket import PolymarketSource
 from engine.sources.polymarket.stale import StaleGuard

@@ -150,7 +150,7 @@ def test_screen_risk_paper_and_recheck_price_an_exponent_2_market_alike(
     it is the exponent-2 fee, not the exponent-1 one."""
     import numpy as np
 
-    from engine.execution.approvals import recheck_intent
+    from engine.execution.recheck import recheck_intent
     from engine.models import IntentState, Outcome, TradeIntent
     from engine.risk.sizing import order_max_cost
     from engine.state.book import top_cost_per_share

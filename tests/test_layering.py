@@ -1,9 +1,68 @@
-"""Harlequin's rule: the engine and the ML never load the UI; the daemon never imports Textual."""
+"""Harlequin's rule: the engine and the ML never load the UI; the daemon never imports Textual.
+
+The layers point down only (DESIGN.md): `polyb0t_tui/` over `ml/` over `engine/`, and the fake
+exchange (`fake_polymarket/`, its aiohttp an optional extra) beside them, never under the
+engine. Each probe imports every module of the packages it names, in a fresh interpreter, and
+reports everything that got loaded; a static pass over the engine's source also catches the
+imports a probe cannot see (inside functions, under TYPE_CHECKING).
+"""
 
 from __future__ import annotations
 
+import ast
+import json
 import subprocess
 import sys
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+UI = {"textual", "polyb0t_tui"}
+
+# Imports each named package and every module under it (pkgutil's walk, failing on any
+# import error), then prints the modules it imported and everything loaded.
+PROBE = """
+import importlib, json, pkgutil, sys
+
+def fail(name):
+    raise ImportError(f"cannot import {name}")
+
+names = []
+for top in sys.argv[1:]:
+    pkg = importlib.import_module(top)
+    names.append(top)
+    if hasattr(pkg, "__path__"):
+        names += [m.name for m in pkgutil.walk_packages(pkg.__path__, top + ".", onerror=fail)]
+for name in names:
+    importlib.import_module(name)
+print(json.dumps({"imported": names, "loaded": sorted(sys.modules)}))
+"""
+
+
+@cache
+def _probe(*packages: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(modules imported by name, top-level packages loaded) in a fresh interpreter."""
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, *packages],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    ).stdout
+    found = json.loads(out)
+    return frozenset(found["imported"]), frozenset(m.split(".")[0] for m in found["loaded"])
+
+
+def _modules_on_disk(package: str) -> set[str]:
+    """Every module a package's files define, by dotted name (a package by its __init__)."""
+    out = set()
+    for path in (ROOT / package).rglob("*.py"):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        out.add(".".join(parts))
+    return out
 
 
 def _modules_after(code: str) -> set[str]:
@@ -16,12 +75,69 @@ def _modules_after(code: str) -> set[str]:
     return set(out.split())
 
 
-def test_engine_and_ml_do_not_import_textual_or_torch() -> None:
-    mods = _modules_after(
-        "import engine.run.runner, engine.decision.cycle, engine.sources.sim, engine.storage, ml"
+def test_the_probe_imports_every_module_of_engine_and_ml() -> None:
+    """A folder without __init__.py, or a module the walk skips, would escape the checks."""
+    imported, _ = _probe("engine", "ml")
+    expected = _modules_on_disk("engine") | _modules_on_disk("ml")
+    assert len(expected) > 100
+    assert imported == expected
+
+
+def test_engine_and_ml_load_neither_textual_nor_the_console() -> None:
+    _, loaded = _probe("engine", "ml")
+    assert {"engine", "ml"} <= loaded
+    assert not loaded & UI
+    assert "torch" not in loaded
+
+
+def test_the_engine_alone_loads_neither_ml_nor_the_fake_exchange() -> None:
+    imported, loaded = _probe("engine")
+    assert imported == _modules_on_disk("engine")
+    assert not loaded & {"ml", "fake_polymarket", *UI}
+
+
+def test_the_probe_sees_what_a_module_loads() -> None:
+    """The checks above can fail: the console's app does load Textual."""
+    _, loaded = _probe("polyb0t_tui.app")
+    assert {"textual", "polyb0t_tui"} <= loaded
+
+
+def _absolute_imports(source: str) -> set[str]:
+    """Top-level package of every absolute import in `source`, wherever it is written."""
+    out = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            out |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.add(node.module.split(".")[0])
+    return out
+
+
+def test_the_import_scan_finds_imports_inside_functions_and_type_checking() -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    import polyb0t_tui.app\n"
+        "def f():\n    from ml.experts import x\n    import fake_polymarket.server as s\n"
     )
-    assert "textual" not in mods
-    assert "torch" not in mods
+    assert _absolute_imports(source) == {"typing", "polyb0t_tui", "ml", "fake_polymarket"}
+
+
+def test_no_engine_source_imports_ml_the_console_or_the_fake_exchange() -> None:
+    banned = {"ml", "fake_polymarket", *UI}
+    found = {
+        str(path.relative_to(ROOT)): sorted(_absolute_imports(path.read_text()) & banned)
+        for path in sorted((ROOT / "engine").rglob("*.py"))
+    }
+    assert len(found) > 100
+    assert {path: names for path, names in found.items() if names} == {}
+
+
+def test_no_ml_source_imports_the_console() -> None:
+    found = {
+        str(path.relative_to(ROOT)): sorted(_absolute_imports(path.read_text()) & UI)
+        for path in sorted((ROOT / "ml").rglob("*.py"))
+    }
+    assert found and {path: names for path, names in found.items() if names} == {}
 
 
 def test_cli_and_runtime_do_not_import_textual() -> None:

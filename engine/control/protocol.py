@@ -24,7 +24,7 @@ Server → console (`type` first):
 
 Console → server:
 - `{"type": "command", "id": N, "name": "approve", "args": {"intent_id": "..."}}`: names
-  and arguments as `engine.feed.link.run_command` takes them; `args` may be omitted.
+  and arguments as `engine.feed.dispatch.run_command` takes them; `args` may be omitted.
 - `{"type": "detail", "id": N, "market_id": "..."}`.
 
 `id` is a whole number (at most 2**53 either way) or a string (at most 200 characters)

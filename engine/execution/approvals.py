@@ -2,8 +2,9 @@
 
 Approval is only a state change (from the CLI, the console, or another process); the engine
 that owns the live book does the execution, so every approval is re-checked against the
-current book, fee included, before anything is sent. An approved intent whose edge is gone
-or whose price moved past the tolerance fails with that reason instead of trading.
+current book, fee included, before anything is sent (`engine.execution.recheck`). An approved
+intent whose edge is gone or whose price moved past the tolerance fails with that reason
+instead of trading.
 
 At most once: the APPROVED -> SUBMITTED / EXECUTED_DRYRUN step is a conditional update in
 the database; whoever loses that race does nothing.
@@ -21,15 +22,14 @@ the price or the edge moved; the override is stored with the intent at approval.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine.execution.intents import IntentStore
 from engine.execution.live_account import BookedAccount, apply_all
 from engine.execution.portfolio import Portfolio
-from engine.models import ExecutionReport, IntentState, Side, TradeIntent
+from engine.execution.recheck import recheck_intent
+from engine.models import ExecutionReport, IntentState, TradeIntent
 from engine.run.run_state import EngineControl
-from engine.state.book import walk
 from engine.state.market_state import MarketState
 
 if TYPE_CHECKING:  # the worker pulls in the CLOB client, needed only for real orders
@@ -37,65 +37,7 @@ if TYPE_CHECKING:  # the worker pulls in the CLOB client, needed only for real o
 
 log = logging.getLogger("polyb0t.live")
 
-SHARE_EPS = 1e-6  # shares: below the exchange's 1e-6 unit
 RUN_ENDED = "its run ended before it was sent"
-
-
-@dataclass(slots=True, frozen=True)
-class Recheck:
-    ok: bool
-    reason: str
-    edge: float
-    # A person may approve anyway when only the price or the edge moved; never when the
-    # market is gone or closed, nor a SELL of shares no longer held (that would be a short).
-    overridable: bool = False
-
-
-def recheck_intent(
-    intent: TradeIntent,
-    state: MarketState,
-    threshold: float,
-    tolerance: float,
-    *,
-    held: float = 0.0,
-) -> Recheck:
-    """Is the idea still good at today's book, for its full size, within the price tolerance?
-    `held`: shares of the intent's token the account holds now (a SELL may not exceed them;
-    unknown counts as none, so a SELL fails rather than risk selling what is not held)."""
-    m = state.market(intent.market_id)
-    if m is None:
-        return Recheck(False, "market unknown to the engine", float("nan"))
-    if m.resolved or not m.accepting_orders:
-        return Recheck(False, "market no longer accepting orders", float("nan"))
-    row = state.row(intent.market_id)
-    if row is not None and not state.trusted[row]:  # a feed gap, a stall, a silent connection
-        return Recheck(False, "book not trusted: its feed has a gap or went silent", float("nan"))
-    buy = intent.side is Side.BUY
-    if not buy and intent.size > held + SHARE_EPS:
-        return Recheck(
-            False,
-            f"holds only {held:.2f} of the {intent.size:.2f} shares to sell",
-            float("nan"),
-        )
-    prices, sizes = state.ladder(intent.market_id, intent.outcome, intent.side)
-    limit = intent.limit_price + tolerance if buy else intent.limit_price - tolerance
-    w = walk(prices, sizes, intent.size, intent.side, m.fees, limit=limit)
-    if w.filled + 1e-9 < intent.size:
-        return Recheck(
-            False,
-            f"price moved: only {w.filled:.2f} of {intent.size:.2f} shares within {limit:.3f}",
-            float("nan"),
-            overridable=True,
-        )
-    if buy:
-        edge = intent.p_model - w.cost_per_share
-    else:
-        edge = (w.notional - w.fee) / w.filled - intent.p_model
-    if edge < threshold:
-        return Recheck(
-            False, f"edge gone: {edge:.3f} < {threshold:.3f} after fees", edge, overridable=True
-        )
-    return Recheck(True, "ok", edge)
 
 
 class ApprovalProcessor:

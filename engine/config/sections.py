@@ -1,0 +1,281 @@
+"""The settings' sections: one model per part of the system, each knob with its default and
+its limits (the top level, `Settings`, gathers them in `engine.config.settings`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from engine.config.bounds import check_numbers
+from engine.limits import MAX_SIM_MARKETS, SEED_MAX
+
+CATEGORIES = (
+    "politics",
+    "sports",
+    "crypto",
+    "economics",
+    "geopolitics",
+    "culture",
+    "tech",
+    "weather",
+)  # the simulated world's categories; Polymarket's also include finance, mentions, other
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, value: Any, info: ValidationInfo) -> Any:
+        return check_numbers(value, info.field_name or "")
+
+
+class SimSettings(_Section):
+    """The simulated exchange (`--source sim`)."""
+
+    seed: int = Field(42, ge=0, le=SEED_MAX)
+    markets: int = Field(300, ge=1, le=MAX_SIM_MARKETS)
+    start: datetime | None = None  # simulated start time; default: today 00:00 UTC
+    step_seconds: float = Field(10.0, gt=0)  # world step; books change at most this often
+    book_levels: int = Field(8, ge=1, le=50)
+    event_group_share: float = Field(0.3, ge=0, le=1)  # share of markets in multi-outcome events
+    new_listings_per_day: float = Field(5.0, ge=0)
+    jump_rate_per_day: float = Field(0.5, ge=0)  # news jumps per market per day
+    # Biases a model could learn; set to 0 / [] to switch them off.
+    favourite_longshot_bias: float = Field(0.3, ge=0, le=1)
+    slow_categories: list[str] = Field(default_factory=lambda: ["politics", "geopolitics"])
+    slow_reaction: float = Field(0.1, gt=0, le=1)  # share of the gap closed per step there
+    price_noise: float = Field(0.01, ge=0, le=0.2)  # std of the traded price's noise (prob.)
+
+
+class UniverseSettings(_Section):
+    """Which markets the strategy may trade (`polyb0t diagnose-filters` explains)."""
+
+    min_liquidity: float = Field(500.0, ge=0)  # USDC within the book's top levels
+    max_spread: float = Field(0.10, gt=0, le=1)
+    min_volume: float = Field(1_000.0, ge=0)  # lifetime USDC volume
+    min_hours_to_resolution: float = Field(6.0, ge=0)
+    max_days_to_resolution: float = Field(365.0, gt=0)
+    categories: list[str] = Field(default_factory=list)  # empty: all
+    exclude_categories: list[str] = Field(default_factory=list)
+
+
+class FeatureSettings(_Section):
+    return_windows_seconds: list[float] = Field(default_factory=lambda: [60.0, 600.0, 3600.0])
+    depth_levels: int = Field(3, ge=1, le=50)
+
+    @field_validator("return_windows_seconds")
+    @classmethod
+    def _windows_positive(cls, v: list[float]) -> list[float]:
+        if not v or any(w <= 0 for w in v):
+            raise ValueError("needs at least one window and every window > 0")
+        return sorted(v)
+
+
+class StrategySettings(_Section):
+    """The transparent baseline (docs in engine/decision/strategy/baseline.py)."""
+
+    edge_threshold: float = Field(0.05, gt=0, lt=1)
+    microprice_weight: float = Field(1.0, ge=0, le=1)  # 0: mid, 1: microprice
+    longshot_correction: float = Field(0.3, ge=0, le=1)  # undo a favourite-longshot bias
+    move_shrinkage: float = Field(0.3, ge=0, le=1)  # share of the last move assumed noise
+    max_signals_per_cycle: int = Field(50, ge=1)
+    # A rejected signal identical to one stored less than this ago (same market, token,
+    # side and rule) is not stored again: the same idea re-rejected every cycle is noise.
+    repeat_signal_seconds: float = Field(300.0, ge=0)
+
+
+class RiskSettings(_Section):
+    bankroll: float = Field(1_000.0, gt=0)  # starting cash, USDC
+    kelly_fraction: float = Field(0.25, gt=0, le=1)
+    max_position_pct: float = Field(0.05, gt=0, le=1)  # per market, of equity
+    max_total_exposure_pct: float = Field(0.6, gt=0, le=1)
+    max_event_exposure_pct: float = Field(0.15, gt=0, le=1)  # per event group
+    daily_loss_limit_pct: float = Field(0.05, gt=0, le=1)
+    max_drawdown_pct: float = Field(0.20, gt=0, le=1)
+    stale_data_seconds: float = Field(120.0, gt=0)
+    cooldown_seconds: float = Field(600.0, ge=0)  # per market after an order or intent
+    min_order_shares: float = Field(5.0, ge=0)  # exchange minimum for resting orders
+    min_marketable_usd: float = Field(1.0, ge=0)  # exchange minimum for marketable orders
+    # Error-rate kill switch: halt when `error_limit` of the last `error_window_steps`
+    # engine steps failed.
+    error_window_steps: int = Field(10, ge=1, le=100_000)
+    error_limit: int = Field(5, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _error_budget(self) -> RiskSettings:
+        if self.error_limit > self.error_window_steps:
+            raise ValueError("error_limit must be <= error_window_steps")
+        return self
+
+
+class PaperSettings(_Section):
+    latency_ms: float = Field(250.0, ge=0)
+
+
+class LiveSettings(_Section):
+    dry_run: bool = True
+    intent_expiry_seconds: float = Field(300.0, ge=30)
+    approval_price_tolerance: float = Field(0.02, ge=0, le=1)
+    intent_poll_seconds: float = Field(1.0, gt=0)
+    private_key: SecretStr | None = None
+    api_key: SecretStr | None = None
+    api_secret: SecretStr | None = None
+    api_passphrase: SecretStr | None = None
+    funder: str | None = None
+    signature_type: int = Field(0, ge=0, le=3)
+    # How approved intents are sent: FAK takes what the book offers now at <= the limit and
+    # never rests (what the paper executor simulates); GTC/GTD rest; FOK is all-or-nothing.
+    order_type: Literal["GTC", "GTD", "FOK", "FAK"] = "FAK"
+    chain_id: int = 137  # Polygon; 80002 is the Amoy testnet
+    # --- the live executor's timing (engine/execution/clob_settings.py says why each) ---
+    gtd_seconds: float = Field(300.0, gt=0)  # a GTD order's life (Polymarket adds ~60 s)
+    request_timeout_seconds: float = Field(10.0, gt=0)  # every CLOB call but posting
+    post_timeout_seconds: float = Field(10.0, gt=0)  # POST /order; then looked up, not resent
+    post_attempts: int = Field(4, ge=1, le=10)  # sends of the one signed order
+    lookup_attempts: int = Field(3, ge=1, le=10)  # reads per lookup
+    backoff_base_seconds: float = Field(0.5, gt=0)
+    backoff_max_seconds: float = Field(8.0, gt=0)
+    retry_after_max_seconds: float = Field(30.0, gt=0)  # a longer Retry-After: give up
+    # A SUBMITTED intent found nowhere is failed only this long after it was claimed.
+    lookup_grace_seconds: float = Field(120.0, gt=0)
+    order_poll_seconds: float = Field(5.0, gt=0)  # how often a SUBMITTED intent is looked up
+    # Dead-man switch for resting orders (GTC/GTD): Polymarket cancels them all when a
+    # heartbeat is 10 s late. 0 switches it off.
+    heartbeat_seconds: float = Field(5.0, ge=0, lt=10)
+    use_server_time: bool = False  # sign requests with the CLOB's clock, not ours
+    max_clock_skew_seconds: float = Field(5.0, gt=0)  # `doctor --live` warns above this
+    reconcile_lookback_seconds: float = Field(86_400.0, gt=0)  # trades read at start-up
+
+
+class PolymarketSettings(_Section):
+    """Hosts, HTTP behaviour, discovery and websocket timing for the live data source."""
+
+    # --- hosts (docs/polymarket_api.md §1); overridable so tests and the fake can stand in ---
+    gamma_url: str = "https://gamma-api.polymarket.com"
+    clob_url: str = "https://clob.polymarket.com"
+    ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
+    geoblock_url: str = "https://polymarket.com/api/geoblock"  # checked by `doctor --live`
+    data_url: str = "https://data-api.polymarket.com"  # positions held, read at live start-up
+
+    # --- HTTP ---
+    http_timeout_seconds: float = Field(10.0, gt=0)
+    http_connect_timeout_seconds: float = Field(5.0, gt=0)
+    retry_attempts: int = Field(5, ge=1, le=20)  # total tries per request, first included
+    retry_base_seconds: float = Field(0.5, gt=0)  # first backoff; doubles per retry
+    retry_max_seconds: float = Field(30.0, gt=0)  # cap of one backoff
+    retry_after_max_seconds: float = Field(120.0, gt=0)  # longer Retry-After: give up
+    # Client-side throttle as a share of the documented limits (docs/polymarket_api.md §2.8,
+    # §4.9; https://docs.polymarket.com/api-reference/rate-limits): the server counts sliding
+    # 10 s windows and delays, then 429s, whoever exceeds them.
+    rate_limit_share: float = Field(0.9, gt=0, le=1)
+
+    # --- discovery (Gamma /markets) ---
+    max_markets: int = Field(500, ge=1, le=20_000)
+    gamma_page_size: int = Field(100, ge=1, le=500)  # third-party wrappers cap limit at 100
+    discovery_order: str | None = "volume24hr"  # Gamma sort field; None: server order
+    discovery_tag_id: int | None = None  # only markets with this Gamma tag
+    min_liquidity: float = Field(0.0, ge=0)  # Gamma liquidity_num_min; 0: no filter
+    discovery_retry_seconds: float = Field(30.0, gt=0)  # Gamma down at start: try again
+
+    # --- CLOB REST snapshots ---
+    books_batch_size: int = Field(100, ge=1, le=500)  # token ids per POST /books
+    books_concurrency: int = Field(4, ge=1, le=32)
+
+    # --- market websocket (docs/polymarket_api.md §5) ---
+    # Over 500 assets on one connection lose their snapshots (docs/polymarket_api.md, gotcha G14).
+    ws_assets_per_connection: int = Field(200, ge=2, le=500)
+    # Stall detection: a PING answered by nothing within ws_pong_timeout_seconds, or market
+    # data silent past what the connection's recent gaps make likely (ws_silence_factor x
+    # the mean gap, or twice the longest recent one; at least ws_silence_min_seconds, at
+    # most ws_stall_seconds) untrusts its markets and resubscribes. A PONG-less stall is
+    # seen within ws_ping_seconds + ws_pong_timeout_seconds (8 s by default).
+    # Text PING cadence, sent only after subscribing (docs/polymarket_api.md §5.2, gotcha G12).
+    ws_ping_seconds: float = Field(5.0, gt=0)
+    ws_pong_timeout_seconds: float = Field(3.0, gt=0)
+    ws_silence_factor: float = Field(10.0, ge=1)
+    ws_silence_min_seconds: float = Field(2.0, gt=0)
+    ws_stall_seconds: float = Field(15.0, gt=0)  # no market data this long: always a stall
+    # Never trade a book whose connection delivered no market data for this long, whatever
+    # the detector makes of it (checked every engine step; trusted again on fresh data).
+    stale_after_seconds: float = Field(5.0, gt=0)
+    ws_reconnect_min_seconds: float = Field(1.0, gt=0)
+    ws_reconnect_max_seconds: float = Field(60.0, gt=0)
+    ws_snapshot_timeout_seconds: float = Field(10.0, gt=0)  # then fetch the book over REST
+    ws_open_timeout_seconds: float = Field(10.0, gt=0)
+    ws_max_frame_bytes: int = Field(16 * 1024 * 1024, ge=1024)  # initial dumps are large
+    subscribe_new_markets: bool = True  # follow `new_market` listings up to max_markets
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PolymarketSettings:
+        if self.ws_reconnect_max_seconds < self.ws_reconnect_min_seconds:
+            raise ValueError("ws_reconnect_max_seconds must be >= ws_reconnect_min_seconds")
+        if self.retry_max_seconds < self.retry_base_seconds:
+            raise ValueError("retry_max_seconds must be >= retry_base_seconds")
+        return self
+
+
+class UiSettings(_Section):
+    """The trading console."""
+
+    refresh_per_second: float = Field(4.0, gt=0, le=30)  # pulls of the engine view
+    confirm_above_usd: float = Field(100.0, ge=0)  # approvals above this cost ask first
+    result_linger_seconds: float = Field(10.0, ge=0)  # closed intents stay visible this long
+    # binding id -> key(s), e.g. approve = "y"; polyb0t_tui.keymap checks ids and clashes
+    keys: dict[str, str] = Field(default_factory=dict, max_length=200)
+
+
+class ControlSettings(_Section):
+    """The daemon's control socket (consoles attach to it)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(8765, ge=0, le=65535)  # 0: any free port (written to the data dir)
+    allow_remote: bool = False  # binding beyond loopback must be asked for explicitly
+
+    @field_validator("host")
+    @classmethod
+    def _host_not_empty(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must name an address, e.g. 127.0.0.1")
+        return v
+
+
+_DAYS_MAX = 36_500.0  # a century: "forever" is 0
+
+
+class RetentionSettings(_Section):
+    """How long the tables that grow every cycle keep their rows, in days of engine time
+    (the time the rows carry); 0 keeps them forever. `polyb0t db prune` and the daemon's
+    automatic prune apply it (docs in engine/storage/retention.py).
+
+    Never pruned, whatever is set here: fills, orders, intents, positions, daily_pnl, runs
+    and markets (the money records and what the ML's labels come from), and the backfilled
+    price_history."""
+
+    # Top of book per market: the ML's training data and the market detail's chart.
+    snapshots_days: float = Field(14.0, ge=0, le=_DAYS_MAX)
+    # Rejected signals are most signal rows and rarely read; the others (orders, intents)
+    # are few.
+    rejected_signals_days: float = Field(14.0, ge=0, le=_DAYS_MAX)
+    signals_days: float = Field(0.0, ge=0, le=_DAYS_MAX)
+    engine_events_days: float = Field(90.0, ge=0, le=_DAYS_MAX)
+    # `polyb0t report`'s rejections by rule (one row per rule per cycle).
+    rejection_counts_days: float = Field(90.0, ge=0, le=_DAYS_MAX)
+    # A recording is removed whole, once its last event is older than this (a recording
+    # without its start cannot be replayed).
+    recorded_events_days: float = Field(30.0, ge=0, le=_DAYS_MAX)
+    # The daemon prunes this often (wall time), in a thread beside the engine; 0: never.
+    prune_interval_seconds: float = Field(3600.0, ge=0, le=30 * 86_400)
+    # Rows deleted per transaction: the engine waits at most one batch for the write lock.
+    prune_batch_rows: int = Field(10_000, ge=100, le=1_000_000)
