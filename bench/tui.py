@@ -1,297 +1,431 @@
-"""The console under load: 10,000 market rows receiving 2,000 row updates a second.
+"""The console on a running engine, both ways the product runs it: attached to a daemon over its
+control socket, and in-process sharing the GIL with the engine's steps.
 
-Workload: a headless console (`App.run_test(headless=True)`, 160x48 by default; Textual still
-lays out and renders every frame, only the terminal write is skipped) over a link backed by
-a real `ViewStore`. A feeder thread writes 2,000 changed rows a second into the store, as 20
-batches of 100 random rows every 50 ms (bid, ask, mid, volume and edge move), and replaces
-the small panes (100 signals, 20 pending intents, a portfolio of 30 positions, one expert)
-once a second, like an engine cycle. The console pulls `ui.refresh_per_second` times a
-second (default 4) and is sorted by edge, a column that keeps moving, so its order goes stale
-and is rebuilt on the table's slow cadence (once a second).
+Workload, for each market count (default 1,000 and 10,000; sim seed 1, paper, SQLite in a temp
+data dir, the engine paced at --speed 10, so a decision cycle every wall second plus the paper
+fills due between):
+- attached: `polyb0t run --daemon --source sim` as a child process publishes its view through
+  the real control server (engine/control/server.py); this process attaches with
+  `RemoteLink.connect`, which receives each pushed frame, decodes it (engine/feed/codec.py via
+  engine/control/protocol.py) and applies it to its `ViewStore`, and runs the console
+  (`make_app(mode="attached")`) on that link.
+- local: `build_runtime` + `make_app(mode="local", engine=...)` as `polyb0t run --source sim`
+  composes them: the engine runs as the app's worker, its steps in a worker thread of this
+  process, so the console and the steps share one GIL.
+The console is headless (`App.run_test(headless=True)`, 160x48 by default: Textual lays out and
+renders every frame, only the terminal write is skipped), sorted as it starts (by volume), and
+pulls the view `ui.refresh_per_second` times a second (default 4). The first 2 s after the first
+view are not measured. Then, every 250 ms, a key is pressed in the market table: three `down`
+and one `pagedown`, over and over, so the cursor walks off the first screen and the table
+scrolls. Each press is checked: the cursor moved down and, where it left the screen, the view
+scrolled; a run in which no press scrolled exits 1.
 
-Measures, over the load window:
-- UI CPU seconds per wall second: the process's CPU time minus the feeder thread's own CPU
-  time (`time.thread_time` inside it), so the figure is the console's share alone (pulls,
-  applying deltas, rendering). Target <= 0.15.
-- keypress-to-render latency: `down` is pressed every 250 ms; latency is the time from
-  posting the key to the moment the table has rendered the line the cursor moved to
-  (`render_line` instrumented). Target <= 50 ms.
+Timed, over the measured window:
+- keypress to render: from sending the key to the app's driver queue (as a terminal would) to
+  the moment the table renders the line the cursor moved to (`MarketTable.render_line`
+  instrumented): median, p90, max.
+- pull to frame: from the start of a `Bridge.pull` that brought changes to the end of the next
+  frame Textual composes (`App._display` instrumented; headless, so the frame is rendered but
+  not written): median, p90, max; and the pull's own time on the UI loop.
+- attached only: frames received per second and their size, the time to decode and apply one
+  (`RemoteLink._decode`), and receive to frame (a frame's arrival to the next composed frame).
+- CPU seconds per wall second: this process. Local: minus the engine steps' own CPU time and
+  the database writer's (both `time.thread_time` inside their threads), so the console's share
+  is shown apart. Attached: the whole process is the console; the daemon's CPU is its own.
+- local only: engine steps taken and their wall time (mean, p99) while the console runs.
 
-Run: python bench/tui.py  [--rows 10000] [--rate 2000] [--seconds 10] [--size 160x48]
+Run: python bench/tui.py [--markets 1000 10000] [--modes attached local] [--seconds 10]
+    [--speed 10] [--size 160x48]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import random
+import logging
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from textual import events
+
 from engine.config import load_settings
-from engine.feed.view import (
-    CommandResult,
-    ExpertView,
-    IntentView,
-    MarketDetail,
-    MarketRow,
-    PortfolioView,
-    PositionView,
-    SignalView,
-    StatusView,
-    ViewDelta,
-    ViewStore,
-)
-from polyb0t_tui.app import make_app
+from engine.control.files import read_token, read_url, token_path, url_path
+from engine.control.protocol import ServerMessage
+from engine.run.step_result import StepResult
+from polyb0t_tui.app import PolybotApp, make_app
+from polyb0t_tui.bridge import Bridge
+from polyb0t_tui.remote_link import RemoteLink
+from polyb0t_tui.runtime import build_runtime
 from polyb0t_tui.widgets.market_table import MarketTable
 
-T0 = 1_772_409_600.0
-BATCHES_PER_SECOND = 20
-CATEGORIES = ("politics", "sports", "crypto", "economics", "geopolitics", "culture", "tech")
+START = "2026-03-02T00:00:00Z"
+SETTLE_S = 2.0
+PRESS_EVERY_S = 0.25
+KEYS = ("down", "down", "down", "pagedown")
+ROOT = Path(__file__).resolve().parents[1]
+DAEMON = (sys.executable, "-m", "polyb0t_tui", "run", "--daemon", "--source", "sim")
 
 
-class StoreLink:
-    """An EngineLink over a ViewStore that another thread writes (what LocalLink does)."""
+@dataclass(slots=True)
+class Probe:
+    """What the instrumented console saw during the measured window."""
 
-    def __init__(self, store: ViewStore) -> None:
-        self.store = store
-
-    def pull(self, since: int) -> ViewDelta:
-        return self.store.pull(since)
-
-    async def command(self, name: str, **args: Any) -> CommandResult:
-        return CommandResult(True, name)
-
-    async def detail(self, market_id: str) -> MarketDetail | None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-
-def market(i: int, rng: random.Random) -> MarketRow:
-    mid = rng.uniform(0.03, 0.97)
-    return MarketRow(
-        row=i,
-        market_id=f"0x{i:064x}",
-        question=f"Will market number {i} resolve YES before the end of 2026?",
-        category=CATEGORIES[i % len(CATEGORIES)],
-        bid=mid - 0.005,
-        ask=mid + 0.005,
-        mid=mid,
-        spread=0.01,
-        change_24h=rng.uniform(-0.05, 0.05),
-        volume=rng.uniform(0, 5e6),
-        end_ts=T0 + rng.uniform(3600, 200 * 86400),
-        p_model=min(max(mid + rng.gauss(0, 0.03), 0.0), 1.0),
-        edge=rng.gauss(0, 0.03),
-        active=True,
-        trusted=True,
-    )
+    measuring: bool = False
+    presses: list[float] = field(default_factory=list)  # keypress to render, s
+    moved: int = 0  # presses after which the cursor was further down
+    scrolled: int = 0  # presses after which the view's top row was further down
+    pull_ms: list[float] = field(default_factory=list)
+    pull_to_frame: list[float] = field(default_factory=list)
+    frames_rx: int = 0  # attached: frames decoded
+    bytes_rx: int = 0
+    decode_ms: list[float] = field(default_factory=list)
+    rx_to_frame: list[float] = field(default_factory=list)
+    step_ms: list[float] = field(default_factory=list)  # local: engine steps
+    side_cpu: float = 0.0  # local: CPU of the engine steps and the writer thread, s
+    _pending_pull: float | None = None
+    _pending_rx: list[float] = field(default_factory=list)
+    _key_from: int | None = None  # cursor before the press being timed
+    _key_at: float = 0.0
 
 
-def panes(t: float, rows: list[MarketRow], rng: random.Random) -> dict[str, Any]:
-    """A cycle's small panes: fresh signals; the same 20 intents counting down and the same
-    30 positions re-marked (fills and new intents are rare events, not the steady load)."""
-    signals = tuple(
-        SignalView(
-            t,
-            r.market_id,
-            r.question,
-            "YES",
-            "BUY",
-            r.p_model,
-            r.ask,
-            r.edge,
-            50.0,
-            "rejected",
-            "max_total_exposure",
-        )
-        for r in rng.sample(rows, 100)
-    )
-    intents = tuple(
-        IntentView(
-            f"i-{n}",
-            r.market_id,
-            r.question,
-            "YES",
-            "BUY",
-            r.ask,
-            60.0,
-            60.0 * r.ask,
-            0.06,
-            "PENDING",
-            T0,
-            T0 + 3600.0,
-            T0,
-            None,
-        )
-        for n, r in enumerate(rows[:20])
-    )
-    positions = tuple(
-        PositionView(
-            r.market_id, r.question, "YES", 50.0, 0.5, r.mid, 50 * (r.mid - 0.5), 0.0, None
-        )
-        for r in rows[20:50]
-    )
-    equity = 1000.0 + sum(p.unrealized for p in positions)
-    portfolio = PortfolioView(
-        500.0,
-        equity,
-        1.0,
-        equity - 1000.0,
-        500.0,
-        (("e1", 100.0),),
-        positions,
-        tuple(1000.0 + k % 7 for k in range(int(t) % 300)),
-    )
-    experts = (ExpertView("baseline", "ACTIVE", 1.0, 0.2, 0.21, 10, None),)
-    return {"signals": signals, "intents": intents, "portfolio": portfolio, "experts": experts}
+def instrument(app: PolybotApp, probe: Probe) -> Callable[[], None]:
+    """Hook the console's pull, frame and table line; returns the undo."""
+    bridge_pull = Bridge.pull
+    render_line = MarketTable.render_line
+    display = app._display
 
+    def pull(self: Bridge) -> None:
+        before, t0 = self.pulls, time.perf_counter()
+        bridge_pull(self)
+        if probe.measuring and self.pulls != before:
+            probe.pull_ms.append((time.perf_counter() - t0) * 1000)
+            if probe._pending_pull is None:
+                probe._pending_pull = t0
 
-class Feeder(threading.Thread):
-    def __init__(self, store: ViewStore, rows: list[MarketRow], rate: int) -> None:
-        super().__init__(name="feeder", daemon=True)
-        self.store = store
-        self.rows = rows
-        self.batch = max(rate // BATCHES_PER_SECOND, 1)
-        self.stop = threading.Event()
-        self.cpu = 0.0
-        self.updates = 0
+    def frame(screen: Any, renderable: Any) -> None:
+        display(screen, renderable)
+        if renderable is None or app._batch_count:
+            return
+        now = time.perf_counter()
+        if probe._pending_pull is not None:
+            probe.pull_to_frame.append(now - probe._pending_pull)
+            probe._pending_pull = None
+        probe.rx_to_frame += [now - t for t in probe._pending_rx]
+        probe._pending_rx.clear()
 
-    def run(self) -> None:
-        c0 = time.thread_time()
-        rng = random.Random(2)
-        n = len(self.rows)
-        t = T0
-        batch_no = 0
-        pane_values = panes(t, self.rows, rng)
-        next_at = time.monotonic()
-        while not self.stop.is_set():
-            changed = []
-            for i in rng.sample(range(n), self.batch):
-                r = self.rows[i]
-                step = rng.choice((-0.01, 0.01))
-                mid = min(max(r.mid + step, 0.01), 0.99)
-                new = replace(
-                    r,
-                    bid=mid - 0.005,
-                    ask=mid + 0.005,
-                    mid=mid,
-                    volume=r.volume + 10.0,
-                    edge=r.edge + rng.gauss(0, 0.005),
-                )
-                self.rows[i] = new
-                changed.append(new)
-            batch_no += 1
-            if batch_no % BATCHES_PER_SECOND == 0:
-                t += 10.0
-                pane_values = panes(t, self.rows, rng)
-            status = StatusView(
-                "PAPER", "bench", "running", None, 0.0, 500.0, 1000.0, 0.0, batch_no, t
-            )
-            self.store.apply(ViewDelta(0, n, tuple(changed), status, log=(), **pane_values))
-            self.updates += len(changed)
-            self.cpu = time.thread_time() - c0  # readable from outside between batches
-            next_at += 1.0 / BATCHES_PER_SECOND
-            self.stop.wait(max(next_at - time.monotonic(), 0.0))
-        self.cpu = time.thread_time() - c0
-
-
-async def bench(n_rows: int, rate: int, seconds: float, size: tuple[int, int]) -> dict[str, float]:
-    rng = random.Random(1)
-    rows = [market(i, rng) for i in range(n_rows)]
-    store = ViewStore()
-    store.apply(ViewDelta(0, n_rows, tuple(rows), None, (), (), None, (), ()))
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(None, {"data_dir": tmp})
-    app = make_app(settings, StoreLink(store), clock=time.time, freeze_gc=True)  # as the CLI
-    app.animation_level = "none"
-
-    rendered: dict[str, float] = {"at": 0.0}
-    original = MarketTable.render_line
-
-    def render_line(self: MarketTable, y: int) -> Any:
-        strip = original(self, y)
-        if not rendered["at"] and y == self.cursor - round(self.scroll_offset.y) + 1:
-            rendered["at"] = time.perf_counter()  # the first render after the press
+    def line(self: MarketTable, y: int) -> Any:
+        strip = render_line(self, y)
+        if (
+            probe._key_from is not None
+            and not probe._key_at
+            and self.cursor != probe._key_from
+            and y == self.cursor - round(self.scroll_offset.y) + 1
+        ):
+            probe._key_at = time.perf_counter()  # the cursor's new line, first drawn
         return strip
 
-    MarketTable.render_line = render_line  # type: ignore[method-assign]
-    feeder = Feeder(store, rows, rate)
-    latencies: list[float] = []
-    try:
-        async with app.run_test(headless=True, size=size) as pilot:
-            assert app.dashboard is not None
-            app.dashboard.table.sort_by("edge")
-            await pilot.pause(0.5)
-            feeder.start()
-            await asyncio.sleep(1.0)  # let the load settle before measuring
-            pulls0 = app.bridge.pulls
-            cpu0, wall0 = time.process_time(), time.perf_counter()
-            feeder_cpu0 = feeder.cpu
-            end = wall0 + seconds
-            key = "down"
-            while time.perf_counter() < end:
-                await asyncio.sleep(0.25)
-                rendered["at"] = 0.0
-                t_press = time.perf_counter()
-                await pilot.press(key)  # returns once the app is idle again (later)
-                while not rendered["at"] and time.perf_counter() - t_press < 1.0:
-                    await asyncio.sleep(0.0005)
-                latencies.append((rendered["at"] or time.perf_counter()) - t_press)
-                key = "up" if key == "down" else "down"
-            wall = time.perf_counter() - wall0
-            cpu = time.process_time() - cpu0
-            pulls = app.bridge.pulls - pulls0
-            feeder.stop.set()
-            feeder.join()
-    finally:
-        MarketTable.render_line = original  # type: ignore[method-assign]
-        feeder.stop.set()
-    feeder_cpu = feeder.cpu - feeder_cpu0
+    Bridge.pull = pull  # type: ignore[method-assign]
+    MarketTable.render_line = line  # type: ignore[method-assign]
+    app._display = frame  # type: ignore[method-assign]
+
+    def undo() -> None:
+        Bridge.pull = bridge_pull  # type: ignore[method-assign]
+        MarketTable.render_line = render_line  # type: ignore[method-assign]
+
+    return undo
+
+
+def instrument_link(link: RemoteLink, probe: Probe) -> None:
+    decode = link._decode
+
+    def timed(raw: str | bytes) -> ServerMessage:
+        t0 = time.perf_counter()
+        msg = decode(raw)
+        t1 = time.perf_counter()
+        if probe.measuring:
+            probe.frames_rx += 1
+            probe.bytes_rx += len(raw)
+            probe.decode_ms.append((t1 - t0) * 1000)
+            probe._pending_rx.append(t1)
+        return msg
+
+    link._decode = timed  # type: ignore[method-assign]
+
+
+def send_key(app: PolybotApp, key: str) -> None:
+    """The key as a terminal driver delivers it (what `Pilot.press` sends, without its wait
+    for the app to go idle, which a busy engine can hold off for seconds)."""
+    event = events.Key(key, None)
+    event.set_sender(app)
+    assert app._driver is not None
+    app._driver.send_message(event)
+
+
+async def drive(app: PolybotApp, probe: Probe, seconds: float) -> tuple[float, float]:
+    """Settle, then press keys for `seconds`; returns the wall and process CPU seconds of the
+    measured window."""
+    while app.bridge.status is None:  # the first view
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(SETTLE_S)
+    dash = app.dashboard
+    assert dash is not None
+    table = dash.table
+    probe.measuring = True
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    end = wall0 + seconds
+    k = 0
+    while time.perf_counter() < end:
+        await asyncio.sleep(PRESS_EVERY_S)
+        key = KEYS[k % len(KEYS)]
+        k += 1
+        cursor, top = table.cursor, round(table.scroll_offset.y)
+        probe._key_from, probe._key_at = cursor, 0.0
+        t_press = time.perf_counter()
+        send_key(app, key)
+        while not probe._key_at and time.perf_counter() - t_press < 2.0:
+            await asyncio.sleep(0.0005)
+        probe.presses.append((probe._key_at or time.perf_counter()) - t_press)
+        probe._key_from = None
+        probe.moved += table.cursor > cursor
+        probe.scrolled += round(table.scroll_offset.y) > top
+    probe.measuring = False
+    return time.perf_counter() - wall0, time.process_time() - cpu0
+
+
+def console_settings(tmp: str, markets: int) -> Any:
+    return load_settings(
+        None,
+        {
+            "data_dir": tmp,
+            "sim": {"markets": markets, "seed": 1, "start": START},
+            "control": {"port": 0},
+        },
+    )
+
+
+async def run_attached(
+    markets: int, speed: float | None, seconds: float, size: tuple[int, int]
+) -> dict[str, float]:
+    probe = Probe()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = console_settings(tmp, markets)
+        env = dict(
+            os.environ,
+            POLYBOT_DATA_DIR=tmp,
+            POLYBOT_CONTROL__PORT="0",
+            POLYBOT_SIM__START=START,
+            POLYBOT_LOG_LEVEL="WARNING",
+        )
+        log_path = Path(tmp) / "daemon.log"
+        log_file = log_path.open("wb")  # a file, not a pipe: a full pipe would stall it
+        daemon = subprocess.Popen(
+            [*DAEMON, "--markets", str(markets), "--seed", "1", "--speed", _speed_arg(speed)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
+        try:
+            url = await _daemon_url(Path(tmp), daemon, log_path)
+            link = await RemoteLink.connect(url, read_token(token_path(Path(tmp))))
+            instrument_link(link, probe)
+            app = make_app(settings, link, mode="attached", freeze_gc=True)
+            app.animation_level = "none"
+            undo = instrument(app, probe)
+            try:
+                async with app.run_test(headless=True, size=size):
+                    wall, cpu = await drive(app, probe, seconds)
+            finally:
+                undo()
+                await link.close()
+        finally:
+            daemon.terminate()  # SIGTERM: it finishes its step and records the run's end
+            daemon.wait(timeout=30)
+            log_file.close()
+        if daemon.returncode != 0:
+            err = log_path.read_text(errors="replace")[-800:]
+            raise RuntimeError(f"the daemon failed ({daemon.returncode}): {err}")
+    return _figures(probe, wall, cpu, cpu)
+
+
+def _speed_arg(speed: float | None) -> str:
+    return "max" if speed is None else f"{speed:g}"
+
+
+async def _daemon_url(data_dir: Path, daemon: subprocess.Popen[bytes], log: Path) -> str:
+    """The URL the daemon's control server wrote once it listens."""
+    deadline = time.monotonic() + 120.0
+    while time.monotonic() < deadline:
+        if daemon.poll() is not None:
+            err = log.read_text(errors="replace")[-800:]
+            raise RuntimeError(f"the daemon exited ({daemon.returncode}): {err}")
+        try:
+            return read_url(url_path(data_dir))
+        except Exception:  # not written yet
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the daemon did not publish its control URL within 120 s")
+
+
+async def run_local(
+    markets: int, speed: float | None, seconds: float, size: tuple[int, int]
+) -> dict[str, float]:
+    probe = Probe()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = console_settings(tmp, markets)
+        rt = build_runtime(settings, speed=speed)
+        rt.engine.freeze_gc = True  # as the CLI runs it
+        step = rt.engine.step
+
+        def measured(t: float, do_cycle: bool) -> StepResult:
+            c0, t0 = time.thread_time(), time.perf_counter()
+            out = step(t, do_cycle)
+            if probe.measuring:
+                probe.step_ms.append((time.perf_counter() - t0) * 1000)
+                probe.side_cpu += time.thread_time() - c0
+            return out
+
+        store = rt.storage.store
+        record_cycles = store.record_cycles
+
+        def write(batches: Any) -> None:
+            c0 = time.thread_time()
+            record_cycles(batches)
+            if probe.measuring:
+                probe.side_cpu += time.thread_time() - c0
+
+        rt.engine.step = measured  # type: ignore[method-assign]
+        store.record_cycles = write  # type: ignore[method-assign]
+        feed = rt.view.log_handler()  # engine log lines go to the console's log pane
+        root = logging.getLogger("polyb0t")
+        root.addHandler(feed)
+        app = make_app(settings, rt.link, mode="local", engine=rt.engine, freeze_gc=True)
+        app.animation_level = "none"
+        undo = instrument(app, probe)
+        try:
+            async with app.run_test(headless=True, size=size):
+                wall, cpu = await drive(app, probe, seconds)
+                await app.bridge.shutdown(timeout=30.0)  # the engine records its end
+        finally:
+            undo()
+            root.removeHandler(feed)
+            rt.storage.db.close()
+    return _figures(probe, wall, cpu, cpu - probe.side_cpu)
+
+
+def _pct(xs: list[float], q: float) -> float:
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def _figures(probe: Probe, wall: float, cpu: float, console_cpu: float) -> dict[str, float]:
+    ms = 1000.0
+    p = probe
     return {
         "wall_s": wall,
-        "ui_cpu_per_s": (cpu - feeder_cpu) / wall,
-        "process_cpu_per_s": cpu / wall,
-        "feeder_cpu_per_s": feeder_cpu / wall,
-        "updates_per_s": feeder.updates / (wall + 1.0),
-        "pulls_per_s": pulls / wall,
-        "latency_median_ms": statistics.median(latencies) * 1000,
-        "latency_p90_ms": sorted(latencies)[int(0.9 * (len(latencies) - 1))] * 1000,
-        "latency_max_ms": max(latencies) * 1000,
-        "presses": float(len(latencies)),
+        "presses": float(len(p.presses)),
+        "moved": float(p.moved),
+        "scrolled": float(p.scrolled),
+        "key_p50": _pct(p.presses, 0.5) * ms,
+        "key_p90": _pct(p.presses, 0.9) * ms,
+        "key_max": max(p.presses, default=float("nan")) * ms,
+        "pulls_per_s": len(p.pull_ms) / wall,
+        "pull_p50": _pct(p.pull_ms, 0.5),
+        "pull_max": max(p.pull_ms, default=float("nan")),
+        "frame_p50": _pct(p.pull_to_frame, 0.5) * ms,
+        "frame_p90": _pct(p.pull_to_frame, 0.9) * ms,
+        "frame_max": max(p.pull_to_frame, default=float("nan")) * ms,
+        "frames": float(len(p.pull_to_frame)),
+        "rx_per_s": p.frames_rx / wall,
+        "rx_kb": p.bytes_rx / max(p.frames_rx, 1) / 1024,
+        "decode_p50": _pct(p.decode_ms, 0.5),
+        "decode_max": max(p.decode_ms, default=float("nan")),
+        "rx_frame_p50": _pct(p.rx_to_frame, 0.5) * ms,
+        "rx_frame_p90": _pct(p.rx_to_frame, 0.9) * ms,
+        "steps": float(len(p.step_ms)),
+        "step_mean": statistics.fmean(p.step_ms) if p.step_ms else float("nan"),
+        "step_p99": _pct(p.step_ms, 0.99),
+        "cpu_per_s": cpu / wall,
+        "console_cpu_per_s": console_cpu / wall,
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=10_000)
-    ap.add_argument("--rate", type=int, default=2_000, help="row updates per second")
-    ap.add_argument("--seconds", type=float, default=10.0)
+def report(mode: str, markets: int, r: dict[str, float]) -> None:
+    print(f"{mode} console, {markets:,} markets ({r['wall_s']:.1f} s measured):")
+    print(
+        f"  keypress to render: median {r['key_p50']:.1f} ms, p90 {r['key_p90']:.1f} ms, max "
+        f"{r['key_max']:.1f} ms over {r['presses']:.0f} presses; cursor moved on "
+        f"{r['moved']:.0f}, view scrolled on {r['scrolled']:.0f}"
+    )
+    print(
+        f"  pull to frame: median {r['frame_p50']:.1f} ms, p90 {r['frame_p90']:.1f} ms, max "
+        f"{r['frame_max']:.1f} ms over {r['frames']:.0f} frames; {r['pulls_per_s']:.1f} pulls/s "
+        "with changes, each "
+        f"{r['pull_p50']:.1f} ms median ({r['pull_max']:.1f} max) on the UI loop"
+    )
+    if mode == "attached":
+        print(
+            f"  received {r['rx_per_s']:.1f} frames/s of {r['rx_kb']:.0f} KiB, decode + apply "
+            f"{r['decode_p50']:.1f} ms median ({r['decode_max']:.1f} max); receive to frame "
+            f"median {r['rx_frame_p50']:.0f} ms, p90 {r['rx_frame_p90']:.0f} ms"
+        )
+        print(f"  console process CPU {r['cpu_per_s']:.3f} s per wall second")
+    else:
+        print(
+            f"  engine: {r['steps']:.0f} steps, mean {r['step_mean']:.1f} ms, p99 "
+            f"{r['step_p99']:.1f} ms (wall, sharing the GIL with the console)"
+        )
+        print(
+            f"  CPU per wall second: console {r['console_cpu_per_s']:.3f} (process "
+            f"{r['cpu_per_s']:.3f} minus engine steps and database writer)"
+        )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.epilog = __doc__.split("\n", 2)[2]
+    ap.add_argument("--markets", type=int, nargs="+", default=[1_000, 10_000])
+    ap.add_argument(
+        "--modes", nargs="+", choices=["attached", "local"], default=["attached", "local"]
+    )
+    ap.add_argument("--seconds", type=float, default=10.0, help="measured seconds per case")
+    ap.add_argument(
+        "--speed",
+        type=lambda v: None if v == "max" else float(v),
+        default=10.0,
+        help="engine seconds per wall second, or max (default 10: a cycle every wall second)",
+    )
     ap.add_argument("--size", default="160x48", help="terminal WIDTHxHEIGHT")
     args = ap.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
-    r = asyncio.run(bench(args.rows, args.rate, args.seconds, (width, height)))
     print(
-        f"console, headless {width}x{height}: {args.rows:,} rows, {args.rate:,} row updates/s "
-        f"({r['updates_per_s']:,.0f} measured), {r['pulls_per_s']:.1f} pulls/s, "
-        f"{r['wall_s']:.1f} s measured"
+        f"console headless {width}x{height}, engine sim paper at --speed "
+        f"{_speed_arg(args.speed)}, "
+        f"keys {'/'.join(KEYS)} every {PRESS_EVERY_S * 1000:.0f} ms, {args.seconds:g} s "
+        f"measured after {SETTLE_S:g} s"
     )
-    print(
-        f"  UI CPU {r['ui_cpu_per_s']:.3f} s per wall second (target <= 0.15; feeder thread "
-        f"excluded: {r['feeder_cpu_per_s']:.3f}; whole process {r['process_cpu_per_s']:.3f})"
-    )
-    print(
-        f"  keypress to render: median {r['latency_median_ms']:.1f} ms, p90 "
-        f"{r['latency_p90_ms']:.1f} ms, max {r['latency_max_ms']:.1f} ms over "
-        f"{r['presses']:.0f} presses (target <= 50 ms)"
-    )
+    ok = True
+    for markets in args.markets:
+        for mode in args.modes:
+            run = run_attached if mode == "attached" else run_local
+            r = asyncio.run(run(markets, args.speed, args.seconds, (width, height)))
+            report(mode, markets, r)
+            ok = ok and r["scrolled"] > 0
+    if not ok:
+        print("FAILED: a case's keypresses never scrolled the table")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
