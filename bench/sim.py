@@ -6,8 +6,9 @@ Usage: python bench/sim.py [--steps N] [--markets 1000 10000]
 Workload: the default sim settings (seeded, 8-level books, 10 s world steps); after the
 first poll (every book snapshotted, reported apart, applied too), each measured step is one
 grid step: `SimExchange.poll` (world dynamics, order flow, book changes, trades, resolutions,
-new listings, as typed events) and then `MarketState.apply` on those events (book levels,
-top-of-book matrices, trades, listings), each timed alone and together. This is the source
+new listings; the books and trades as one `BookBatch` and one `TradeBatch`, as the engine's
+sim source emits them) and then `MarketState.apply` on those events (book matrices, trades,
+listings), each timed alone and together. This is the source
 half of the engine step (`Engine.step`); the cycle is `bench/cycle.py`, the whole step
 `bench/step.py`.
 """
@@ -34,7 +35,7 @@ def _pct(xs: list[float], q: float) -> float:
 def bench(markets: int, steps: int, seed: int) -> None:
     settings = SimSettings(markets=markets, seed=seed)
     t0 = time.perf_counter()
-    ex = SimExchange(settings, START)
+    ex = SimExchange(settings, START, batches=True)  # as the engine builds it
     state = MarketState(depth=settings.book_levels, capacity=markets)
     for m in ex.discover():
         state.add_market(m)

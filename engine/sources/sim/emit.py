@@ -72,9 +72,7 @@ def book_batch(w: World, rows: IntArray, ts: float) -> list[BookBatch]:
     ask_empty = levels[None, :] >= an[:, None]
     bpx[bid_empty], bsz[bid_empty] = np.nan, 0.0
     apx[ask_empty], asz[ask_empty] = np.nan, 0.0
-    markets = w.markets
-    tokens = tuple(markets[r].yes_token for r in rows.tolist())
-    return [BookBatch(ts, tokens, bpx, bsz, bn, apx, asz, an)]
+    return [BookBatch(ts, w.yes_tokens(rows), bpx, bsz, bn, apx, asz, an)]
 
 
 def price_changes(
@@ -131,8 +129,7 @@ def trade_prints(w: World, trades: Trades, ts: float) -> list[TradePrint]:
 def trade_batch(w: World, trades: Trades, ts: float) -> list[TradeBatch]:
     if trades.row.size == 0:
         return []
-    markets = w.markets
-    tokens = tuple(markets[r].yes_token for r in trades.row.tolist())
+    tokens = w.yes_tokens(trades.row)
     price = np.asarray(trades.price, dtype=np.float64)
     size = np.asarray(trades.size, dtype=np.float64)
     return [TradeBatch(ts, tokens, price, size, np.asarray(trades.buy, dtype=np.bool_))]

@@ -119,9 +119,17 @@ class World:
     resolved: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     payout: FloatArray = field(default_factory=lambda: _f(0))
 
+    _yes_tokens: npt.NDArray[np.object_] = field(default_factory=lambda: np.empty(0, object))
+
     @property
     def n(self) -> int:
         return len(self.markets)
+
+    def yes_tokens(self, rows: IntArray) -> tuple[str, ...]:
+        """The YES token ids of `rows` (events name tokens; one array lookup, not a loop)."""
+        if len(self._yes_tokens) != self.n:
+            self._yes_tokens = np.array([m.yes_token for m in self.markets], dtype=object)
+        return tuple(self._yes_tokens[rows].tolist())
 
     def extend(self, other: World) -> IntArray:
         """Append `other`'s rows (stand-alone markets only); returns their row numbers."""
