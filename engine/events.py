@@ -22,6 +22,8 @@ import numpy.typing as npt
 from engine.models import Market, Side
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 # --- source events -------------------------------------------------------------------------
@@ -105,8 +107,45 @@ class BookTrust:
     reason: str = ""
 
 
+@dataclass(slots=True, eq=False)
+class BookBatch:
+    """Many book events (snapshots and level changes of many tokens) as columns.
+
+    Why: at hundreds of thousands of level changes a second, one Python object per change
+    costs more than decoding the wire did; a batch is a handful of arrays that
+    `MarketState` applies with array operations, and recomputes each touched book's top
+    levels once per batch instead of once per change.
+
+    Meaning, exactly that of the events it stands for, taken in order: `frame_ts` has one
+    entry per event ("frame", in arrival order). A snapshot (`snap_*`) replaces the whole
+    book of its token's market at its frame, with the levels of that frame; the levels of
+    other frames are `PriceChange` levels. Levels may be stored in any order of frames;
+    within one frame they apply in array order (the last of two at one price wins).
+    Prices are in the token's own orientation, as on the wire.
+    """
+
+    tokens: list[str]  # the batch's tokens; every `*_token` column indexes this list
+    frame_ts: FloatArray  # seconds, per frame
+    snap_frame: IntArray  # per snapshot: its frame
+    snap_token: IntArray
+    level_frame: IntArray  # per level: its frame
+    level_token: IntArray
+    level_bid: BoolArray  # a BUY (bid) level of its token, else an ask
+    level_price: FloatArray
+    level_size: FloatArray  # the new total at that price; 0 removes the level
+
+    @property
+    def ts(self) -> float:
+        """The latest frame's time: when the batch was complete (recording, replay)."""
+        return float(self.frame_ts.max()) if self.frame_ts.size else 0.0
+
+    def __len__(self) -> int:
+        return int(self.frame_ts.size)
+
+
 SourceEvent = (
-    BookSnapshot
+    BookBatch
+    | BookSnapshot
     | PriceChange
     | TradePrint
     | TickSizeChange

@@ -16,7 +16,6 @@ stay stable for the UI's changed-row marks (`version`).
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.events import (
+    BookBatch,
     BookSnapshot,
     BookTrust,
     MarketListed,
@@ -35,10 +35,12 @@ from engine.events import (
     TradePrint,
 )
 from engine.models import Market, Outcome, Side
+from engine.state.event_batch import batch_of
+from engine.state.slot_books import FINEST, ON_GRID, SlotBooks, needed_scale, scale_for_tick
 
 FloatArray = npt.NDArray[np.float64]
 NAN = float("nan")
-_Levels = dict[float, float] | tuple[FloatArray, FloatArray]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(slots=True)
@@ -66,10 +68,8 @@ class MarketState:
         self._category_code: dict[str, int] = {}
         self.events: list[str] = []
         self._event_code: dict[str, int] = {}
-        # Per row, YES orientation, every level: a snapshot's (prices, sizes) until the
-        # first change, then price → size.
-        self._bids: list[_Levels] = []
-        self._asks: list[_Levels] = []
+        # Per row, YES orientation, every level (the matrices hold the best `depth`).
+        self._books = SlotBooks()
         self._cap = 0
         self._alloc(capacity)
         self.hist_ts: FloatArray = np.full(history, NAN)
@@ -154,8 +154,7 @@ class MarketState:
         if r >= self._cap:
             self._alloc(self._cap * 2)
         self.markets.append(m)
-        self._bids.append({})
-        self._asks.append({})
+        self._books.add_row(scale_for_tick(m.tick_size))
         self._row[m.market_id] = r
         self._token[m.yes_token] = (r, Outcome.YES)
         self._token[m.no_token] = (r, Outcome.NO)
@@ -189,42 +188,114 @@ class MarketState:
     # --- applying source events ------------------------------------------------------------
 
     def apply(self, events: list[SourceEvent]) -> ApplyResult:
-        """Fold a batch of events in. Bad events are reported, never raised."""
+        """Fold a batch of events in. Bad events are reported, never raised.
+
+        Book events (`BookBatch`, and `BookSnapshot`/`PriceChange` objects, which become
+        batches) are gathered and applied together, each touched book's top levels
+        recomputed once at the end. That is the order-preserving result: book events write
+        only the books, `book_ts`, `version` and `changed_rows`, which no other event writes
+        except by adding to `version` and `changed_rows`; the one event they depend on, a
+        `MarketListed` (a new row makes its tokens known), applies the books gathered so
+        far first.
+        """
         res = ApplyResult.empty()
+        books: list[BookBatch | BookSnapshot | PriceChange] = []
         for ev in events:
+            if isinstance(ev, BookBatch | BookSnapshot | PriceChange):
+                books.append(ev)
+                continue
+            if isinstance(ev, MarketListed) and books:
+                self._apply_books(books, res)
+                books = []
             try:
                 self._apply_one(ev, res)
             except (ValueError, IndexError, TypeError) as exc:
                 res.errors.append(f"{type(ev).__name__}: {exc}")
+        if books:
+            self._apply_books(books, res)
         return res
 
+    def _apply_books(
+        self, items: list[BookBatch | BookSnapshot | PriceChange], res: ApplyResult
+    ) -> None:
+        touched: list[IntArray] = []
+        objects: list[BookSnapshot | PriceChange] = []
+        for i, item in enumerate(items):
+            if not isinstance(item, BookBatch):
+                objects.append(item)
+                if i + 1 < len(items) and not isinstance(items[i + 1], BookBatch):
+                    continue
+                item, objects = batch_of(objects), []
+            try:
+                touched.append(self._apply_batch(item, res))
+            except (ValueError, IndexError, TypeError) as exc:
+                res.errors.append(f"BookBatch: {exc}")
+        rows = np.unique(np.concatenate(touched)) if touched else np.zeros(0, np.int64)
+        if rows.size:
+            self.bid_px[rows], self.bid_sz[rows], self.ask_px[rows], self.ask_sz[rows] = (
+                self._books.top(rows, self.depth)
+            )
+
+    def _apply_batch(self, b: BookBatch, res: ApplyResult) -> IntArray:
+        """Write one batch's levels into the full-depth books; the rows it touched.
+
+        Per row: the levels of its last snapshot in the batch and of the changes after it
+        (a snapshot replaces what came before), the last write to a level winning; `book_ts`
+        the time of its last event; `version` up once.
+        """
+        _check_shape(b)
+        tok_row = np.full(len(b.tokens), -1, np.int64)
+        tok_no = np.zeros(len(b.tokens), np.bool_)
+        for i, token in enumerate(b.tokens):
+            r = self._token.get(token)
+            if r is None:
+                res.errors.append(f"event for unknown token {token[:16]}")
+            else:
+                tok_row[i] = r[0]
+                tok_no[i] = r[1] is Outcome.NO
+        srow = tok_row[b.snap_token]
+        lrow = tok_row[b.level_token]
+        sv, lv = srow >= 0, lrow >= 0
+        last = np.full(self.n, -1, np.int64)
+        np.maximum.at(last, srow[sv], b.snap_frame[sv])
+        last_snap = last.copy()
+        np.maximum.at(last, lrow[lv], b.level_frame[lv])
+        touched = np.flatnonzero(last >= 0)
+        self.book_ts[touched] = b.frame_ts[last[touched]]
+        self.version[touched] += 1
+        res.changed_rows.update(touched.tolist())
+
+        books = self._books
+        books.clear(np.flatnonzero(last_snap >= 0))
+        if not lv.any():
+            return touched
+        x = b.level_price * FINEST
+        k = np.rint(x)
+        with np.errstate(invalid="ignore"):
+            ok = lv & (np.abs(x - k) <= ON_GRID) & (k >= 0) & (k <= FINEST)
+        for p in b.level_price[lv & ~ok][:5].tolist():
+            res.errors.append(f"level price {p} is off the 0.0001 grid or outside [0, 1]")
+        idx = np.flatnonzero(ok & (b.level_frame >= last_snap[np.where(lv, lrow, 0)]))
+        rows = lrow[idx]
+        no = tok_no[b.level_token[idx]]
+        ks = k[idx].astype(np.int64)
+        yes_k = np.where(no, FINEST - ks, ks)
+        ask = (b.level_bid[idx] == no).astype(np.int64)  # a NO bid is a YES ask
+        size = b.level_size[idx]
+        with np.errstate(invalid="ignore"):
+            size = np.where(size > 0.0, size, 0.0)  # NaN or <= 0: no level
+        coarse = needed_scale(yes_k) > books.scale[rows]
+        if coarse.any():
+            need = np.zeros(self.n, np.int64)
+            np.maximum.at(need, rows[coarse], needed_scale(yes_k[coarse]))
+            for r in np.flatnonzero(need).tolist():
+                books.refine(r, int(need[r]))
+        order = b.level_frame[idx] * max(idx.size, 1) + np.arange(idx.size)
+        books.write(rows, ask, yes_k, size, order)
+        return touched
+
     def _apply_one(self, ev: SourceEvent, res: ApplyResult) -> None:
-        if isinstance(ev, BookSnapshot):
-            r = self._book_row(ev.asset_id, res)
-            if r is None:
-                return
-            row, outcome = r
-            if outcome is Outcome.YES:
-                self._snapshot_side(row, True, ev.bid_px, ev.bid_sz)
-                self._snapshot_side(row, False, ev.ask_px, ev.ask_sz)
-            else:  # NO book mirrored: NO bids become YES asks and vice versa
-                self._snapshot_side(row, False, 1.0 - ev.bid_px, ev.bid_sz)
-                self._snapshot_side(row, True, 1.0 - ev.ask_px, ev.ask_sz)
-            self._touch(row, ev.ts, res)
-        elif isinstance(ev, PriceChange):
-            r = self._book_row(ev.asset_id, res)
-            if r is None:
-                return
-            row, outcome = r
-            for ch in ev.changes:
-                is_bid = ch.side is Side.BUY
-                price = ch.price
-                if outcome is Outcome.NO:
-                    is_bid = not is_bid
-                    price = 1.0 - price
-                self._set_level(row, is_bid, price, ch.size)
-            self._touch(row, ev.ts, res)
-        elif isinstance(ev, TradePrint):
+        if isinstance(ev, TradePrint):
             r = self._book_row(ev.asset_id, res)
             if r is None:
                 return
@@ -286,48 +357,10 @@ class MarketState:
         self.version[row] += 1
         res.changed_rows.add(row)
 
-    def _snapshot_side(self, row: int, is_bid: bool, px: FloatArray, sz: FloatArray) -> None:
-        """Replace one side. The snapshot's arrays (best first, the event contract) are
-        kept as they are; they become a price → size dict only when a change arrives, so
-        a source that sends mostly snapshots never pays for dicts."""
-        (self._bids if is_bid else self._asks)[row] = (px, sz)
-        self._write_row(row, is_bid, px[: self.depth], sz[: self.depth])
-
-    def _set_level(self, row: int, is_bid: bool, price: float, size: float) -> None:
-        store = self._bids if is_bid else self._asks
-        levels = store[row]
-        if isinstance(levels, tuple):
-            px, sz = levels
-            levels = store[row] = {
-                round(p, 6): s for p, s in zip(px.tolist(), sz.tolist(), strict=True) if s > 0
-            }
-        if size > 0:
-            levels[round(price, 6)] = size
-        else:
-            levels.pop(round(price, 6), None)
-        self._write_top(row, is_bid, levels)
-
-    def _write_top(self, row: int, is_bid: bool, levels: dict[float, float]) -> None:
-        pick = heapq.nlargest if is_bid else heapq.nsmallest
-        ordered = pick(self.depth, levels.items())
-        self._write_row(row, is_bid, [p for p, _ in ordered], [s for _, s in ordered])
-
-    def _write_row(
-        self,
-        row: int,
-        is_bid: bool,
-        prices: Sequence[float] | FloatArray,
-        sizes: Sequence[float] | FloatArray,
-    ) -> None:
-        """One side's matrix row: these levels (best first, at most `depth`), then empty."""
-        px = self.bid_px if is_bid else self.ask_px
-        sz = self.bid_sz if is_bid else self.ask_sz
-        k = len(prices)
-        px[row, k:] = NAN
-        sz[row, k:] = 0.0
-        if k:
-            px[row, :k] = prices
-            sz[row, :k] = sizes
+    def levels(self, market_id: str) -> tuple[dict[float, float], dict[float, float]]:
+        """Every level of a market's book, YES orientation: (bids, asks), price → size."""
+        r = self._row.get(market_id)
+        return ({}, {}) if r is None else self._books.levels(r)
 
     # --- views -----------------------------------------------------------------------------
 
@@ -383,3 +416,21 @@ class MarketState:
     @property
     def history_len(self) -> int:
         return self._hist_len
+
+
+def _check_shape(b: BookBatch) -> None:
+    """A batch whose columns disagree (a damaged record) is refused whole."""
+    n = b.level_frame.size
+    if not (b.level_token.size == b.level_bid.size == b.level_price.size == b.level_size.size == n):
+        raise ValueError("level columns of different lengths")
+    if b.snap_frame.size != b.snap_token.size:
+        raise ValueError("snapshot columns of different lengths")
+    frames, tokens = b.frame_ts.size, len(b.tokens)
+    for col, bound in (
+        (b.level_frame, frames),
+        (b.snap_frame, frames),
+        (b.level_token, tokens),
+        (b.snap_token, tokens),
+    ):
+        if col.size and (int(col.min()) < 0 or int(col.max()) >= bound):
+            raise ValueError("index column out of range")

@@ -145,6 +145,7 @@ class PolymarketSource:
             monotonic=self.monotonic,
             refresh=self._fetch_books,
             rng=self._rng,
+            frames=self._queue,
         )
         self.streams.add_markets(markets)
         await self.streams.start()
