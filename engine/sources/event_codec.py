@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import numpy as np
 
 from engine.events import (
+    BookBatch,
     BookSnapshot,
     BookTrust,
     LevelChange,
@@ -38,7 +39,19 @@ class EventDecodeError(ValueError):
 def encode_event(ev: SourceEvent) -> tuple[str, str]:
     """(kind, JSON payload) for one event."""
     kind = type(ev).__name__
-    if isinstance(ev, BookSnapshot):
+    if isinstance(ev, BookBatch):
+        data: dict[str, Any] = {
+            "tokens": ev.tokens,
+            "frame_ts": ev.frame_ts.tolist(),
+            "snap_frame": ev.snap_frame.tolist(),
+            "snap_token": ev.snap_token.tolist(),
+            "level_frame": ev.level_frame.tolist(),
+            "level_token": ev.level_token.tolist(),
+            "level_bid": ev.level_bid.tolist(),
+            "level_price": ev.level_price.tolist(),
+            "level_size": ev.level_size.tolist(),
+        }
+    elif isinstance(ev, BookSnapshot):
         data: dict[str, Any] = {
             "asset_id": ev.asset_id,
             "ts": ev.ts,
@@ -73,6 +86,21 @@ class _RecordedBook(msgspec.Struct):
     book_hash: str = ""
 
 
+_Index = Annotated[int, msgspec.Meta(ge=0, le=2**31)]  # fits the int64 columns
+
+
+class _RecordedBatch(msgspec.Struct):
+    tokens: list[str]
+    frame_ts: list[float]
+    snap_frame: list[_Index]
+    snap_token: list[_Index]
+    level_frame: list[_Index]
+    level_token: list[_Index]
+    level_bid: list[bool]
+    level_price: list[float]
+    level_size: list[float]
+
+
 class _RecordedChanges(msgspec.Struct):
     asset_id: str
     ts: float
@@ -104,6 +132,19 @@ def decode_event(kind: str, payload: str) -> SourceEvent:
                 ask_px=np.asarray(b.ask_px, dtype=np.float64),
                 ask_sz=np.asarray(b.ask_sz, dtype=np.float64),
                 book_hash=b.book_hash,
+            )
+        if kind == "BookBatch":
+            r = msgspec.convert(d, _RecordedBatch)
+            return BookBatch(
+                tokens=r.tokens,
+                frame_ts=np.asarray(r.frame_ts, dtype=np.float64),
+                snap_frame=np.asarray(r.snap_frame, dtype=np.int64),
+                snap_token=np.asarray(r.snap_token, dtype=np.int64),
+                level_frame=np.asarray(r.level_frame, dtype=np.int64),
+                level_token=np.asarray(r.level_token, dtype=np.int64),
+                level_bid=np.asarray(r.level_bid, dtype=np.bool_),
+                level_price=np.asarray(r.level_price, dtype=np.float64),
+                level_size=np.asarray(r.level_size, dtype=np.float64),
             )
         if kind == "PriceChange":
             c = msgspec.convert(d, _RecordedChanges)

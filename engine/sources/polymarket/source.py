@@ -137,8 +137,13 @@ class PolymarketSource:
             now = self.clock()
             self._queue.put([MarketListed(m, now) for m in markets])
         await self._initial_books(markets)
+        await self.track(markets).start()
+
+    def track(self, markets: list[Market]) -> MarketStreams:
+        """The websocket streams of `markets`, made but not started: each frame a stream
+        is given (`MarketStream.on_frame`) reaches `poll` as it would from the network."""
         self.streams = MarketStreams(
-            s,
+            self.s,
             self._on_events,
             known=self._markets,
             clock=self.clock,
@@ -148,7 +153,7 @@ class PolymarketSource:
             frames=self._queue,
         )
         self.streams.add_markets(markets)
-        await self.streams.start()
+        return self.streams
 
     async def _discover_until_listed(self) -> None:
         """Discovery again, every `discovery_retry_seconds` (jittered), until Gamma answers.
