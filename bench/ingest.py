@@ -39,7 +39,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import msgspec
-import numpy as np
 
 from engine.config import PolymarketSettings
 from engine.models import Market
@@ -231,7 +230,9 @@ class Workload:
             yield frames
 
 
-def engine_path(work: Workload) -> tuple[PolymarketSource, MarketState, dict[str, Callable[[bytes], None]]]:
+def engine_path(
+    work: Workload,
+) -> tuple[PolymarketSource, MarketState, dict[str, Callable[[bytes], None]]]:
     """The daemon's path, built without a network: a `PolymarketSource` whose streams are
     fed frames by hand, and the engine's `MarketState` (markets listed as `discover` would)."""
     settings = PolymarketSettings()
@@ -257,7 +258,10 @@ def check_books(work: Workload, state: MarketState, l2: L2Books) -> None:
             raise SystemExit(f"MarketState book of {market[:12]} differs from the generated one")
         r = state.row(market)
         assert r is not None
-        best = (max(want.bids) if want.bids else math.nan, min(want.asks) if want.asks else math.nan)
+        best = (
+            max(want.bids) if want.bids else math.nan,
+            min(want.asks) if want.asks else math.nan,
+        )
         got = (float(state.bid_px[r, 0]), float(state.ask_px[r, 0]))
         if got != best and not (got[0] != got[0] or got[1] != got[1]):
             raise SystemExit(f"MarketState best levels of {market[:12]} differ: {got} != {best}")
@@ -351,6 +355,7 @@ def main() -> None:
     target = 600_000
     verdict = "meets" if median >= target else "BELOW"
     print(f"target >= {target:,} msg/s on the engine path (median): {verdict}")
+
 
 if __name__ == "__main__":
     main()

@@ -51,7 +51,7 @@ class Reference:
         self.token: dict[str, tuple[int, bool]] = {}
         self.book_ts: dict[int, float] = {}
 
-    def list(self, m: Market, row: int) -> None:
+    def add(self, m: Market, row: int) -> None:
         if m.yes_token not in self.token:
             self.books[row] = ({}, {})
         self.token[m.yes_token] = (row, False)
@@ -76,7 +76,9 @@ class Reference:
         self.book_ts[row] = ev.ts
 
     @staticmethod
-    def _set(bids: dict[float, float], asks: dict[float, float], bid: bool, p: float, s: float) -> None:
+    def _set(
+        bids: dict[float, float], asks: dict[float, float], bid: bool, p: float, s: float
+    ) -> None:
         side = bids if bid else asks
         if s > 0:
             side[round(p, 6)] = s
@@ -116,7 +118,13 @@ def book_events(draw: st.DrawFn) -> list[SourceEvent]:
             continue
         m = draw(st.sampled_from([*MARKETS, LATE]))
         token = draw(st.sampled_from([m.yes_token, m.no_token, "unknown-token"]))
-        prices = _prices(draw(st.sampled_from([m.tick_size, 0.0001]) if draw(st.booleans()) else st.just(m.tick_size)))
+        prices = _prices(
+            draw(
+                st.sampled_from([m.tick_size, 0.0001])
+                if draw(st.booleans())
+                else st.just(m.tick_size)
+            )
+        )
         if draw(st.integers(0, 4)) == 0:
             bid_px = sorted(draw(st.sets(prices, max_size=6)), reverse=True)
             ask_px = sorted(draw(st.sets(prices, max_size=6)))
@@ -158,10 +166,10 @@ def _fresh() -> MarketState:
 def _reference(events: list[SourceEvent]) -> Reference:
     ref = Reference()
     for row, m in enumerate(MARKETS):
-        ref.list(m, row)
+        ref.add(m, row)
     for ev in events:
         if isinstance(ev, MarketListed):
-            ref.list(ev.market, len(MARKETS))
+            ref.add(ev.market, len(MARKETS))
         elif isinstance(ev, BookSnapshot | PriceChange):
             ref.apply(ev)
     return ref
@@ -253,7 +261,9 @@ def test_off_grid_prices_are_reported_and_the_rest_applied() -> None:
 # --- the websocket's two paths ------------------------------------------------------------
 
 
-def _book_frame(token: str, ts_ms: int, bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> bytes:
+def _book_frame(
+    token: str, ts_ms: int, bids: list[tuple[str, str]], asks: list[tuple[str, str]]
+) -> bytes:
     return json.dumps(
         {
             "event_type": "book",
@@ -310,7 +320,9 @@ def feeds(draw: st.DrawFn) -> list[bytes | str]:
                 ).encode()
             )
         else:
-            entry = st.tuples(st.sampled_from(tokens), price, size, st.sampled_from(["BUY", "SELL"]))
+            entry = st.tuples(
+                st.sampled_from(tokens), price, size, st.sampled_from(["BUY", "SELL"])
+            )
             out.append(_change_frame(ts, draw(st.lists(entry, min_size=1, max_size=4))))
     return out
 

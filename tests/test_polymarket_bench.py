@@ -54,7 +54,7 @@ def test_a_wrong_book_fails_the_run(ingest: ModuleType, monkeypatch: pytest.Monk
         return real(self, raw)
 
     monkeypatch.setattr(l2.L2Books, "ingest", lossy)
-    with pytest.raises(SystemExit, match="L2Books book of .* differs from the generated one"):
+    with pytest.raises(SystemExit, match=r"L2Books book of .* differs from the generated one"):
         ingest.run(price_changes=500, books=1_000, seed=3)
 
 
@@ -69,5 +69,5 @@ def test_a_wrong_engine_book_fails_the_run(
             real(self, frame)
 
     monkeypatch.setattr(MarketStream, "on_frame", lossy)
-    with pytest.raises(SystemExit, match="MarketState book of .* differs from the generated one"):
+    with pytest.raises(SystemExit, match=r"MarketState book of .* differs from the generated one"):
         ingest.run(price_changes=500, books=1_000, seed=3)

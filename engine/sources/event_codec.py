@@ -39,8 +39,9 @@ class EventDecodeError(ValueError):
 def encode_event(ev: SourceEvent) -> tuple[str, str]:
     """(kind, JSON payload) for one event."""
     kind = type(ev).__name__
+    data: dict[str, Any]
     if isinstance(ev, BookBatch):
-        data: dict[str, Any] = {
+        data = {
             "tokens": ev.tokens,
             "frame_ts": ev.frame_ts.tolist(),
             "snap_frame": ev.snap_frame.tolist(),
@@ -52,7 +53,7 @@ def encode_event(ev: SourceEvent) -> tuple[str, str]:
             "level_size": ev.level_size.tolist(),
         }
     elif isinstance(ev, BookSnapshot):
-        data: dict[str, Any] = {
+        data = {
             "asset_id": ev.asset_id,
             "ts": ev.ts,
             "bid_px": ev.bid_px.tolist(),

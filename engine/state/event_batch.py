@@ -47,7 +47,9 @@ def batch_of(events: Sequence[BookSnapshot | PriceChange]) -> BookBatch:
         prices.append(px)
         sizes.append(sz)
 
-    def cat(parts: list[np.typing.NDArray[np.generic]], dtype: type) -> np.typing.NDArray[np.generic]:
+    def cat(
+        parts: list[np.typing.NDArray[np.generic]], dtype: type
+    ) -> np.typing.NDArray[np.generic]:
         return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
     return BookBatch(

@@ -16,7 +16,6 @@ stay stable for the UI's changed-row marks (`version`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -288,8 +287,8 @@ class MarketState:
         if coarse.any():
             need = np.zeros(self.n, np.int64)
             np.maximum.at(need, rows[coarse], needed_scale(yes_k[coarse]))
-            for r in np.flatnonzero(need).tolist():
-                books.refine(r, int(need[r]))
+            for row in np.flatnonzero(need).tolist():
+                books.refine(row, int(need[row]))
         order = b.level_frame[idx] * max(idx.size, 1) + np.arange(idx.size)
         books.write(rows, ask, yes_k, size, order)
         return touched

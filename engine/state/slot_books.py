@@ -130,7 +130,9 @@ class SlotBooks:
             pool.sizes.reshape(-1)[flat[win]] = size[m][win]
             last[flat] = -1
 
-    def top(self, rows: IntArray, depth: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    def top(
+        self, rows: IntArray, depth: int
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Best-first (bid_px, bid_sz, ask_px, ask_sz) of `rows`, `depth` levels each
         (NaN price and 0 size past a side's last level)."""
         n = rows.size

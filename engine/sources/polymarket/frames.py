@@ -130,17 +130,31 @@ class FrameBatch:
             frame_ts=frame_ms / 1000.0,
             snap_frame=book_at,
             snap_token=np.fromiter(map(code, book_names), np.int64, nb),
-            level_frame=np.concatenate([np.repeat(change_at, counts), np.repeat(book_at, per_book)]),
+            level_frame=np.concatenate(
+                [np.repeat(change_at, counts), np.repeat(book_at, per_book)]
+            ),
             level_token=np.concatenate(
-                [np.fromiter(map(code, names), np.int64, n), np.repeat(np.fromiter(map(code, book_names), np.int64, nb), per_book)]
+                [
+                    np.fromiter(map(code, names), np.int64, n),
+                    np.repeat(np.fromiter(map(code, book_names), np.int64, nb), per_book),
+                ]
             ),
             level_bid=np.concatenate(
-                [np.fromiter(map(is_, map(_SIDE, entries), repeat(Side.BUY)), np.bool_, n), level_bid]
+                [
+                    np.fromiter(map(is_, map(_SIDE, entries), repeat(Side.BUY)), np.bool_, n),
+                    level_bid,
+                ]
             ),
             level_price=np.concatenate(
-                [np.fromiter(map(_PRICE, entries), np.float64, n), np.fromiter(map(_PRICE, levels), np.float64, nl)]
+                [
+                    np.fromiter(map(_PRICE, entries), np.float64, n),
+                    np.fromiter(map(_PRICE, levels), np.float64, nl),
+                ]
             ),
             level_size=np.concatenate(
-                [np.fromiter(map(_SIZE, entries), np.float64, n), np.fromiter(map(_SIZE, levels), np.float64, nl)]
+                [
+                    np.fromiter(map(_SIZE, entries), np.float64, n),
+                    np.fromiter(map(_SIZE, levels), np.float64, nl),
+                ]
             ),
         )

@@ -129,7 +129,6 @@ class PolymarketSource:
     async def _open(self, markets: list[Market], *, announce: bool = False) -> None:
         """Track `markets`: snapshots, then streams. `announce`: they arrive after the
         engine's first `discover`, so they are queued as listings, before their books."""
-        s = self.s
         with self._lock:
             self._markets = {m.market_id: m for m in markets}
         log.info("polymarket: %d binary markets (%d skipped)", len(markets), self.skipped)

@@ -54,7 +54,6 @@ Sink = Callable[[list[SourceEvent]], None]
 Refresh = Callable[[list[str]], Awaitable[list[BookSnapshot]]]
 
 
-
 class FrameSink(Protocol):
     """Where a stream puts the book frames it decoded itself (`EventQueue`)."""
 
@@ -329,7 +328,9 @@ class MarketStream:
             kept = trust.keep(msg)
             if kept:
                 out.add_changes(
-                    ChangeFrame(price_changes=kept, timestamp=msg.timestamp, event_type=msg.event_type)
+                    ChangeFrame(
+                        price_changes=kept, timestamp=msg.timestamp, event_type=msg.event_type
+                    )
                 )
         return True
 
