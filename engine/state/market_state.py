@@ -274,6 +274,12 @@ class MarketState:
             ok = lv & (np.abs(x - k) <= ON_GRID) & (k >= 0) & (k <= FINEST)
         for p in b.level_price[lv & ~ok][:5].tolist():
             res.errors.append(f"level price {p} is off the 0.0001 grid or outside [0, 1]")
+        # A snapshot's empty level is no level (the wire parser drops it), not a removal of
+        # another level at that price in the same snapshot.
+        snap_frame = np.zeros(b.frame_ts.size, np.bool_)
+        snap_frame[b.snap_frame] = True
+        with np.errstate(invalid="ignore"):
+            ok &= ~(snap_frame[b.level_frame] & ~(b.level_size > 0.0))
         idx = np.flatnonzero(ok & (b.level_frame >= last_snap[np.where(lv, lrow, 0)]))
         rows = lrow[idx]
         no = tok_no[b.level_token[idx]]

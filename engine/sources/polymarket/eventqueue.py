@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable
 
 from engine.events import SourceEvent
-from engine.sources.polymarket.frames import BookFrame, ChangeFrame, FrameBatch
+from engine.sources.polymarket.frames import BookFrame, ChangeFrame, FrameBatch, TokenCodes
 
 
 class EventQueue:
@@ -21,6 +21,7 @@ class EventQueue:
         self._lock = threading.Lock()
         self._items: list[SourceEvent | FrameBatch] = []
         self._open: FrameBatch | None = None  # the last item, while frames go into it
+        self._codes = TokenCodes()  # read and grown by `drain` only
 
     def put(self, events: Iterable[SourceEvent]) -> None:
         with self._lock:
@@ -47,7 +48,7 @@ class EventQueue:
         with self._lock:
             items, self._items = self._items, []
             self._open = None
-        return [i.build() if isinstance(i, FrameBatch) else i for i in items]
+        return [i.build(self._codes) if isinstance(i, FrameBatch) else i for i in items]
 
     def __len__(self) -> int:
         with self._lock:

@@ -72,6 +72,23 @@ _BIDS = attrgetter("bids")
 _ASKS = attrgetter("asks")
 
 
+class TokenCodes(dict[str, int]):
+    """Token → a small int, given on first sight and kept (`tokens[code]` is the token).
+
+    Why: one C-level dict lookup per level codes a batch's tokens; coding them afresh
+    per batch took three passes. Used only by `drain`, on the engine's worker thread.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: list[str] = []
+
+    def __missing__(self, token: str) -> int:
+        code = self[token] = len(self.tokens)
+        self.tokens.append(token)
+        return code
+
+
 class FrameBatch:
     """Book frames in arrival order, as decoded; `build` makes the `BookBatch`.
 
@@ -96,7 +113,7 @@ class FrameBatch:
     def __len__(self) -> int:
         return len(self.changes) + len(self.books)
 
-    def build(self) -> BookBatch:
+    def build(self, codes: TokenCodes) -> BookBatch:
         changes, books = self.changes, self.books
         nc, nb = len(changes), len(books)
         book_at = np.array(self.book_at, np.int64)
@@ -118,27 +135,26 @@ class FrameBatch:
         is_ask = np.repeat(np.arange(nb), per_book) if nb else np.zeros(0, np.int64)
         level_bid[np.arange(len(levels)) - first[is_ask] >= bid_counts[is_ask]] = False
 
-        names = list(map(_ASSET, entries))
-        book_names = list(map(_ASSET, books))
-        codes = dict.fromkeys(chain(names, book_names), 0)
-        for i, token in enumerate(codes):
-            codes[token] = i
         code = codes.__getitem__
         n, nl = len(entries), len(levels)
+        entry_code = np.fromiter(map(code, map(_ASSET, entries)), np.int64, n)
+        book_code = np.fromiter(map(code, map(_ASSET, books)), np.int64, nb)
+        # The batch names only its own tokens: codes made dense (no sort).
+        present = np.zeros(len(codes.tokens), np.bool_)
+        present[entry_code] = True
+        present[book_code] = True
+        used = np.flatnonzero(present)
+        dense = np.cumsum(present) - 1
+        table = codes.tokens
         return BookBatch(
-            tokens=list(codes),
+            tokens=[table[i] for i in used.tolist()],
             frame_ts=frame_ms / 1000.0,
             snap_frame=book_at,
-            snap_token=np.fromiter(map(code, book_names), np.int64, nb),
+            snap_token=dense[book_code],
             level_frame=np.concatenate(
                 [np.repeat(change_at, counts), np.repeat(book_at, per_book)]
             ),
-            level_token=np.concatenate(
-                [
-                    np.fromiter(map(code, names), np.int64, n),
-                    np.repeat(np.fromiter(map(code, book_names), np.int64, nb), per_book),
-                ]
-            ),
+            level_token=np.concatenate([dense[entry_code], np.repeat(dense[book_code], per_book)]),
             level_bid=np.concatenate(
                 [
                     np.fromiter(map(is_, map(_SIDE, entries), repeat(Side.BUY)), np.bool_, n),
