@@ -10,19 +10,21 @@ best_bid/best_ask/hash on every entry: 55 % two entries (one on each token of th
 market), 30 % one, 15 % three or four (a sweep); one size in five is 0 (level removed). One
 message per frame (bytes), as the feed sends them after the dump.
 
-Measured (timed): `l2.L2Books.ingest`, bytes to full-depth books: its own msgspec decoders
-for `price_change` and `book` frames (prices read as text, `price_grid`), falling back to
-`wire.decode_other_frame` (the engine path's decoders) for anything they refuse, into
-per-side size arrays indexed by price slot, building no event objects. Frames are timed in
-chunks of 50,000 as generated, so each chunk starts with cold caches. The generator keeps
-its own copy of every book and the run fails unless the ingested books equal it. Also
-measured, on a 10 % sample: the engine path, bytes → `SourceEvent`s
-(`MarketChannelParser.parse`), no `MarketState`.
+Measured (timed), the headline: the engine's own path, every frame. A `PolymarketSource`
+whose streams (`track`: made as the daemon makes them, 200 assets a connection) are handed
+each frame through `MarketStream.on_frame` (decode, trust filter, queue), and every
+`--poll-every` frames (default 10,000) an engine step's `source.poll` + `MarketState.apply`
+(the columnar `BookBatch` built and applied, top levels recomputed), events included. The
+run fails unless MarketState's full-depth books (YES orientation, both tokens folded in) and
+best levels equal the generator's. Secondary line: `l2.L2Books.ingest` on the same frames
+(bytes to per-token level arrays, no engine), its books checked per token. Frames are timed
+in chunks of 50,000 as generated, so each chunk starts with cold caches; generation is not
+timed.
 
-Run: python bench/ingest.py [--price-changes N] [--books N] [--seed S] [--runs N]
+Run: python bench/ingest.py [--price-changes N] [--books N] [--seed S] [--runs N] [--poll-every N]
 Each run replays the same stream into fresh books; the median run is judged (this VM's
 figures move by a few per cent from run to run).
-Target: >= 600,000 messages/s on one core for the fast path.
+Target: >= 600,000 messages/s on one core for the engine path.
 """
 
 from __future__ import annotations
