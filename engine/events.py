@@ -23,6 +23,7 @@ from engine.models import Market, Side
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 # --- source events -------------------------------------------------------------------------
@@ -42,14 +43,15 @@ class BookSnapshot:
 
 
 @dataclass(slots=True)
-class BookBatch:
-    """Whole books of many tokens at one time, as matrices: one event for every book a step
-    changed, from a source that knows each book's every level (the simulator), instead of
-    one object per book or per level change. Applying it is a few array writes however many
-    books it holds, which is what lets a simulated month run in minutes.
+class WholeBooks:
+    """Whole books of many tokens at one time, as matrices: from a source that knows each
+    book's every level (the simulator), one event for every book a step changed. Unlike a
+    `BookBatch` (the wire's snapshots and level changes, as columns), a book here is
+    complete and already ordered, so the state can take its rows as they are: a few array
+    writes however many books, which is what lets a simulated month run in minutes.
 
     Row i is token `asset_ids[i]`'s book: `bid_px[i, :bid_n[i]]` best first (sizes alike),
-    the rest NaN prices and 0 sizes. Tokens are distinct within a batch.
+    the rest NaN prices and 0 sizes. Tokens are distinct within an event.
     """
 
     ts: float
@@ -140,9 +142,46 @@ class BookTrust:
     reason: str = ""
 
 
+@dataclass(slots=True, eq=False)
+class BookBatch:
+    """Many book events (snapshots and level changes of many tokens) as columns.
+
+    Why: at hundreds of thousands of level changes a second, one Python object per change
+    costs more than decoding the wire did; a batch is a handful of arrays that
+    `MarketState` applies with array operations, and recomputes each touched book's top
+    levels once per batch instead of once per change.
+
+    Meaning, exactly that of the events it stands for, taken in order: `frame_ts` has one
+    entry per event ("frame", in arrival order). A snapshot (`snap_*`) replaces the whole
+    book of its token's market at its frame, with the levels of that frame; the levels of
+    other frames are `PriceChange` levels. Levels may be stored in any order of frames;
+    within one frame they apply in array order (the last of two at one price wins).
+    Prices are in the token's own orientation, as on the wire.
+    """
+
+    tokens: list[str]  # the batch's tokens; every `*_token` column indexes this list
+    frame_ts: FloatArray  # seconds, per frame
+    snap_frame: IntArray  # per snapshot: its frame
+    snap_token: IntArray
+    level_frame: IntArray  # per level: its frame
+    level_token: IntArray
+    level_bid: BoolArray  # a BUY (bid) level of its token, else an ask
+    level_price: FloatArray
+    level_size: FloatArray  # the new total at that price; 0 removes the level
+
+    @property
+    def ts(self) -> float:
+        """The latest frame's time: when the batch was complete (recording, replay)."""
+        return float(self.frame_ts.max()) if self.frame_ts.size else 0.0
+
+    def __len__(self) -> int:
+        return int(self.frame_ts.size)
+
+
 SourceEvent = (
-    BookSnapshot
-    | BookBatch
+    BookBatch
+    | WholeBooks
+    | BookSnapshot
     | PriceChange
     | TradePrint
     | TradeBatch

@@ -45,6 +45,7 @@ from engine.events import (
     TickSizeChange,
     TradeBatch,
     TradePrint,
+    WholeBooks,
 )
 from engine.feed import view
 from engine.feed.codec import CodecError, decode, encode, loads
@@ -203,6 +204,17 @@ def _events() -> list[SourceEvent]:
         BookSnapshot(m.yes_token, 1.0, px, px * 10, px + 0.2, px * 5, "h"),
         PriceChange(m.yes_token, 2.0, (LevelChange(Side.BUY, 0.41, 3.0),)),
         BookBatch(
+            [m.yes_token, m.no_token],
+            np.array([1.0, 2.0]),
+            np.array([0]),
+            np.array([0]),
+            np.array([0, 0, 1]),
+            np.array([0, 0, 1]),
+            np.array([True, False, True]),
+            np.array([0.4, 0.6, 0.3]),
+            np.array([10.0, 5.0, 0.0]),
+        ),
+        WholeBooks(
             1.0,
             (m.yes_token,),
             px[None],
@@ -233,16 +245,21 @@ def test_recorded_events_decode_or_raise_event_decode_errors(kind: str, batch: l
         if isinstance(ev, BookSnapshot):
             for arr in (ev.bid_px, ev.bid_sz, ev.ask_px, ev.ask_sz):
                 assert arr.dtype == np.float64 and arr.ndim == 1
-        elif isinstance(ev, TradeBatch):
-            n = len(ev.asset_ids)
-            assert ev.price.shape == ev.size.shape == ev.buy.shape == (n,)
-            assert ev.buy.dtype == np.bool_
-        elif isinstance(ev, BookBatch):
+        elif isinstance(ev, WholeBooks):
             n = len(ev.asset_ids)
             for arr in (ev.bid_px, ev.bid_sz, ev.ask_px, ev.ask_sz):
                 assert arr.dtype == np.float64 and arr.ndim == 2 and arr.shape[0] == n
             assert ev.bid_n.shape == ev.ask_n.shape == (n,)
             assert ev.bid_n.max(initial=0) <= ev.bid_px.shape[1]
+        elif isinstance(ev, TradeBatch):
+            n = len(ev.asset_ids)
+            assert ev.price.shape == ev.size.shape == ev.buy.shape == (n,)
+            assert ev.buy.dtype == np.bool_
+        elif isinstance(ev, BookBatch):
+            for col in (ev.frame_ts, ev.level_price, ev.level_size):
+                assert col.dtype == np.float64 and col.ndim == 1
+            for idx in (ev.snap_frame, ev.snap_token, ev.level_frame, ev.level_token):
+                assert idx.dtype == np.int64 and idx.ndim == 1
         elif ev is not None:
             assert type(ev).__name__ == kind
             assert isinstance(ev.ts, float)

@@ -14,6 +14,7 @@ from types import ModuleType
 import pytest
 
 from engine.sources.polymarket import l2
+from engine.sources.polymarket.ws import MarketStream
 
 SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "ingest.py"
 
@@ -29,14 +30,14 @@ def ingest() -> ModuleType:
 
 
 def test_ingest_benchmark_rebuilds_the_generated_books(ingest: ModuleType) -> None:
-    r = ingest.run(price_changes=3_000, books=1_200, seed=3)
-    assert r["messages"] == 4_200 and r["rate"] > 0 and r["engine_rate"] > 0
+    r = ingest.run(price_changes=3_000, books=1_200, seed=3, poll_every=700)
+    assert r["messages"] == 4_200 and r["rate"] > 0 and r["l2_rate"] > 0
     assert r["levels"] >= 3_000  # level changes carried by the price_change messages
 
 
 def test_workload_is_deterministic_and_in_the_current_format(ingest: ModuleType) -> None:
-    a = [f for chunk in ingest.Workload(5).stream(50, 1_010) for f in chunk]
-    b = [f for chunk in ingest.Workload(5).stream(50, 1_010) for f in chunk]
+    a = [f for chunk in ingest.Workload(5).stream(50, 1_010) for f, _ in chunk]
+    b = [f for chunk in ingest.Workload(5).stream(50, 1_010) for f, _ in chunk]
     assert a == b and len(a) == 1_060
     assert a[0].startswith(b'{"event_type":"book","asset_id":"')
     changes = [f for f in a if b'"price_changes":[' in f]
@@ -53,5 +54,20 @@ def test_a_wrong_book_fails_the_run(ingest: ModuleType, monkeypatch: pytest.Monk
         return real(self, raw)
 
     monkeypatch.setattr(l2.L2Books, "ingest", lossy)
-    with pytest.raises(SystemExit, match="differs from the generated one"):
+    with pytest.raises(SystemExit, match=r"L2Books book of .* differs from the generated one"):
+        ingest.run(price_changes=500, books=1_000, seed=3)
+
+
+def test_a_wrong_engine_book_fails_the_run(
+    ingest: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The headline path is checked too: an engine that loses level changes fails the run."""
+    real = MarketStream.on_frame
+
+    def lossy(self: MarketStream, frame: bytes | str) -> None:
+        if b"price_changes" not in (frame if isinstance(frame, bytes) else frame.encode()):
+            real(self, frame)
+
+    monkeypatch.setattr(MarketStream, "on_frame", lossy)
+    with pytest.raises(SystemExit, match=r"MarketState book of .* differs from the generated one"):
         ingest.run(price_changes=500, books=1_000, seed=3)

@@ -21,6 +21,7 @@ from engine.events import (
     TickSizeChange,
     TradeBatch,
     TradePrint,
+    WholeBooks,
 )
 from engine.models import Side
 from engine.sources.event_codec import EventDecodeError, decode_event, encode_event
@@ -44,6 +45,17 @@ def _events() -> list[SourceEvent]:
             "abc",
         ),
         BookBatch(
+            tokens=[m.yes_token],
+            frame_ts=np.array([T0]),
+            snap_frame=np.array([0]),
+            snap_token=np.array([0]),
+            level_frame=np.array([0, 0, 0]),
+            level_token=np.array([0, 0, 0]),
+            level_bid=np.array([True, True, False]),
+            level_price=np.array([0.4, 0.39, 0.42]),
+            level_size=np.array([10.0, 5.5, 7.25]),
+        ),
+        WholeBooks(
             T0,
             (m.yes_token,),
             np.array([[0.4, 0.39]]),
@@ -73,14 +85,20 @@ def _events() -> list[SourceEvent]:
 
 
 def _same(a: SourceEvent, b: SourceEvent) -> bool:
+    if isinstance(a, WholeBooks) and isinstance(b, WholeBooks):
+        matrices = ("bid_px", "bid_sz", "bid_n", "ask_px", "ask_sz", "ask_n")
+        return (a.ts, a.asset_ids) == (b.ts, b.asset_ids) and all(
+            np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True) for f in matrices
+        )
     if isinstance(a, TradeBatch) and isinstance(b, TradeBatch):
         return (a.ts, a.asset_ids) == (b.ts, b.asset_ids) and all(
             np.array_equal(getattr(a, f), getattr(b, f)) for f in ("price", "size", "buy")
         )
     if isinstance(a, BookBatch) and isinstance(b, BookBatch):
-        fields = ("bid_px", "bid_sz", "bid_n", "ask_px", "ask_sz", "ask_n")
-        return (a.ts, a.asset_ids) == (b.ts, b.asset_ids) and all(
-            np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True) for f in fields
+        fields = ("frame_ts", "snap_frame", "snap_token", "level_frame", "level_token",
+                  "level_bid", "level_price", "level_size")  # fmt: skip
+        return a.tokens == b.tokens and all(
+            np.array_equal(getattr(a, f), getattr(b, f)) for f in fields
         )
     if isinstance(a, BookSnapshot) and isinstance(b, BookSnapshot):
         return (

@@ -1,4 +1,4 @@
-"""The simulator's books and trades as one `BookBatch` and one `TradeBatch` per step (what
+"""The simulator's books and trades as one `WholeBooks` and one `TradeBatch` per step (what
 the engine runs) leave the market state exactly as its book / price_change /
 last_trade_price events (what the fake exchange serves) do."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.config import SimSettings
-from engine.events import BookBatch, LevelChange, PriceChange, SourceEvent
+from engine.events import BookSnapshot, LevelChange, PriceChange, SourceEvent, WholeBooks
 from engine.models import Side
 from engine.sources.event_codec import decode_event, encode_event
 from engine.sources.sim import SimExchange
@@ -91,12 +91,38 @@ def test_a_recorded_batch_replays_into_the_same_state() -> None:
     _same_state(live, replayed)
 
 
-def test_a_malformed_batch_is_reported_not_raised() -> None:
+def test_malformed_whole_books_are_reported_not_raised() -> None:
     _, _, batched, state = _pair()
-    (batch,) = [e for e in batched.poll(START) if isinstance(e, BookBatch)]
-    batch.bid_n = batch.bid_n[:-1]  # counts no longer match the tokens
-    res = state.apply([batch])
+    (books,) = [e for e in batched.poll(START) if isinstance(e, WholeBooks)]
+    books.bid_n = books.bid_n[:-1]  # counts no longer match the tokens
+    res = state.apply([books])
     assert res.errors and "level counts" in res.errors[0]
+
+
+def test_whole_books_then_the_wires_changes_and_snapshots_keep_the_full_depth() -> None:
+    """After `WholeBooks`, a `BookBatch` of level changes and a deeper snapshot (the general
+    path) see the book the matrices held, as the per-event path does."""
+    events, s_events, batched, s_batched = _pair()
+    for state, source in ((s_events, events), (s_batched, batched)):
+        state.apply(source.poll(START))
+    m = s_batched.markets[0]
+    bid = float(s_batched.bid_px[0, 0])
+    deeper = BookSnapshot(
+        m.yes_token, START + 1, np.linspace(0.40, 0.01, 40), np.full(40, 3.0),
+        np.linspace(0.41, 0.80, 40), np.full(40, 2.0),
+    )  # fmt: skip
+    follow: list[SourceEvent] = [
+        PriceChange(m.yes_token, START + 1, (LevelChange(Side.BUY, bid, 0.0),)),
+        PriceChange(s_batched.markets[1].yes_token, START + 1, ()),
+        deeper,
+    ]
+    for state in (s_events, s_batched):
+        assert not state.apply(follow[:2]).errors
+    _same_state(s_events, s_batched)
+    assert s_events.levels(m.market_id) == s_batched.levels(m.market_id)
+    for state in (s_events, s_batched):
+        assert not state.apply(follow[2:]).errors
+    _same_state(s_events, s_batched)
 
 
 def test_a_trade_batch_equals_its_prints_with_repeats_no_tokens_and_strangers() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import numpy as np
@@ -28,6 +28,7 @@ from engine.events import (
     TickSizeChange,
     TradeBatch,
     TradePrint,
+    WholeBooks,
 )
 from engine.input_bounds import decode_json, shown
 from engine.models import Side
@@ -40,8 +41,21 @@ class EventDecodeError(ValueError):
 def encode_event(ev: SourceEvent) -> tuple[str, str]:
     """(kind, JSON payload) for one event."""
     kind = type(ev).__name__
-    if isinstance(ev, BookSnapshot):
-        data: dict[str, Any] = {
+    data: dict[str, Any]
+    if isinstance(ev, BookBatch):
+        data = {
+            "tokens": ev.tokens,
+            "frame_ts": ev.frame_ts.tolist(),
+            "snap_frame": ev.snap_frame.tolist(),
+            "snap_token": ev.snap_token.tolist(),
+            "level_frame": ev.level_frame.tolist(),
+            "level_token": ev.level_token.tolist(),
+            "level_bid": ev.level_bid.tolist(),
+            "level_price": ev.level_price.tolist(),
+            "level_size": ev.level_size.tolist(),
+        }
+    elif isinstance(ev, BookSnapshot):
+        data = {
             "asset_id": ev.asset_id,
             "ts": ev.ts,
             "bid_px": ev.bid_px.tolist(),
@@ -50,7 +64,7 @@ def encode_event(ev: SourceEvent) -> tuple[str, str]:
             "ask_sz": ev.ask_sz.tolist(),
             "book_hash": ev.book_hash,
         }
-    elif isinstance(ev, BookBatch):  # ladders only: the padding is implied by the counts
+    elif isinstance(ev, WholeBooks):  # ladders only: the padding is implied by the counts
         data = {
             "ts": ev.ts,
             "asset_ids": list(ev.asset_ids),
@@ -88,14 +102,14 @@ def _ladder(px: np.ndarray, sz: np.ndarray, n: int) -> list[list[float]]:
     return [px[:n].tolist(), sz[:n].tolist()]
 
 
-class _RecordedBatch(msgspec.Struct):
+class _RecordedWhole(msgspec.Struct):
     ts: float
     asset_ids: list[str]
     bids: list[tuple[list[float], list[float]]]
     asks: list[tuple[list[float], list[float]]]
 
 
-def _batch(b: _RecordedBatch) -> BookBatch:
+def _whole(b: _RecordedWhole) -> WholeBooks:
     """The batch back as matrices; its ladders must pair up (one per token, prices and
     sizes of one length), else `ValueError`."""
     n = len(b.asset_ids)
@@ -117,7 +131,7 @@ def _batch(b: _RecordedBatch) -> BookBatch:
 
     bpx, bsz, bn = matrices(b.bids)
     apx, asz, an = matrices(b.asks)
-    return BookBatch(b.ts, tuple(b.asset_ids), bpx, bsz, bn, apx, asz, an)
+    return WholeBooks(b.ts, tuple(b.asset_ids), bpx, bsz, bn, apx, asz, an)
 
 
 class _RecordedTrades(msgspec.Struct):
@@ -149,6 +163,21 @@ class _RecordedBook(msgspec.Struct):
     ask_px: list[float]
     ask_sz: list[float]
     book_hash: str = ""
+
+
+_Index = Annotated[int, msgspec.Meta(ge=0, le=2**31)]  # fits the int64 columns
+
+
+class _RecordedBatch(msgspec.Struct):
+    tokens: list[str]
+    frame_ts: list[float]
+    snap_frame: list[_Index]
+    snap_token: list[_Index]
+    level_frame: list[_Index]
+    level_token: list[_Index]
+    level_bid: list[bool]
+    level_price: list[float]
+    level_size: list[float]
 
 
 class _RecordedChanges(msgspec.Struct):
@@ -184,7 +213,20 @@ def decode_event(kind: str, payload: str) -> SourceEvent:
                 book_hash=b.book_hash,
             )
         if kind == "BookBatch":
-            return _batch(msgspec.convert(d, _RecordedBatch))
+            r = msgspec.convert(d, _RecordedBatch)
+            return BookBatch(
+                tokens=r.tokens,
+                frame_ts=np.asarray(r.frame_ts, dtype=np.float64),
+                snap_frame=np.asarray(r.snap_frame, dtype=np.int64),
+                snap_token=np.asarray(r.snap_token, dtype=np.int64),
+                level_frame=np.asarray(r.level_frame, dtype=np.int64),
+                level_token=np.asarray(r.level_token, dtype=np.int64),
+                level_bid=np.asarray(r.level_bid, dtype=np.bool_),
+                level_price=np.asarray(r.level_price, dtype=np.float64),
+                level_size=np.asarray(r.level_size, dtype=np.float64),
+            )
+        if kind == "WholeBooks":
+            return _whole(msgspec.convert(d, _RecordedWhole))
         if kind == "TradeBatch":
             return _trades(msgspec.convert(d, _RecordedTrades))
         if kind == "PriceChange":

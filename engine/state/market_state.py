@@ -16,8 +16,6 @@ stay stable for the UI's changed-row marks (`version`).
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,12 +33,15 @@ from engine.events import (
     TickSizeChange,
     TradeBatch,
     TradePrint,
+    WholeBooks,
 )
 from engine.models import Market, Outcome, Side
+from engine.state.event_batch import batch_of
+from engine.state.slot_books import FINEST, ON_GRID, SlotBooks, needed_scale, scale_for_tick
 
 FloatArray = npt.NDArray[np.float64]
 NAN = float("nan")
-_Levels = dict[float, float] | tuple[FloatArray, FloatArray]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(slots=True)
@@ -64,15 +65,13 @@ class MarketState:
         self.markets: list[Market] = []
         self._row: dict[str, int] = {}
         self._token: dict[str, tuple[int, Outcome]] = {}
-        self._yes_row: dict[str, int] = {}  # YES token -> row: batches map tokens in one go
+        self._yes_row: dict[str, int] = {}  # YES token -> row: trade batches map in one go
         self.categories: list[str] = []
         self._category_code: dict[str, int] = {}
         self.events: list[str] = []
         self._event_code: dict[str, int] = {}
-        # Per row, YES orientation, every level: a snapshot's (prices, sizes) until the
-        # first change, then price → size.
-        self._bids: list[_Levels] = []
-        self._asks: list[_Levels] = []
+        # Per row, YES orientation, every level (the matrices hold the best `depth`).
+        self._books = SlotBooks()
         self._cap = 0
         self._alloc(capacity)
         self.hist_ts: FloatArray = np.full(history, NAN)
@@ -120,11 +119,10 @@ class MarketState:
         self.event: npt.NDArray[np.int32] = grow(g("event"), (cap,), -1, np.int32)
         self.version: npt.NDArray[np.int64] = grow(g("version"), (cap,), 0, np.int64)
         self.mid_hist: FloatArray = grow(g("mid_hist"), (cap, self.history), NAN)
-        # True where a side's matrix row is that side's whole book (a `BookBatch` no deeper
-        # than `depth` wrote it): its full-depth levels are then read from the matrix when a
-        # change first needs them, so a batch never builds one object per book.
-        self._bid_whole: npt.NDArray[np.bool_] = grow(g("_bid_whole"), (cap,), False, np.bool_)
-        self._ask_whole: npt.NDArray[np.bool_] = grow(g("_ask_whole"), (cap,), False, np.bool_)
+        # True where the matrix rows are the market's whole book (`WholeBooks` wrote them):
+        # its full-depth slots are then filled from the matrices only when a level change
+        # or snapshot of the general path first touches it.
+        self._whole: npt.NDArray[np.bool_] = grow(g("_whole"), (cap,), False, np.bool_)
         self._cap = cap
 
     @property
@@ -162,8 +160,7 @@ class MarketState:
         if r >= self._cap:
             self._alloc(self._cap * 2)
         self.markets.append(m)
-        self._bids.append({})
-        self._asks.append({})
+        self._books.add_row(scale_for_tick(m.tick_size))
         self._row[m.market_id] = r
         self._token[m.yes_token] = (r, Outcome.YES)
         self._yes_row[m.yes_token] = r
@@ -198,45 +195,224 @@ class MarketState:
     # --- applying source events ------------------------------------------------------------
 
     def apply(self, events: list[SourceEvent]) -> ApplyResult:
-        """Fold a batch of events in. Bad events are reported, never raised."""
+        """Fold a batch of events in. Bad events are reported, never raised.
+
+        Book events (`BookBatch`, and `BookSnapshot`/`PriceChange` objects, which become
+        batches) are gathered and applied together, each touched book's top levels
+        recomputed once at the end. That is the order-preserving result: book events write
+        only the books, `book_ts`, `version` and `changed_rows`, which no other event writes
+        except by adding to `version` and `changed_rows`; the one event they depend on, a
+        `MarketListed` (a new row makes its tokens known), applies the books gathered so
+        far first.
+        """
         res = ApplyResult.empty()
+        books: list[BookBatch | BookSnapshot | PriceChange] = []
         for ev in events:
+            if isinstance(ev, BookBatch | BookSnapshot | PriceChange):
+                books.append(ev)
+                continue
+            if isinstance(ev, MarketListed | WholeBooks) and books:
+                self._apply_books(books, res)
+                books = []
             try:
                 self._apply_one(ev, res)
             except (ValueError, IndexError, TypeError) as exc:
                 res.errors.append(f"{type(ev).__name__}: {exc}")
+        if books:
+            self._apply_books(books, res)
         return res
 
+    def _apply_books(
+        self, items: list[BookBatch | BookSnapshot | PriceChange], res: ApplyResult
+    ) -> None:
+        touched: list[IntArray] = []
+        objects: list[BookSnapshot | PriceChange] = []
+        for i, item in enumerate(items):
+            if not isinstance(item, BookBatch):
+                objects.append(item)
+                if i + 1 < len(items) and not isinstance(items[i + 1], BookBatch):
+                    continue
+                item, objects = batch_of(objects), []
+            try:
+                touched.append(self._apply_batch(item, res))
+            except (ValueError, IndexError, TypeError) as exc:
+                res.errors.append(f"BookBatch: {exc}")
+        rows = np.unique(np.concatenate(touched)) if touched else np.zeros(0, np.int64)
+        if rows.size:
+            self.bid_px[rows], self.bid_sz[rows], self.ask_px[rows], self.ask_sz[rows] = (
+                self._books.top(rows, self.depth)
+            )
+
+    def _apply_batch(self, b: BookBatch, res: ApplyResult) -> IntArray:
+        """Write one batch's levels into the full-depth books; the rows it touched.
+
+        Per row: the levels of its last snapshot in the batch and of the changes after it
+        (a snapshot replaces what came before), the last write to a level winning; `book_ts`
+        the time of its last event; `version` up once.
+        """
+        _check_shape(b)
+        tok_row = np.full(len(b.tokens), -1, np.int64)
+        tok_no = np.zeros(len(b.tokens), np.bool_)
+        for i, token in enumerate(b.tokens):
+            r = self._token.get(token)
+            if r is None:
+                res.errors.append(f"event for unknown token {token[:16]}")
+            else:
+                tok_row[i] = r[0]
+                tok_no[i] = r[1] is Outcome.NO
+        srow = tok_row[b.snap_token]
+        lrow = tok_row[b.level_token]
+        sv, lv = srow >= 0, lrow >= 0
+        last = np.full(self.n, -1, np.int64)
+        np.maximum.at(last, srow[sv], b.snap_frame[sv])
+        last_snap = last.copy()
+        np.maximum.at(last, lrow[lv], b.level_frame[lv])
+        touched = np.flatnonzero(last >= 0)
+        self._materialise(touched)
+        self.book_ts[touched] = b.frame_ts[last[touched]]
+        self.version[touched] += 1
+        res.changed_rows.update(touched.tolist())
+
+        books = self._books
+        books.clear(np.flatnonzero(last_snap >= 0))
+        if not lv.any():
+            return touched
+        x = b.level_price * FINEST
+        k = np.rint(x)
+        with np.errstate(invalid="ignore"):
+            ok = lv & (np.abs(x - k) <= ON_GRID) & (k >= 0) & (k <= FINEST)
+        for p in b.level_price[lv & ~ok][:5].tolist():
+            res.errors.append(f"level price {p} is off the 0.0001 grid or outside [0, 1]")
+        # A snapshot's empty level is no level (the wire parser drops it), not a removal of
+        # another level at that price in the same snapshot.
+        snap_frame = np.zeros(b.frame_ts.size, np.bool_)
+        snap_frame[b.snap_frame] = True
+        with np.errstate(invalid="ignore"):
+            ok &= ~(snap_frame[b.level_frame] & ~(b.level_size > 0.0))
+        idx = np.flatnonzero(ok & (b.level_frame >= last_snap[np.where(lv, lrow, 0)]))
+        rows = lrow[idx]
+        no = tok_no[b.level_token[idx]]
+        ks = k[idx].astype(np.int64)
+        yes_k = np.where(no, FINEST - ks, ks)
+        ask = (b.level_bid[idx] == no).astype(np.int64)  # a NO bid is a YES ask
+        size = b.level_size[idx]
+        with np.errstate(invalid="ignore"):
+            size = np.where(size > 0.0, size, 0.0)  # NaN or <= 0: no level
+        coarse = needed_scale(yes_k) > books.scale[rows]
+        if coarse.any():
+            need = np.zeros(self.n, np.int64)
+            np.maximum.at(need, rows[coarse], needed_scale(yes_k[coarse]))
+            for row in np.flatnonzero(need).tolist():
+                books.refine(row, int(need[row]))
+        order = b.level_frame[idx] * max(idx.size, 1) + np.arange(idx.size)
+        books.write(rows, ask, yes_k, size, order)
+        return touched
+
+    def _apply_trades(self, ev: TradeBatch, res: ApplyResult) -> None:
+        """Many trade prints at once, as the same prints one by one would leave the state:
+        the last print per market is its last trade, volumes add up in print order."""
+        n = len(ev.asset_ids)
+        if ev.price.shape != (n,) or ev.size.shape != (n,) or ev.buy.shape != (n,):
+            raise ValueError(f"trade batch of {n} tokens has arrays of another length")
+        found = list(map(self._yes_row.get, ev.asset_ids))
+        if None in found:  # a NO token or an unknown one: print by print
+            for i, asset in enumerate(ev.asset_ids):
+                side = Side.BUY if ev.buy[i] else Side.SELL
+                self._apply_one(
+                    TradePrint(asset, ev.ts, float(ev.price[i]), float(ev.size[i]), side), res
+                )
+            return
+        if not n:
+            return
+        rows = np.asarray(found, dtype=np.int64)
+        touched, at_reversed = np.unique(rows[::-1], return_index=True)
+        self.last_trade_px[touched] = ev.price[n - 1 - at_reversed]
+        self.last_trade_ts[touched] = ev.ts
+        notional = ev.price * ev.size
+        np.add.at(self.traded_volume, rows, notional)
+        np.add.at(self.volume, rows, notional)
+        np.add.at(self.version, rows, 1)
+        volume, markets = self.volume, self.markets
+        touched_rows: list[int] = touched.tolist()
+        for r in touched_rows:
+            markets[r].volume = float(volume[r])
+        res.changed_rows.update(touched_rows)
+
+    def _apply_whole(self, ev: WholeBooks, res: ApplyResult) -> None:
+        """Whole books written straight into the matrices: one write per matrix for the YES
+        books no deeper than `depth`; any other book (a NO token's, a deeper one) as the
+        snapshot it is, through the general path."""
+        shape = ev.bid_px.shape
+        n = len(ev.asset_ids)
+        if len(shape) != 2 or shape[0] != n:
+            raise ValueError(f"whole books of {n} tokens have matrices {shape}")
+        for m in (ev.bid_sz, ev.ask_px, ev.ask_sz):
+            if m.shape != shape:
+                raise ValueError(f"whole-book matrices differ in shape: {shape}, {m.shape}")
+        if ev.bid_n.shape != (n,) or ev.ask_n.shape != (n,):
+            raise ValueError("whole-book level counts do not match its tokens")
+        if n and (
+            min(ev.bid_n.min(), ev.ask_n.min()) < 0
+            or max(ev.bid_n.max(), ev.ask_n.max()) > shape[1]
+        ):
+            raise ValueError("whole-book level count outside its matrices")
+        found = list(map(self._yes_row.get, ev.asset_ids))
+        fast = shape[1] <= self.depth and None not in found
+        if not fast:
+            snaps: list[BookBatch | BookSnapshot | PriceChange] = []
+            for i, asset in enumerate(ev.asset_ids):
+                nb, na = int(ev.bid_n[i]), int(ev.ask_n[i])
+                px_b, sz_b, px_a, sz_a = (
+                    ev.bid_px[i, :nb],
+                    ev.bid_sz[i, :nb],
+                    ev.ask_px[i, :na],
+                    ev.ask_sz[i, :na],
+                )
+                snaps.append(BookSnapshot(asset, ev.ts, px_b, sz_b, px_a, sz_a))
+            self._apply_books(snaps, res)
+            return
+        if not n:
+            return
+        rows = np.asarray(found, dtype=np.int64)
+        k = shape[1]
+        for px, sz, m_px, m_sz in (
+            (ev.bid_px, ev.bid_sz, self.bid_px, self.bid_sz),
+            (ev.ask_px, ev.ask_sz, self.ask_px, self.ask_sz),
+        ):
+            m_px[rows, :k] = px
+            m_sz[rows, :k] = sz
+            if k < self.depth:
+                m_px[rows, k:] = NAN
+                m_sz[rows, k:] = 0.0
+        self._whole[rows] = True
+        self.book_ts[rows] = ev.ts
+        self.version[rows] += 1
+        res.changed_rows.update(found)  # type: ignore[arg-type]
+
+    def _materialise(self, rows: IntArray) -> None:
+        """Rows whose book the matrices hold whole get it in their full-depth slots, before
+        the general path writes levels there."""
+        rows = rows[self._whole[rows]]
+        if not rows.size:
+            return
+        self._whole[rows] = False
+        self._books.clear(rows)
+        for px, sz, ask in ((self.bid_px, self.bid_sz, 0), (self.ask_px, self.ask_sz, 1)):
+            i, j = np.nonzero(sz[rows] > 0.0)
+            if not i.size:
+                continue
+            r = rows[i]
+            k = np.rint(px[r, j] * FINEST).astype(np.int64)
+            need = needed_scale(k)
+            for row in np.unique(r[need > self._books.scale[r]]).tolist():
+                self._books.refine(row, int(need[r == row].max()))
+            self._books.write(r, np.full(r.size, ask, np.int64), k, sz[r, j], np.arange(r.size))
+
     def _apply_one(self, ev: SourceEvent, res: ApplyResult) -> None:
-        if isinstance(ev, BookBatch):
-            self._apply_batch(ev, res)
+        if isinstance(ev, WholeBooks):
+            self._apply_whole(ev, res)
         elif isinstance(ev, TradeBatch):
             self._apply_trades(ev, res)
-        elif isinstance(ev, BookSnapshot):
-            r = self._book_row(ev.asset_id, res)
-            if r is None:
-                return
-            row, outcome = r
-            if outcome is Outcome.YES:
-                self._snapshot_side(row, True, ev.bid_px, ev.bid_sz)
-                self._snapshot_side(row, False, ev.ask_px, ev.ask_sz)
-            else:  # NO book mirrored: NO bids become YES asks and vice versa
-                self._snapshot_side(row, False, 1.0 - ev.bid_px, ev.bid_sz)
-                self._snapshot_side(row, True, 1.0 - ev.ask_px, ev.ask_sz)
-            self._touch(row, ev.ts, res)
-        elif isinstance(ev, PriceChange):
-            r = self._book_row(ev.asset_id, res)
-            if r is None:
-                return
-            row, outcome = r
-            for ch in ev.changes:
-                is_bid = ch.side is Side.BUY
-                price = ch.price
-                if outcome is Outcome.NO:
-                    is_bid = not is_bid
-                    price = 1.0 - price
-                self._set_level(row, is_bid, price, ch.size)
-            self._touch(row, ev.ts, res)
         elif isinstance(ev, TradePrint):
             r = self._book_row(ev.asset_id, res)
             if r is None:
@@ -287,104 +463,6 @@ class MarketState:
             res.resolved.append(ev)
             res.changed_rows.add(row_opt)
 
-    def _apply_batch(self, ev: BookBatch, res: ApplyResult) -> None:
-        """Many whole books at once: one write per matrix for the YES books; a NO book
-        (none from the simulator) is mirrored one at a time, as a snapshot would be."""
-        shape = ev.bid_px.shape
-        if len(shape) != 2 or shape[0] != len(ev.asset_ids):
-            raise ValueError(f"book batch of {len(ev.asset_ids)} tokens has matrices {shape}")
-        for m in (ev.bid_sz, ev.ask_px, ev.ask_sz):
-            if m.shape != shape:
-                raise ValueError(f"book batch matrices differ in shape: {shape}, {m.shape}")
-        if ev.bid_n.shape != (shape[0],) or ev.ask_n.shape != (shape[0],):
-            raise ValueError("book batch level counts do not match its tokens")
-        if shape[0] and (ev.bid_n.min() < 0 or ev.ask_n.min() < 0):
-            raise ValueError("book batch has a negative level count")
-        if shape[0] and max(int(ev.bid_n.max()), int(ev.ask_n.max())) > shape[1]:
-            raise ValueError("book batch level count exceeds its levels")
-        found = list(map(self._yes_row.get, ev.asset_ids))
-        if None not in found:  # every token a known YES token: the usual case, no loop
-            yes_at: list[int] = list(range(len(found)))
-            yes_rows: list[int] = found  # type: ignore[assignment]
-        else:
-            yes_at, yes_rows = self._batch_rows(ev, res)
-        if not yes_rows:
-            return
-        at = np.asarray(yes_at, dtype=np.int64)
-        rows = np.asarray(yes_rows, dtype=np.int64)
-        k = min(self.depth, shape[1])
-        for px, sz, n, m_px, m_sz, store, whole in (
-            (ev.bid_px, ev.bid_sz, ev.bid_n, self.bid_px, self.bid_sz, self._bids, self._bid_whole),
-            (ev.ask_px, ev.ask_sz, ev.ask_n, self.ask_px, self.ask_sz, self._asks, self._ask_whole),
-        ):
-            m_px[rows, :k] = px[at, :k]
-            m_sz[rows, :k] = sz[at, :k]
-            if k < self.depth:
-                m_px[rows, k:] = NAN
-                m_sz[rows, k:] = 0.0
-            if shape[1] <= self.depth:  # the matrices hold every level
-                whole[rows] = True
-            else:  # deeper than the matrices: keep each row's full depth, as a snapshot does
-                whole[rows] = False
-                for i, row, count in zip(yes_at, yes_rows, n[at].tolist(), strict=True):
-                    store[row] = (px[i, :count], sz[i, :count])
-        self.book_ts[rows] = ev.ts
-        self.version[rows] += 1
-        res.changed_rows.update(yes_rows)
-
-    def _batch_rows(self, ev: BookBatch, res: ApplyResult) -> tuple[list[int], list[int]]:
-        """The batch's YES books (index in the batch, row); a NO book is applied here, one
-        at a time, and an unknown token reported."""
-        yes_at: list[int] = []
-        yes_rows: list[int] = []
-        for i, asset in enumerate(ev.asset_ids):
-            r = self._book_row(asset, res)
-            if r is None:
-                continue
-            row, outcome = r
-            if outcome is Outcome.YES:
-                yes_at.append(i)
-                yes_rows.append(row)
-            else:
-                nb, na = int(ev.bid_n[i]), int(ev.ask_n[i])
-                self._snapshot_side(row, False, 1.0 - ev.bid_px[i, :nb], ev.bid_sz[i, :nb])
-                self._snapshot_side(row, True, 1.0 - ev.ask_px[i, :na], ev.ask_sz[i, :na])
-                self._touch(row, ev.ts, res)
-        return yes_at, yes_rows
-
-    def _apply_trades(self, ev: TradeBatch, res: ApplyResult) -> None:
-        """Many trade prints at once, as the same prints one by one would leave the state:
-        the last print per market is its last trade, volumes add up in print order."""
-        n = len(ev.asset_ids)
-        if ev.price.shape != (n,) or ev.size.shape != (n,) or ev.buy.shape != (n,):
-            raise ValueError(f"trade batch of {n} tokens has arrays of another length")
-        found = list(map(self._yes_row.get, ev.asset_ids))
-        if None in found:  # a NO token or an unknown one: print by print
-            for i, asset in enumerate(ev.asset_ids):
-                side = Side.BUY if ev.buy[i] else Side.SELL
-                self._apply_one(
-                    TradePrint(asset, ev.ts, float(ev.price[i]), float(ev.size[i]), side), res
-                )
-            return
-        if not n:
-            return
-        rows = np.asarray(found, dtype=np.int64)
-        last_first = rows[::-1]
-        touched, at_rev = np.unique(last_first, return_index=True)
-        last = n - 1 - at_rev
-        self.last_trade_px[touched] = ev.price[last]
-        self.last_trade_ts[touched] = ev.ts
-        notional = ev.price * ev.size
-        np.add.at(self.traded_volume, rows, notional)
-        np.add.at(self.volume, rows, notional)
-        np.add.at(self.version, rows, 1)
-        volume = self.volume
-        markets = self.markets
-        touched_rows: list[int] = touched.tolist()
-        for r in touched_rows:
-            markets[r].volume = float(volume[r])
-        res.changed_rows.update(touched_rows)
-
     def _book_row(self, asset_id: str, res: ApplyResult) -> tuple[int, Outcome] | None:
         r = self._token.get(asset_id)
         if r is None:
@@ -397,55 +475,19 @@ class MarketState:
         self.version[row] += 1
         res.changed_rows.add(row)
 
-    def _snapshot_side(self, row: int, is_bid: bool, px: FloatArray, sz: FloatArray) -> None:
-        """Replace one side. The snapshot's arrays (best first, the event contract) are
-        kept as they are; they become a price → size dict only when a change arrives, so
-        a source that sends mostly snapshots never pays for dicts."""
-        (self._bids if is_bid else self._asks)[row] = (px, sz)
-        (self._bid_whole if is_bid else self._ask_whole)[row] = False
-        self._write_row(row, is_bid, px[: self.depth], sz[: self.depth])
-
-    def _set_level(self, row: int, is_bid: bool, price: float, size: float) -> None:
-        store = self._bids if is_bid else self._asks
-        whole = self._bid_whole if is_bid else self._ask_whole
-        if whole[row]:  # the matrix row is the book: it becomes the levels now
-            whole[row] = False
-            m_px, m_sz = (self.bid_px, self.bid_sz) if is_bid else (self.ask_px, self.ask_sz)
-            present = m_sz[row] > 0
-            store[row] = (m_px[row][present].copy(), m_sz[row][present].copy())
-        levels = store[row]
-        if isinstance(levels, tuple):
-            px, sz = levels
-            levels = store[row] = {
-                round(p, 6): s for p, s in zip(px.tolist(), sz.tolist(), strict=True) if s > 0
-            }
-        if size > 0:
-            levels[round(price, 6)] = size
-        else:
-            levels.pop(round(price, 6), None)
-        self._write_top(row, is_bid, levels)
-
-    def _write_top(self, row: int, is_bid: bool, levels: dict[float, float]) -> None:
-        pick = heapq.nlargest if is_bid else heapq.nsmallest
-        ordered = pick(self.depth, levels.items())
-        self._write_row(row, is_bid, [p for p, _ in ordered], [s for _, s in ordered])
-
-    def _write_row(
-        self,
-        row: int,
-        is_bid: bool,
-        prices: Sequence[float] | FloatArray,
-        sizes: Sequence[float] | FloatArray,
-    ) -> None:
-        """One side's matrix row: these levels (best first, at most `depth`), then empty."""
-        px = self.bid_px if is_bid else self.ask_px
-        sz = self.bid_sz if is_bid else self.ask_sz
-        k = len(prices)
-        px[row, k:] = NAN
-        sz[row, k:] = 0.0
-        if k:
-            px[row, :k] = prices
-            sz[row, :k] = sizes
+    def levels(self, market_id: str) -> tuple[dict[float, float], dict[float, float]]:
+        """Every level of a market's book, YES orientation: (bids, asks), price → size."""
+        r = self._row.get(market_id)
+        if r is None:
+            return {}, {}
+        if not self._whole[r]:
+            return self._books.levels(r)
+        sides = ((self.bid_px[r], self.bid_sz[r]), (self.ask_px[r], self.ask_sz[r]))
+        bids, asks = (
+            {float(p): float(z) for p, z in zip(px.tolist(), sz.tolist(), strict=True) if z > 0}
+            for px, sz in sides
+        )
+        return bids, asks
 
     # --- views -----------------------------------------------------------------------------
 
@@ -501,3 +543,21 @@ class MarketState:
     @property
     def history_len(self) -> int:
         return self._hist_len
+
+
+def _check_shape(b: BookBatch) -> None:
+    """A batch whose columns disagree (a damaged record) is refused whole."""
+    n = b.level_frame.size
+    if not (b.level_token.size == b.level_bid.size == b.level_price.size == b.level_size.size == n):
+        raise ValueError("level columns of different lengths")
+    if b.snap_frame.size != b.snap_token.size:
+        raise ValueError("snapshot columns of different lengths")
+    frames, tokens = b.frame_ts.size, len(b.tokens)
+    for col, bound in (
+        (b.level_frame, frames),
+        (b.snap_frame, frames),
+        (b.level_token, tokens),
+        (b.snap_token, tokens),
+    ):
+        if col.size and (int(col.min()) < 0 or int(col.max()) >= bound):
+            raise ValueError("index column out of range")

@@ -129,7 +129,6 @@ class PolymarketSource:
     async def _open(self, markets: list[Market], *, announce: bool = False) -> None:
         """Track `markets`: snapshots, then streams. `announce`: they arrive after the
         engine's first `discover`, so they are queued as listings, before their books."""
-        s = self.s
         with self._lock:
             self._markets = {m.market_id: m for m in markets}
         log.info("polymarket: %d binary markets (%d skipped)", len(markets), self.skipped)
@@ -137,17 +136,23 @@ class PolymarketSource:
             now = self.clock()
             self._queue.put([MarketListed(m, now) for m in markets])
         await self._initial_books(markets)
+        await self.track(markets).start()
+
+    def track(self, markets: list[Market]) -> MarketStreams:
+        """The websocket streams of `markets`, made but not started: each frame a stream
+        is given (`MarketStream.on_frame`) reaches `poll` as it would from the network."""
         self.streams = MarketStreams(
-            s,
+            self.s,
             self._on_events,
             known=self._markets,
             clock=self.clock,
             monotonic=self.monotonic,
             refresh=self._fetch_books,
             rng=self._rng,
+            frames=self._queue,
         )
         self.streams.add_markets(markets)
-        await self.streams.start()
+        return self.streams
 
     async def _discover_until_listed(self) -> None:
         """Discovery again, every `discovery_retry_seconds` (jittered), until Gamma answers.

@@ -14,8 +14,12 @@ One tracker per connection; all tokens of a market live on the same connection.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 
 from engine.events import BookSnapshot, BookTrust, PriceChange, SourceEvent, TickSizeChange
+from engine.sources.polymarket.frames import ChangeEntry, ChangeFrame
+
+_ASSET = attrgetter("asset_id")
 
 
 class TrustTracker:
@@ -26,6 +30,7 @@ class TrustTracker:
         self._awaiting: set[str] = set()
         self._untrusted: dict[str, str] = {}  # market -> reason last announced
         self._snapshot_ts: dict[str, float] = {}
+        self._newest_snapshot = 0.0  # the latest of `_snapshot_ts` (see `passes`)
         self.dropped = 0  # updates discarded while waiting for a snapshot, or stale
 
     def add(self, market_id: str, tokens: Iterable[str]) -> None:
@@ -88,18 +93,11 @@ class TrustTracker:
                     continue  # not subscribed here (cannot be applied anyway)
                 out.append(ev)
             elif isinstance(ev, BookSnapshot):
-                token = ev.asset_id
-                market = self._market_of.get(token)
-                if market is None:
-                    continue
-                awaiting.discard(token)
-                self._snapshot_ts[token] = ev.ts
-                out.append(ev)
-                if market in self._untrusted and not any(
-                    t in awaiting for t in self._tokens_of[market]
-                ):
-                    del self._untrusted[market]
-                    out.append(BookTrust(market, self._clock(), True, "fresh snapshot"))
+                known, trusted = self.snapshot(ev.asset_id, ev.ts)
+                if known:
+                    out.append(ev)
+                if trusted is not None:
+                    out.append(trusted)
             elif isinstance(ev, TickSizeChange):
                 out.append(ev)
                 if ev.asset_id in self._market_of:
@@ -108,3 +106,43 @@ class TrustTracker:
             else:
                 out.append(ev)
         return out, retick
+
+    def snapshot(self, token: str, ts: float) -> tuple[bool, BookTrust | None]:
+        """A snapshot of `token` arrived: (is it subscribed here, so forwarded?, the market's
+        "trusted" again if this was the last snapshot it waited for)."""
+        market = self._market_of.get(token)
+        if market is None:
+            return False, None
+        awaiting = self._awaiting
+        awaiting.discard(token)
+        self._snapshot_ts[token] = ts
+        if ts > self._newest_snapshot:
+            self._newest_snapshot = ts
+        if market in self._untrusted and not any(t in awaiting for t in self._tokens_of[market]):
+            del self._untrusted[market]
+            return True, BookTrust(market, self._clock(), True, "fresh snapshot")
+        return True, None
+
+    def passes(self, frame: ChangeFrame) -> bool:
+        """Whether `filter` would forward every level of a change frame as it is: the common
+        case, checked once per frame (no token waits for a snapshot, the frame is not older
+        than any snapshot, every token is subscribed here)."""
+        if self._awaiting or frame.timestamp / 1000.0 < self._newest_snapshot:
+            return False
+        return all(map(self._market_of.__contains__, map(_ASSET, frame.price_changes)))
+
+    def keep(self, frame: ChangeFrame) -> list[ChangeEntry]:
+        """The levels of a change frame that `filter` would forward, token by token as it
+        does each token's `PriceChange` (and counted in `dropped` the same way)."""
+        ts = frame.timestamp / 1000.0
+        awaiting, snapshot_ts, market_of = self._awaiting, self._snapshot_ts, self._market_of
+        kept: list[ChangeEntry] = []
+        dropped: set[str] = set()
+        for e in frame.price_changes:
+            token = e.asset_id
+            if token in awaiting or ts < snapshot_ts.get(token, 0.0):
+                dropped.add(token)
+            elif token in market_of:
+                kept.append(e)
+        self.dropped += len(dropped)
+        return kept

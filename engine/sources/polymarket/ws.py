@@ -29,6 +29,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Protocol
 
 import msgspec
 import websockets
@@ -37,6 +38,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from engine.config import PolymarketSettings
 from engine.events import BookSnapshot, SourceEvent
 from engine.models import Market
+from engine.sources.polymarket.frames import (
+    BOOK_DECODER,
+    CHANGE_DECODER,
+    BookFrame,
+    ChangeFrame,
+)
 from engine.sources.polymarket.parse_ws import MarketChannelParser
 from engine.sources.polymarket.stall import StallDetector
 from engine.sources.polymarket.trust import TrustTracker
@@ -45,6 +52,15 @@ log = logging.getLogger("polyb0t.polymarket.ws")
 
 Sink = Callable[[list[SourceEvent]], None]
 Refresh = Callable[[list[str]], Awaitable[list[BookSnapshot]]]
+
+
+class FrameSink(Protocol):
+    """Where a stream puts the book frames it decoded itself (`EventQueue`)."""
+
+    def add_changes(self, frame: ChangeFrame) -> None: ...
+
+    def add_book(self, frame: BookFrame) -> None: ...
+
 
 PING = "PING"
 MIN_SLEEP = 0.005  # keepalive wake-ups at most this often, whatever the deadlines say
@@ -81,8 +97,12 @@ class MarketStream:
         monotonic: Callable[[], float] = time.monotonic,
         refresh: Refresh | None = None,
         rng: random.Random | None = None,
+        frames: FrameSink | None = None,
     ) -> None:
+        """`frames`: book frames go there, decoded but not made into events (the engine's
+        path); without it every frame becomes `SourceEvent`s for `sink`."""
         self.name = name
+        self.frame_sink = frames
         self.s = settings
         self.parser = parser
         self.sink = sink
@@ -211,7 +231,7 @@ class MarketStream:
             async for frame in ws:
                 if self._resubscribe_reason is not None:
                     continue  # being replaced (a stall, a tick change): nothing it says counts
-                self._on_frame(frame)
+                self.on_frame(frame)
                 now = self._now()
                 if frame == "PONG":
                     detector.on_pong(now)
@@ -274,9 +294,12 @@ class MarketStream:
         )
         self.request_resubscribe(why)
 
-    def _on_frame(self, frame: str | bytes) -> None:
+    def on_frame(self, frame: str | bytes) -> None:
+        """Handle one received frame (the session calls this for each; so does the bench)."""
         self.frames += 1
         try:
+            if self.frame_sink is not None and self._on_book_frame(frame, self.frame_sink):
+                return
             events, errors = self.parser.parse(frame)
             if errors:
                 self.bad_frames += 1
@@ -287,6 +310,41 @@ class MarketStream:
         except Exception:  # a parser bug must not end the stream
             self.bad_frames += 1
             log.exception("ws %s: frame handling failed", self.name)
+
+    def _on_book_frame(self, frame: str | bytes, out: FrameSink) -> bool:
+        """A `price_change` or `book` frame of the common shape, decoded, trust-filtered as
+        `_deliver` would and handed to `out`: True; any other frame: False (the general way
+        decodes it, and reports it if malformed)."""
+        try:
+            msg = CHANGE_DECODER.decode(frame)
+        except msgspec.DecodeError:
+            return self._on_book(frame, out)
+        except RecursionError:
+            return False
+        trust = self.trust
+        if trust.passes(msg):
+            out.add_changes(msg)
+        else:
+            kept = trust.keep(msg)
+            if kept:
+                out.add_changes(
+                    ChangeFrame(
+                        price_changes=kept, timestamp=msg.timestamp, event_type=msg.event_type
+                    )
+                )
+        return True
+
+    def _on_book(self, frame: str | bytes, out: FrameSink) -> bool:
+        try:
+            msg = BOOK_DECODER.decode(frame)
+        except (msgspec.DecodeError, RecursionError):
+            return False
+        known, trusted = self.trust.snapshot(msg.asset_id, msg.timestamp / 1000.0)
+        if known:
+            out.add_book(msg)
+        if trusted is not None:
+            self.sink([trusted])
+        return True
 
     def _deliver(self, events: list[SourceEvent]) -> None:
         out, retick = self.trust.filter(events)
@@ -340,9 +398,11 @@ class MarketStreams:
         monotonic: Callable[[], float] = time.monotonic,
         refresh: Refresh | None = None,
         rng: random.Random | None = None,
+        frames: FrameSink | None = None,
     ) -> None:
         self.s = settings
         self.sink = sink
+        self.frame_sink = frames
         self.parser = MarketChannelParser(known)
         self.clock = clock
         self.monotonic = monotonic
@@ -365,6 +425,7 @@ class MarketStreams:
                     monotonic=self.monotonic,
                     refresh=self.refresh,
                     rng=self._rng,
+                    frames=self.frame_sink,
                 )
                 self.streams.append(stream)
             stream.add_market(m)

@@ -11,7 +11,6 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.events import (
-    BookBatch,
     BookSnapshot,
     LevelChange,
     MarketListed,
@@ -20,6 +19,7 @@ from engine.events import (
     TickSizeChange,
     TradeBatch,
     TradePrint,
+    WholeBooks,
 )
 from engine.models import Side
 from engine.sources.sim import books
@@ -62,8 +62,8 @@ def snapshots(w: World, rows: IntArray, ts: float) -> list[BookSnapshot]:
     ]
 
 
-def book_batch(w: World, rows: IntArray, ts: float) -> list[BookBatch]:
-    """The books of `rows` (distinct) as one `BookBatch`, padding NaN / 0 past each ladder."""
+def whole_books(w: World, rows: IntArray, ts: float) -> list[WholeBooks]:
+    """The books of `rows` (distinct) as one `WholeBooks`, padding NaN / 0 past each ladder."""
     if rows.size == 0:
         return []
     bpx, bsz, bn, apx, asz, an = ladders(w, rows)
@@ -72,7 +72,7 @@ def book_batch(w: World, rows: IntArray, ts: float) -> list[BookBatch]:
     ask_empty = levels[None, :] >= an[:, None]
     bpx[bid_empty], bsz[bid_empty] = np.nan, 0.0
     apx[ask_empty], asz[ask_empty] = np.nan, 0.0
-    return [BookBatch(ts, w.yes_tokens(rows), bpx, bsz, bn, apx, asz, an)]
+    return [WholeBooks(ts, w.yes_tokens(rows), bpx, bsz, bn, apx, asz, an)]
 
 
 def price_changes(

@@ -31,7 +31,7 @@ class SimExchange:
 
     def __init__(self, settings: SimSettings, start_ts: float, *, batches: bool = False) -> None:
         self.settings = settings
-        # Books as one `BookBatch` per step (the engine: a few array writes to apply) or as
+        # Books as one `WholeBooks` per step (the engine: a few array writes to apply) or as
         # Polymarket's book / price_change events (the fake exchange turns those into its
         # websocket feed). The books they describe are the same.
         self.batches = batches
@@ -152,7 +152,7 @@ class SimExchange:
         if k == 0:  # the runner's first poll: every open market's book
             opened = np.flatnonzero(~w.resolved)
             if self.batches:
-                return list(emit.book_batch(w, opened, t))
+                return list(emit.whole_books(w, opened, t))
             return list(emit.snapshots(w, opened, t))
         n_old = w.n
         old_bid = self._keep(0, w.bid_sz)
@@ -178,7 +178,7 @@ class SimExchange:
         rebuilt = np.concatenate([requote, listed])
         if self.batches:  # every changed book whole: requoted, listed, and resized ones
             resized = np.flatnonzero(bid_changed.any(axis=1) | ask_changed.any(axis=1))
-            events.extend(emit.book_batch(w, np.union1d(rebuilt, resized), t))
+            events.extend(emit.whole_books(w, np.union1d(rebuilt, resized), t))
         else:
             events.extend(emit.snapshots(w, rebuilt, t))
             events.extend(emit.price_changes(w, bid_changed, ask_changed, t))
