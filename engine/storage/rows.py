@@ -8,6 +8,7 @@ state), see `engine.storage.tables`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -88,20 +89,32 @@ def market_from_row(r: RowMapping) -> Market:
 # --- per-cycle records ---------------------------------------------------------------------
 
 
-def snapshot_row(s: Snapshot, run_id: str | None) -> Row:
-    return {
-        "run_id": run_id,
-        "ts": s.ts,
-        "market_id": s.market_id,
-        "best_bid": _opt(s.best_bid),
-        "best_ask": _opt(s.best_ask),
-        "mid": _opt(s.mid),
-        "spread": _opt(s.spread),
-        "bid_depth": _opt(s.bid_depth) or 0.0,
-        "ask_depth": _opt(s.ask_depth) or 0.0,
-        "last_trade": _opt(s.last_trade),
-        "volume": _opt(s.volume),
-    }
+SNAPSHOT_COLUMNS = (
+    "run_id", "ts", "market_id", "best_bid", "best_ask", "mid", "spread",
+    "bid_depth", "ask_depth", "last_trade", "volume",
+)  # fmt: skip
+
+
+def snapshot_tuples(snaps: Sequence[Snapshot], run_id: str | None) -> list[tuple[Any, ...]]:
+    """Snapshot rows as tuples in `SNAPSHOT_COLUMNS` order, many at once (a step can store
+    thousands). `x == x` is False only for NaN: an empty side's NaN prices are stored as
+    NULL, so SQL aggregates and PostgreSQL agree; missing depth is 0."""
+    return [
+        (
+            run_id,
+            s.ts,
+            s.market_id,
+            s.best_bid if s.best_bid == s.best_bid else None,
+            s.best_ask if s.best_ask == s.best_ask else None,
+            s.mid if s.mid == s.mid else None,
+            s.spread if s.spread == s.spread else None,
+            s.bid_depth if s.bid_depth == s.bid_depth else 0.0,
+            s.ask_depth if s.ask_depth == s.ask_depth else 0.0,
+            s.last_trade if s.last_trade == s.last_trade else None,
+            s.volume if s.volume == s.volume else None,
+        )
+        for s in snaps
+    ]
 
 
 def signal_row(s: Signal, run_id: str) -> Row:

@@ -26,6 +26,39 @@ def upsert(
     conn.execute(stmt, _last_per_key(rows, keys))
 
 
+def insert_tuples(
+    conn: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert `rows`, each a tuple in `columns` order.
+
+    Where the driver takes positional parameters (SQLite's `?`), straight to its
+    executemany: SQLAlchemy's per-row parameter processing costs more than SQLite's insert
+    for the thousands of snapshot rows a step can write, and the writer thread holding the
+    GIL for it slows the engine step. Other drivers (psycopg's named style) get dicts
+    through SQLAlchemy, as before.
+    """
+    if not rows:
+        return
+    if conn.dialect.paramstyle == "qmark":
+        conn.exec_driver_sql(_insert_sql(conn, table, columns), list(rows))
+    else:
+        conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
+
+
+def _insert_sql(conn: Connection, table: Table, columns: tuple[str, ...]) -> str:
+    key = (conn.dialect.name, table.name, columns)
+    sql = _INSERTS.get(key)
+    if sql is None:
+        quote = conn.dialect.identifier_preparer.quote
+        names = ", ".join(quote(c) for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        sql = _INSERTS[key] = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
+    return sql
+
+
+_INSERTS: dict[tuple[str, str, tuple[str, ...]], str] = {}  # statement text per table, columns
+
+
 def _last_per_key(rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
     """One row per key, the last given (what writing them one after another leaves): a
     driver may send the rows as one multi-row statement, where PostgreSQL refuses a key met

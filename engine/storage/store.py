@@ -34,7 +34,7 @@ from engine.storage.records import (
 )
 from engine.storage.retention import PruneReport
 from engine.storage.retention import prune as _prune
-from engine.storage.sql import text_before, upsert
+from engine.storage.sql import insert_tuples, text_before, upsert
 from engine.storage.tables import (
     BackfillProgressRow,
     DailyPnlRow,
@@ -131,7 +131,7 @@ class _CycleRows:
     """The rows of one or more cycles, per table, in the order they were recorded."""
 
     markets: list[dict[str, Any]] = field(default_factory=list)
-    snapshots: list[dict[str, Any]] = field(default_factory=list)
+    snapshots: list[tuple[Any, ...]] = field(default_factory=list)  # SNAPSHOT_COLUMNS
     signals: list[dict[str, Any]] = field(default_factory=list)
     orders: list[dict[str, Any]] = field(default_factory=list)
     fills: list[dict[str, Any]] = field(default_factory=list)
@@ -380,7 +380,7 @@ class Store:
             self._rows_of(batch, out)
         with self._db.write() as conn:
             upsert(conn, _MARKETS, out.markets, ["market_id"])
-            _insert_many(conn, _SNAPSHOTS, out.snapshots)
+            insert_tuples(conn, _SNAPSHOTS, rows.SNAPSHOT_COLUMNS, out.snapshots)
             _insert_many(conn, _SIGNALS, out.signals)
             upsert(conn, _ORDERS, out.orders, ["order_id"])
             _insert_many(conn, _FILLS, out.fills)
@@ -394,7 +394,7 @@ class Store:
     def _rows_of(self, batch: CycleRecord, out: _CycleRows) -> None:
         run_id, ts, clean = batch.run_id, batch.ts, self._clean
         out.markets += [rows.market_row(m, ts) for m in batch.markets]
-        out.snapshots += [rows.snapshot_row(s, run_id) for s in batch.snapshots]
+        out.snapshots += rows.snapshot_tuples(batch.snapshots, run_id)
         out.signals += [
             _redacted(rows.signal_row(s, run_id), "reason", clean) for s in batch.signals
         ]
