@@ -461,8 +461,8 @@ async def test_a_silent_connection_that_still_answers_pings_is_untrusted_by_the_
         mover.cancel()
         await poll_until(src, got, lambda: len(trust_of(got)) > len(a.market_ids), timeout=2)
         silent_b = [t for t in trust_of(got) if t[0] in b.market_ids]
-        await fake_polymarket.advance(60)  # data on b again
-        await poll_until(src, got, lambda: any(t[1] for t in trust_of(got)), timeout=2)
+        mover = asyncio.create_task(world_moves())  # data on b again (a is still stalled)
+        await poll_until(src, got, lambda: any(t[1] for t in trust_of(got)), timeout=3)
     finally:
         mover.cancel()
         await src.stop()
