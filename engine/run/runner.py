@@ -3,8 +3,10 @@
 Runs on an asyncio loop but keeps it free: every step (poll the source, fold events into the
 state, settle resolutions, fill due paper orders, run the decision cycle, write the database)
 runs in one worker thread via `asyncio.to_thread`, one step at a time, so the loop only
-schedules, waits and answers signals. A stop request is honoured between steps, so shutdown
-takes at most one step.
+schedules, waits and answers signals. The headless harness (`inline_steps`: a daemon on a
+simulated clock at `--speed max`, where nothing on the loop waits for it but the control
+socket and signals) runs the same step on the loop itself and yields after each. A stop
+request is honoured between steps, so shutdown takes at most one step.
 
 The step is the one owner of the engine's state. Requests from consoles and the control socket
 come through the engine's inbox (`engine.run.inbox`) and are carried out at the start of a step,
