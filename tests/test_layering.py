@@ -148,3 +148,80 @@ def test_cli_and_runtime_do_not_import_textual() -> None:
 def test_the_cli_loads_the_clob_client_only_for_real_orders() -> None:
     mods = _modules_after("import polyb0t_tui.cli, polyb0t_tui.runtime")
     assert "py_clob_client_v2" not in mods
+
+
+def _module_imports(path: Path, name: str, known: set[str]) -> set[str]:
+    """The project modules `name` imports when it loads: module-level statements only (an
+    import inside a function or under TYPE_CHECKING runs later or never); its own packages
+    excluded (`from engine.sources.sim import books` in a module of that package is how
+    Python packages are written, not a circle between modules)."""
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        for n in ast.walk(node):
+            if isinstance(n, ast.Import):
+                found |= {a.name for a in n.names}
+            elif isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
+                found |= {n.module, *(f"{n.module}.{a.name}" for a in n.names)}
+    ancestors = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)}
+    return {m for m in found if m in known and m != name and m not in ancestors}
+
+
+def _import_circles(root: Path, packages: tuple[str, ...]) -> list[list[str]]:
+    """Every set of modules that import one another around a circle, as they load."""
+    paths: dict[str, Path] = {}
+    for package in packages:
+        for path in (root / package).rglob("*.py"):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            paths[".".join(parts)] = path
+    graph = {m: _module_imports(p, m, set(paths)) for m, p in paths.items()}
+    circles: list[list[str]] = []
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            part = []
+            while True:
+                w = stack.pop()
+                part.append(w)
+                if w == v:
+                    break
+            if len(part) > 1:
+                circles.append(sorted(part))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return circles
+
+
+def test_no_module_imports_itself_around_a_circle() -> None:
+    """Issue 14 broke recorder <-> runner and app <-> approval; none may come back."""
+    assert _import_circles(ROOT, ("engine", "ml", "polyb0t_tui", "fake_polymarket")) == []
+
+
+def test_the_circle_finder_sees_a_circle(tmp_path: Path) -> None:
+    root = tmp_path / "pkg"
+    root.mkdir()
+    (root / "__init__.py").write_text("")
+    (root / "a.py").write_text("from pkg.b import x\n")
+    (root / "b.py").write_text("import pkg.a\nx = 1\n")
+    (root / "c.py").write_text("def f():\n    import pkg.a\n")  # at call time: no circle
+    (root / "d.py").write_text("from pkg import a\n")  # a module, not the package itself
+    assert _import_circles(tmp_path, ("pkg",)) == [["pkg.a", "pkg.b"]]
