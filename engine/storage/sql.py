@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Connection, Executable, Float, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 
 
 def upsert(
@@ -24,8 +25,8 @@ def upsert(
         return
     columns = tuple(rows[0])
     latest = _last_per_key(rows, keys)
-    if _positional(conn, table, columns):  # SQLite: straight to the driver, as `insert_tuples`
-        sql = _upsert_sql(conn, table, tuple(keys), columns)
+    if _positional(conn.dialect, table, columns):  # SQLite: straight to the driver
+        sql = _upsert_sql(conn.dialect, table, tuple(keys), columns)
         conn.exec_driver_sql(sql, [tuple(r[c] for c in columns) for r in latest])
         return
     conn.execute(_upsert_statement(conn.dialect.name, table, tuple(keys), columns), latest)
@@ -44,52 +45,42 @@ def insert_tuples(
     """
     if not rows:
         return
-    if _positional(conn, table, columns):
-        conn.exec_driver_sql(_insert_sql(conn, table, columns), list(rows))
+    if _positional(conn.dialect, table, columns):
+        conn.exec_driver_sql(_insert_sql(conn.dialect, table, columns), list(rows))
     else:
         conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
 
 
-def _positional(conn: Connection, table: Table, columns: tuple[str, ...]) -> bool:
+@functools.lru_cache(maxsize=256)
+def _positional(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> bool:
     """Can these columns go to the driver as they are? Only with positional parameters
     (SQLite's `?`) and where no column's type converts its values on the way in (JSON,
     dates): the engine's per-step tables hold numbers and text. A float column's only
     conversion is `float()`, which the engine's values (floats, numpy float64) do not need."""
-    key = (conn.dialect.name, table.name, columns)
-    ok = _PLAIN.get(key)
-    if ok is None:
-        types = [table.c[c].type for c in columns]
-        ok = _PLAIN[key] = conn.dialect.paramstyle == "qmark" and all(
-            isinstance(t, Float) or t.bind_processor(conn.dialect) is None for t in types
-        )
-    return ok
+    types = [table.c[c].type for c in columns]
+    return dialect.paramstyle == "qmark" and all(
+        isinstance(t, Float) or t.bind_processor(dialect) is None for t in types
+    )
 
 
-def _insert_sql(conn: Connection, table: Table, columns: tuple[str, ...]) -> str:
-    quote = conn.dialect.identifier_preparer.quote
+@functools.lru_cache(maxsize=256)
+def _insert_sql(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+    quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     marks = ", ".join("?" for _ in columns)
     return f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
 
 
+@functools.lru_cache(maxsize=256)
 def _upsert_sql(
-    conn: Connection, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]
+    dialect: Dialect, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]
 ) -> str:
-    """`INSERT ... ON CONFLICT (keys) DO UPDATE` in SQLite's own text, cached per table."""
-    key = (conn.dialect.name, table.name, keys, columns)
-    sql = _UPSERTS.get(key)
-    if sql is None:
-        quote = conn.dialect.identifier_preparer.quote
-        sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in keys)
-        action = f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
-        conflict = ", ".join(quote(k) for k in keys)
-        sql = f"{_insert_sql(conn, table, columns)} ON CONFLICT ({conflict}) {action}"
-        _UPSERTS[key] = sql
-    return sql
-
-
-_PLAIN: dict[tuple[str, str, tuple[str, ...]], bool] = {}
-_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], str] = {}
+    """`INSERT ... ON CONFLICT (keys) DO UPDATE` in SQLite's own text."""
+    quote = dialect.identifier_preparer.quote
+    sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in keys)
+    action = f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
+    conflict = ", ".join(quote(k) for k in keys)
+    return f"{_insert_sql(dialect, table, columns)} ON CONFLICT ({conflict}) {action}"
 
 
 def _last_per_key(rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
