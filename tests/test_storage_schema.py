@@ -19,6 +19,7 @@ from engine.storage import (
     Store,
     normalise_url,
 )
+from engine.storage.database import SQLITE_CACHE_KIB
 from engine.storage.tables import SchemaMeta, TableBase, table_of
 
 META = table_of(SchemaMeta)
@@ -200,7 +201,9 @@ def test_migration_list_must_increase() -> None:
 # --- SQLite specifics ------------------------------------------------------------------------
 
 
-def test_sqlite_uses_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
+def test_sqlite_uses_wal_busy_timeout_foreign_keys_and_a_large_page_cache(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "nested" / "deeper" / "polybot.db"
     db = Database(f"sqlite:///{path.as_posix()}")
     db.init()
@@ -209,6 +212,7 @@ def test_sqlite_uses_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
     db.close()
 
 
