@@ -160,7 +160,13 @@ def test_an_engine_whose_writes_fail_counts_the_failed_steps_and_halts(
     store.record_cycles = failing_after_three_cycles  # type: ignore[method-assign]
     step = rt.engine.step
 
+    queue = rt.engine.recorder.writer._queue
+
     def watched(t: float, do_cycle: bool) -> StepResult:
+        # Each step starts once the writer has tried the last one's record (as a database
+        # that keeps up would), so whether a failure reaches the next step does not depend
+        # on how far the writer thread lags.
+        queue.join()
         halted.append(rt.control.reason)
         return step(t, do_cycle)
 
