@@ -163,3 +163,15 @@ def test_any_environment_loads_or_raises_config_error(cfg: Path, env: dict[str, 
             elsewhere = [v for n, v in env.items() if n != name]  # may be echoed from there
             if secret and len(value) >= 12 and not any(value in v for v in elsewhere):
                 assert value not in str(result), name
+
+
+def test_a_key_pasted_into_the_control_host_is_refused_without_being_echoed() -> None:
+    """Found by the fuzzing above: the loopback check quoted the host it refused."""
+    key = "0x" + "ab" * 32
+    with pytest.raises(ConfigError) as err:
+        load_settings(None, {"control": {"host": key}})
+    text = str(err.value)
+    assert key not in text
+    assert "control.host" in text and "not a loopback address" in text and "not shown" in text
+    with pytest.raises(ConfigError, match=r"'10\.0\.0\.5' is not a loopback"):  # plain: named
+        load_settings(None, {"control": {"host": "10.0.0.5"}})

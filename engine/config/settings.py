@@ -25,7 +25,7 @@ from pydantic_settings import (
 
 from engine.config.bounds import check_numbers
 from engine.config.errors import ConfigError, env_problem, format_errors
-from engine.config.secrets import SECRET_SETTINGS, url_parts
+from engine.config.secrets import SECRET_SETTINGS, looks_like_secret, url_parts
 from engine.config.sections import (
     ControlSettings,
     FeatureSettings,
@@ -92,9 +92,13 @@ class Settings(BaseSettings):
     def _control_bind(self) -> Settings:
         # The daemon refuses the same bind at start (`check_bind`); saying so here lets
         # `config validate` catch it, in the same words.
-        problem = bind_problem(self.control.host, self.control.allow_remote)
-        if problem:
-            raise ValueError(problem)
+        host = self.control.host
+        problem = bind_problem(host, self.control.allow_remote)
+        if problem:  # a key pasted into the wrong field is not echoed, even here
+            hidden = "(a value that looks like a key, not shown)"
+            raise ValueError(
+                problem.replace(repr(host), hidden) if looks_like_secret(host) else problem
+            )
         return self
 
     @property
