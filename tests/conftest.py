@@ -1,5 +1,10 @@
 """Shared fixtures.
 
+Property tests (hypothesis) are deterministic: the profile loaded here derandomizes every one
+and keeps no example database, so CI runs the same examples on every run and a failure found
+once is found again (and kept as a regression test). `HYPOTHESIS_PROFILE=explore` draws new
+examples each run, for looking for bugs rather than checking.
+
 Databases: `db_url` / `db` run a test on SQLite and, when `POLYBOT_TEST_PG_URL` is set, on
 PostgreSQL too (marked `postgres`). Each PostgreSQL test gets its own schema, selected through
 the URL's search_path, so tests never see each other's tables and child processes that open
@@ -15,11 +20,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine
 
 from engine.storage import Database, normalise_url
 
 PG_URL_ENV = "POLYBOT_TEST_PG_URL"
+
+hypothesis_settings.register_profile("deterministic", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 
 @pytest.fixture

@@ -26,8 +26,11 @@ SECTIONS = {
 }
 TOP = [name for name in Settings.model_fields if name not in SECTIONS]
 SUB = sorted({f for fields in SECTIONS.values() for f in fields})
-FUZZ = settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+FUZZ = settings(  # deterministic, as the other fuzz suites: CI runs the same examples each time
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
