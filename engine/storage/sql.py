@@ -32,6 +32,13 @@ def upsert(
     conn.execute(_upsert_statement(conn.dialect.name, table, tuple(keys), columns), latest)
 
 
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts with the same keys), by the same path as `insert_tuples`."""
+    if rows:
+        columns = tuple(rows[0])
+        insert_tuples(conn, table, columns, [tuple(r[c] for c in columns) for r in rows])
+
+
 def insert_tuples(
     conn: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
 ) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.config import RetentionSettings
@@ -34,7 +34,7 @@ from engine.storage.records import (
 )
 from engine.storage.retention import PruneReport
 from engine.storage.retention import prune as _prune
-from engine.storage.sql import insert_tuples, text_before, upsert
+from engine.storage.sql import insert_rows, insert_tuples, text_before, upsert
 from engine.storage.tables import (
     BackfillProgressRow,
     DailyPnlRow,
@@ -100,11 +100,6 @@ class BackfillProgress:
     fetched_fidelity: int = 0  # minutes the server answered at
     error: str | None = None
     updated_ts: float = 0.0
-
-
-def _insert_many(conn: Connection, table: Table, batch: list[dict[str, Any]]) -> None:
-    if batch:
-        conn.execute(insert(table), batch)
 
 
 def _latest_run() -> Select[Any]:
@@ -381,12 +376,12 @@ class Store:
         with self._db.write() as conn:
             upsert(conn, _MARKETS, out.markets, ["market_id"])
             insert_tuples(conn, _SNAPSHOTS, rows.SNAPSHOT_COLUMNS, out.snapshots)
-            _insert_many(conn, _SIGNALS, out.signals)
+            insert_rows(conn, _SIGNALS, out.signals)
             upsert(conn, _ORDERS, out.orders, ["order_id"])
-            _insert_many(conn, _FILLS, out.fills)
+            insert_rows(conn, _FILLS, out.fills)
             upsert(conn, _POSITIONS, out.positions, ["run_id", "market_id", "outcome"])
-            _insert_many(conn, _EVENTS, out.events)
-            _insert_many(conn, _RECORDED, out.recorded)
+            insert_rows(conn, _EVENTS, out.events)
+            insert_rows(conn, _RECORDED, out.recorded)
             upsert(conn, _REJECTIONS, out.rejections, ["run_id", "ts", "rule"])
             upsert(conn, _STATE, list(out.state.values()), ["run_id"])
             upsert(conn, _DAILY, list(out.daily.values()), ["run_id", "day"])
