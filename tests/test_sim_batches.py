@@ -20,16 +20,18 @@ COLUMNS = (
 )  # fmt: skip
 
 
+def _opened(settings: SimSettings, batches: bool) -> tuple[SimExchange, MarketState]:
+    source = SimExchange(settings, START, batches=batches)
+    state = MarketState(depth=8)
+    for m in source.discover():
+        state.add_market(m)
+    return source, state
+
+
 def _pair(**sim: object) -> tuple[SimExchange, MarketState, SimExchange, MarketState]:
+    """The same world twice: its events (as the fake serves them), then its batches."""
     settings = SimSettings(**{"markets": 300, "seed": 3, "new_listings_per_day": 400.0, **sim})
-    out: list[object] = []
-    for batches in (False, True):
-        source = SimExchange(settings, START, batches=batches)
-        state = MarketState(depth=8)
-        for m in source.discover():
-            state.add_market(m)
-        out += [source, state]
-    return out[0], out[1], out[2], out[3]  # type: ignore[return-value]
+    return (*_opened(settings, False), *_opened(settings, True))
 
 
 def _same_state(a: MarketState, b: MarketState) -> None:
