@@ -48,9 +48,12 @@ def taker_fee(shares: float, price: float, rate: float, exponent: float) -> floa
 def taker_fee_per_share(price: FloatArray, rate: FloatArray, exponent: FloatArray) -> FloatArray:
     """Vectorised `taker_fee` of one share, row by row; NaN where the price is NaN."""
     with np.errstate(invalid="ignore"):
-        linear = rate * price * (1.0 - price)  # as `taker_fee` computes exponent 1
-        curved = rate * np.power(np.maximum(price * (1.0 - price), 0.0), exponent)
-        fee = np.where(exponent == 1.0, linear, curved)
+        fee = rate * price * (1.0 - price)  # as `taker_fee` computes exponent 1
+        curved = np.flatnonzero(exponent != 1.0)  # the few other markets: the power is dear
+        if curved.size:
+            p = price[curved]
+            q = np.maximum(p * (1.0 - p), 0.0)
+            fee[curved] = rate[curved] * np.power(q, exponent[curved])
         inside = (price > 0.0) & (price < 1.0)
         out: FloatArray = np.where(inside, fee, np.where(np.isnan(price), np.nan, 0.0))
     return out

@@ -111,3 +111,22 @@ def test_history_ring_returns_past_samples() -> None:
     past, t_past = st.history_back(1)
     assert abs(now[0] - 0.51) < 1e-12 and abs(past[0] - 0.41) < 1e-12 and t_past == T0
     assert np.isnan(st.history_back(5)[0][0])
+
+
+def test_batch_views_match_the_per_market_ones() -> None:
+    """The cycle prices its candidates with `ladders` and `marks_at` (one gather for all of
+    them): each must be exactly what `ladder` and `mid` say for that market, one-sided books
+    (marked at the last trade) included."""
+    ms = [market(k) for k in range(1, 4)]
+    st = state_with(ms, [book(ms[0], 0.40, 0.42), book(ms[1], 0.70, 0.73)])
+    st.apply([TradePrint(ms[2].yes_token, T0 + 2, 0.33, 10.0, Side.BUY)])  # no book, a trade
+    rows = np.array([2, 0, 1, 0])
+    outcomes = [Outcome.YES, Outcome.NO, Outcome.NO, Outcome.YES]
+    sides = [Side.BUY, Side.BUY, Side.SELL, Side.SELL]
+    got = st.ladders(rows, outcomes, sides)
+    for r, o, s, ladder in zip(rows.tolist(), outcomes, sides, got, strict=True):
+        want = st.ladder(ms[r].market_id, o, s)
+        np.testing.assert_array_equal(ladder, want)  # NaN (an empty level) equals NaN
+    marks = st.marks_at(rows)
+    np.testing.assert_array_equal(marks, [st.mid(ms[r].market_id) for r in rows.tolist()])
+    assert marks[0] == 0.33 and abs(marks[1] - 0.41) < 1e-12

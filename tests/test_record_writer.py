@@ -4,6 +4,7 @@ failures that are never silent."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlalchemy import inspect, text
 from engine.config import load_settings
 from engine.run.step_result import StepResult
 from engine.storage import CycleRecord, Database, Store
+from engine.storage import writer as writer_module
 from engine.storage.writer import RecordingFailed, RecordWriter
 from polyb0t_tui.runtime import build_runtime
 
@@ -119,6 +121,42 @@ def test_submits_fail_while_the_database_does_and_go_through_once_it_recovers(
     writer.close()
     counted = store.report(run_id="r").rejections_by_reason["cooldown"]
     assert counted == 2  # the steps after the mend; those while broken were lost, and said so
+
+
+class _Counting(Store):
+    """Counts the transactions and the records each held."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.transactions: list[int] = []
+
+    def record_cycles(self, batches: Sequence[CycleRecord]) -> None:
+        self.transactions.append(len(batches))
+        super().record_cycles(batches)
+
+
+def test_a_burst_of_steps_is_one_transaction_and_flush_writes_without_waiting(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The harness submits hundreds of steps a second: they are gathered into a few
+    transactions (a commit costs more than a step's rows), and `flush` cuts the gathering
+    short instead of waiting out the window (made 60 s here, so waiting would show)."""
+    monkeypatch.setattr(writer_module, "BATCH_SECONDS", 60.0)
+    store = _Counting(db)
+    store.start_run("r", 1.0, "paper", "sim")
+    writer = RecordWriter(store)
+    writer.start()
+    for k in range(50):
+        writer.submit(CycleRecord(run_id="r", ts=float(k), rejections={"cooldown": 1}))
+    t0 = time.monotonic()
+    writer.flush()
+    assert sum(store.transactions) == 50 and len(store.transactions) <= 2
+    assert store.report(run_id="r").rejections_by_reason == {"cooldown": 50}
+    writer.submit(CycleRecord(run_id="r", ts=60.0, rejections={"cooldown": 1}))
+    writer.flush()  # one lone record: written now, not when the window ends
+    assert time.monotonic() - t0 < 30.0
+    assert store.report(run_id="r").rejections_by_reason == {"cooldown": 51}
+    writer.close()
 
 
 def test_close_writes_everything_queued_and_later_writes_go_straight_through(

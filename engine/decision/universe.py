@@ -62,9 +62,14 @@ class UniverseFilter:
 
         def liquidity(st: MarketState, now: float) -> BoolArray:
             m = n(st)
-            bid = np.nansum(st.bid_px[:m, :k] * st.bid_sz[:m, :k], axis=1)
-            ask = np.nansum(st.ask_px[:m, :k] * st.ask_sz[:m, :k], axis=1)
-            keep: BoolArray = bid + ask >= s.min_liquidity
+            sides = []
+            for px, sz in ((st.bid_px, st.bid_sz), (st.ask_px, st.ask_sz)):
+                side = np.zeros(m)
+                for j in range(min(k, px.shape[1])):  # a column at a time: nansum copies
+                    notional = px[:m, j] * sz[:m, j]
+                    side += np.where(np.isnan(notional), 0.0, notional)
+                sides.append(side)
+            keep: BoolArray = sides[0] + sides[1] >= s.min_liquidity
             return keep
 
         def spread(st: MarketState, now: float) -> BoolArray:

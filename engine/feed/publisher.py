@@ -13,6 +13,8 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 
@@ -34,6 +36,14 @@ from engine.feed.view import IntentView, MarketDetail, SignalView, ViewDelta, Vi
 from engine.models import Signal
 from engine.run.run_state import EngineControl
 from engine.state.market_state import MarketState
+
+
+@dataclass(slots=True)
+class _Seen:
+    """A signal the view keeps, with its console row once one was built."""
+
+    signal: Signal
+    view: SignalView | None = None
 
 
 class EngineView:
@@ -64,8 +74,8 @@ class EngineView:
         self.linger = result_linger_seconds  # closed intents stay visible this long
         self.rows = MarketRows(state)
         self.brier = BrierScore()
-        self._signals: deque[SignalView] = deque(maxlen=200)
-        self._by_market: dict[str, deque[SignalView]] = {}
+        self._signals: deque[_Seen] = deque(maxlen=200)
+        self._by_market: dict[str, deque[_Seen]] = {}
         self._equity: deque[float] = deque(maxlen=300)
         self._last_t = 0.0
         self._intent_views: tuple[IntentView, ...] = ()
@@ -113,7 +123,7 @@ class EngineView:
                     mode=self.mode_label,
                     source=self.source_name,
                 ),
-                signals=tuple(reversed(self._signals))[:100],
+                signals=tuple(self._view(s) for s in islice(reversed(self._signals), 100)),
                 intents=self._intent_views,
                 portfolio=portfolio_view(self.portfolio, self.state, self.cycle.mark, self._equity),
                 experts=(expert_view(self.predictor_name, self.brier),),
@@ -122,10 +132,17 @@ class EngineView:
         )
 
     def _add_signals(self, signals: list[Signal]) -> None:
+        """Keep the cycle's signals; their views are built when a console first reads them
+        (a daemon with none attached builds none)."""
         for s in signals:
-            v = signal_view(s, self.state)
-            self._signals.append(v)
-            self._by_market.setdefault(s.market_id, deque(maxlen=20)).append(v)
+            seen = _Seen(s)
+            self._signals.append(seen)
+            self._by_market.setdefault(s.market_id, deque(maxlen=20)).append(seen)
+
+    def _view(self, seen: _Seen) -> SignalView:
+        if seen.view is None:
+            seen.view = signal_view(seen.signal, self.state)
+        return seen.view
 
     def _load_intents(self, t: float) -> tuple[IntentView, ...]:
         assert self.intents is not None
@@ -149,7 +166,7 @@ class EngineView:
     # --- on demand ---------------------------------------------------------------------------
 
     def detail(self, market_id: str) -> MarketDetail | None:
-        signals = reversed(self._by_market.get(market_id, ()))
+        signals = (self._view(s) for s in reversed(self._by_market.get(market_id, ())))
         return market_detail(self.state, market_id, signals)
 
     def log_handler(self) -> logging.Handler:

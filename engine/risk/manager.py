@@ -56,7 +56,7 @@ class RiskManager:
         for rule in self.rules:
             if c.side not in rule.sides:
                 continue
-            verdict = rule(ctx)
+            verdict = rule.check(ctx)
             if verdict.action == "deny":
                 return Decision(_signal(ctx, "rejected", f"{rule.name}: {verdict.detail}"), None)
             if verdict.action == "resize":

@@ -318,6 +318,8 @@ class Engine:
         if o is None:
             return
         summary.signals += len(o.signals)
+        if not log.isEnabledFor(logging.INFO):  # the harness: no line to format per cycle
+            return
         fills, self._fills_unlogged = self._fills_unlogged, 0
         routed = "intents" if self.approvals else "orders"
         log.info(

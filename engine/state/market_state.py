@@ -16,6 +16,7 @@ stay stable for the UI's changed-row marks (`version`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -498,13 +499,24 @@ class MarketState:
         r = self._row.get(market_id)
         if r is None:
             return [], []
-        if outcome is Outcome.YES:
-            if side is Side.BUY:
-                return self.ask_px[r].tolist(), self.ask_sz[r].tolist()
-            return self.bid_px[r].tolist(), self.bid_sz[r].tolist()
-        if side is Side.BUY:  # buying NO = hitting YES bids, mirrored
-            return (1.0 - self.bid_px[r]).tolist(), self.bid_sz[r].tolist()
-        return (1.0 - self.ask_px[r]).tolist(), self.ask_sz[r].tolist()
+        return self.ladders(np.array([r]), [outcome], [side])[0]
+
+    def ladders(
+        self, rows: IntArray, outcomes: Sequence[Outcome], sides: Sequence[Side]
+    ) -> list[tuple[list[float], list[float]]]:
+        """`ladder` for many rows at once (a cycle's candidates): one gather per matrix
+        rather than four small copies per market."""
+        bp, bs = self.bid_px[rows].tolist(), self.bid_sz[rows].tolist()
+        ap, as_ = self.ask_px[rows].tolist(), self.ask_sz[rows].tolist()
+        out = []
+        for i, (outcome, side) in enumerate(zip(outcomes, sides, strict=True)):
+            if outcome is Outcome.YES:
+                out.append((ap[i], as_[i]) if side is Side.BUY else (bp[i], bs[i]))
+            elif side is Side.BUY:  # buying NO = hitting YES bids, mirrored
+                out.append(([1.0 - p for p in bp[i]], bs[i]))
+            else:
+                out.append(([1.0 - p for p in ap[i]], as_[i]))
+        return out
 
     def mids(self) -> FloatArray:
         n = self.n
@@ -518,6 +530,12 @@ class MarketState:
         if m != m:  # one-sided book: fall back to the last trade
             m = float(self.last_trade_px[r])
         return m if outcome is Outcome.YES else 1.0 - m
+
+    def marks_at(self, rows: IntArray) -> FloatArray:
+        """`mid` (YES) of many rows at once, for a cycle's candidates: the same rule, the
+        last trade where a side of the book is empty."""
+        m: FloatArray = (self.bid_px[rows, 0] + self.ask_px[rows, 0]) / 2.0
+        return np.where(np.isnan(m), self.last_trade_px[rows], m)
 
     def record_history(self, now: float) -> None:
         """Sample every mid into the ring buffer (once per cycle) for returns/volatility."""

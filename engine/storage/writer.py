@@ -1,10 +1,14 @@
 """The engine's database writes, off the engine step: a writer thread fed by a queue.
 
 The step builds its `CycleRecord` (cheap: values copied out of the engine's state) and hands
-it here; one thread writes the records in order, several at a time in one transaction when it
-has fallen behind. So a step never waits for SQLite (a snapshot batch at 10,000 markets, a WAL
-checkpoint) unless the queue is full, when `submit` waits for room: memory stays bounded and a
-database that cannot keep up slows the engine rather than losing records.
+it here; one thread writes the records in order, gathering what arrives within
+`BATCH_SECONDS` of the first into one transaction: a commit (the WAL frames, a checkpoint now
+and then) costs more than most steps' rows, so a fast run (the headless harness does hundreds
+of steps a second) writes a few transactions a second rather than one per step, and a paced
+daemon's step is on disk a fraction of a second after it ran. So a step never waits for
+SQLite (a snapshot batch at 10,000 markets, a WAL checkpoint) unless the queue is full, when
+`submit` waits for room: memory stays bounded and a database that cannot keep up slows the
+engine rather than losing records.
 
 A write that fails is not lost silently: the error is raised by the next `submit` (the engine
 step then fails, is logged and counts toward the error-rate kill switch) and by `flush`, and
@@ -22,14 +26,23 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 
 from engine.storage.records import CycleRecord
 from engine.storage.store import Store
 
 log = logging.getLogger("polyb0t.storage")
 
-QUEUE_RECORDS = 256  # steps the writer may fall behind before a step waits for it
-BATCH_RECORDS = 32  # records written in one transaction at most
+QUEUE_RECORDS = 512  # steps the writer may fall behind before a step waits for it
+BATCH_RECORDS = 256  # records written in one transaction at most
+BATCH_SECONDS = 0.2  # how long the first record of a transaction waits for others
+
+
+class _Flush:
+    """Queued by `flush`: write what is gathered now instead of waiting for more."""
+
+
+_FLUSH = _Flush()
 
 
 class RecordingFailed(RuntimeError):
@@ -39,7 +52,7 @@ class RecordingFailed(RuntimeError):
 class RecordWriter:
     def __init__(self, store: Store, capacity: int = QUEUE_RECORDS) -> None:
         self.store = store
-        self._queue: queue.Queue[CycleRecord | None] = queue.Queue(maxsize=capacity)
+        self._queue: queue.Queue[CycleRecord | _Flush | None] = queue.Queue(maxsize=capacity)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._error: str | None = None  # a failure not yet raised to anyone
@@ -68,6 +81,7 @@ class RecordWriter:
         """Wait until every queued record is written; raises `RecordingFailed` if one was
         not."""
         if self._thread is not None:
+            self._queue.put(_FLUSH)
             self._queue.join()
         self._raise_failure()
 
@@ -90,16 +104,8 @@ class RecordWriter:
 
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
-            batch = [first]
-            while first is not None and len(batch) < BATCH_RECORDS:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-                if batch[-1] is None:
-                    break
-            records = [r for r in batch if r is not None]
+            batch = self._gather()
+            records = [r for r in batch if isinstance(r, CycleRecord)]
             try:
                 if records:
                     self.store.record_cycles(records)
@@ -115,3 +121,19 @@ class RecordWriter:
                     self._queue.task_done()
             if batch[-1] is None:
                 return
+
+    def _gather(self) -> list[CycleRecord | _Flush | None]:
+        """The next transaction's records: the first to arrive and whatever follows within
+        `BATCH_SECONDS`, up to `BATCH_RECORDS`; cut short by a flush or the close (None)."""
+        first = self._queue.get()
+        batch = [first]
+        deadline = time.monotonic() + BATCH_SECONDS
+        while isinstance(batch[-1], CycleRecord) and len(batch) < BATCH_RECORDS:
+            left = deadline - time.monotonic()
+            try:
+                batch.append(
+                    self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+                )
+            except queue.Empty:
+                break
+        return batch

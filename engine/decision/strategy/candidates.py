@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.decision.strategy.base import FloatArray
-from engine.models import Outcome, Side
+from engine.models import Market, Outcome, Side
 from engine.risk.account import Candidate
 from engine.state.book import top_cost_per_share
 from engine.state.market_state import MarketState
@@ -58,27 +58,33 @@ def screen_candidates(
     # is the age of the newest event from the source, not of its own last update.
     feed_age = now - float(np.nanmax(st.book_ts[:n])) if n else float("inf")
 
-    out: list[Candidate] = []
-    for r in order.tolist():
+    picks: list[tuple[Market, Outcome, Side]] = []
+    bullish = (edge_yes[order] >= edge_no[order]).tolist()
+    for r, bull in zip(order.tolist(), bullish, strict=True):
         m = st.markets[r]
-        bullish = edge_yes[r] >= edge_no[r]
-        buy_outcome = Outcome.YES if bullish else Outcome.NO
+        buy_outcome = Outcome.YES if bull else Outcome.NO
         # Close the opposite token if we hold it, rather than buying this one.
         opposite = buy_outcome.other
         if held.get((m.market_id, opposite), 0.0) > 0.0:
-            outcome, side = opposite, Side.SELL
+            picks.append((m, opposite, Side.SELL))
         else:
-            outcome, side = buy_outcome, Side.BUY
-        p_tok = float(p_yes[r]) if outcome is Outcome.YES else 1.0 - float(p_yes[r])
-        prices, sizes = st.ladder(m.market_id, outcome, side)
+            picks.append((m, buy_outcome, Side.BUY))
+    ladders = st.ladders(order, [o for _, o, _ in picks], [s for _, _, s in picks])
+    p_rows = p_yes[order].tolist()
+    mids = st.marks_at(order).tolist()
+    out: list[Candidate] = []
+    for (m, outcome, side), (prices, sizes), p, mid in zip(
+        picks, ladders, p_rows, mids, strict=True
+    ):
+        yes = outcome is Outcome.YES
         out.append(
             Candidate(
                 ts=now,
                 market=m,
                 outcome=outcome,
                 side=side,
-                p_model=p_tok,
-                p_market=st.mid(m.market_id, outcome),
+                p_model=p if yes else 1.0 - p,
+                p_market=mid if yes else 1.0 - mid,
                 prices=prices,
                 sizes=sizes,
                 book_age=feed_age,
