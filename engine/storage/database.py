@@ -336,6 +336,7 @@ class Database:
 
 
 SQLITE_CACHE_KIB = 64 * 1024
+WAL_CHECKPOINT_PAGES = 10_000  # about 40 MB of WAL between checkpoints
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -352,6 +353,11 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         # (market, time) index outgrows that within hours at 10,000 markets, and every insert
         # then reads its pages back from the OS, which made a long run's writes ever slower.
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        # Checkpoint the WAL into the file every WAL_CHECKPOINT_PAGES pages (SQLite's default
+        # is 1,000, 4 MB): each checkpoint fsyncs, and an index page the engine rewrites
+        # every step is copied once per checkpoint, so a fast run spent more time in them
+        # than in its inserts (snapshot rows written 2.3x as fast with this).
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
     finally:
         cursor.close()
 
