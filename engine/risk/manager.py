@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from engine.config import RiskSettings
-from engine.models import OrderRequest, Signal
+from engine.models import OrderRequest, Side, Signal
 from engine.risk.account import AccountView, Candidate
 from engine.risk.rules import Rule, RuleContext, default_rules, kill_switch_reason
 from engine.risk.sizing import best_level, edge_limit, snap_limit
@@ -37,6 +37,10 @@ class RiskManager:
         self.edge_threshold = edge_threshold
         self.new_id = new_id
         self.rules: tuple[Rule, ...] = tuple(rules) if rules is not None else default_rules()
+        # The rules that apply to each side, in order (a lookup per candidate, not per rule).
+        self._rules_for = {
+            side: tuple(r for r in self.rules if side in r.sides) for side in (Side.BUY, Side.SELL)
+        }
 
     def kill_switch(self, account: AccountView) -> str | None:
         """Daily loss limit or max drawdown reached: the reason to halt, else None."""
@@ -53,9 +57,7 @@ class RiskManager:
             _fees=fees,
         )
         trail: list[str] = []  # resizes that trimmed a size already set, shown on the order
-        for rule in self.rules:
-            if c.side not in rule.sides:
-                continue
+        for rule in self._rules_for[c.side]:
             verdict = rule.check(ctx)
             if verdict.action == "deny":
                 return Decision(_signal(ctx, "rejected", f"{rule.name}: {verdict.detail}"), None)

@@ -33,11 +33,29 @@ from engine.state.book import Walk, shares_for_budget, walk
 _NO_WALK = Walk(filled=0.0, notional=0.0, fee=0.0, levels=0)
 
 
-@dataclass(slots=True, frozen=True)
+Detail = str | Callable[[], str]  # a callable: text built only if someone reads it
+
+
+@dataclass(slots=True, frozen=True, eq=False)
 class Verdict:
     action: Literal["allow", "resize", "deny"]
     shares: float = 0.0  # the new size, for "resize"
-    detail: str = ""
+    why: Detail = ""
+
+    @property
+    def detail(self) -> str:
+        """The reason as text. A resize's detail is shown only where it trims a size already
+        set, so a rule may pass it as a callable and skip the formatting otherwise (Kelly
+        sizing, on every candidate of every cycle)."""
+        return self.why() if callable(self.why) else self.why
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Verdict):
+            return NotImplemented
+        return (self.action, self.shares, self.detail) == (other.action, other.shares, other.detail)
+
+    def __hash__(self) -> int:
+        return hash((self.action, self.shares, self.detail))
 
 
 _ALLOW = Verdict("allow")  # immutable: every rule that passes shares it
@@ -47,7 +65,7 @@ def allow() -> Verdict:
     return _ALLOW
 
 
-def resize(shares: float, detail: str) -> Verdict:
+def resize(shares: float, detail: Detail) -> Verdict:
     return Verdict("resize", shares, detail)
 
 
@@ -208,9 +226,8 @@ def kelly_sizing(ctx: RuleContext) -> Verdict:
     shares = floor_shares(kelly_shares(c.p_model, cost, equity, ctx.risk.kelly_fraction))
     if shares <= 0.0:
         return deny(f"size rounds to 0 shares (equity {equity:.2f})")
-    return resize(
-        shares, f"{ctx.risk.kelly_fraction:g} x Kelly {f:.3f} of equity {equity:.2f} at {cost:.3f}"
-    )
+    kelly = ctx.risk.kelly_fraction
+    return resize(shares, lambda: f"{kelly:g} x Kelly {f:.3f} of equity {equity:.2f} at {cost:.3f}")
 
 
 def within_budget(ctx: RuleContext, cap: float, used: float, what: str) -> Verdict:
