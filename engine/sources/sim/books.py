@@ -89,15 +89,22 @@ def ladders(
 ) -> tuple[FloatArray, FloatArray, IntArray]:
     """Best-first prices and sizes with the empty levels squeezed out, plus level counts.
 
-    Row i's ladder is `px[i, :count[i]]`, `sz[i, :count[i]]`: what an event carries.
+    Row i's ladder is `px[i, :count[i]]`, `sz[i, :count[i]]`: what an event carries; past it
+    prices are NaN and sizes 0 (`WholeBooks`' padding). Computed on the present cells only,
+    each moved to its rank among its row's present levels: a scatter, where sorting every
+    row by presence cost more than the rest of the step's book work together.
     """
-    levels = sz.shape[1]
-    px = level_index(top, spacing, levels, bids) / scale[:, None]
-    present = sz > 0.0
-    order = np.argsort(~present, axis=1, kind="stable")  # present levels first, order kept
-    px_out: FloatArray = np.take_along_axis(px, order, axis=1)
-    sz_out: FloatArray = np.take_along_axis(sz, order, axis=1)
-    count: IntArray = present.sum(axis=1).astype(np.int64)
+    n, levels = sz.shape
+    ri, ci = np.nonzero(sz > 0.0)  # row-major: by row, then by level (best first)
+    count: IntArray = np.bincount(ri, minlength=n)
+    row_start = np.cumsum(count) - count
+    dest = ri * levels + (np.arange(ri.size) - row_start[ri])
+    step = ci * spacing[ri]
+    idx = top[ri] - step if bids else top[ri] + step
+    px_out: FloatArray = np.full((n, levels), np.nan)
+    sz_out: FloatArray = np.zeros((n, levels))
+    px_out.ravel()[dest] = idx / scale[ri]
+    sz_out.ravel()[dest] = sz[ri, ci]
     return px_out, sz_out, count
 
 

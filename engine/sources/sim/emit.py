@@ -63,28 +63,22 @@ def snapshots(w: World, rows: IntArray, ts: float) -> list[BookSnapshot]:
 
 
 def whole_books(w: World, rows: IntArray, ts: float) -> list[WholeBooks]:
-    """The books of `rows` (distinct) as one `WholeBooks`, padding NaN / 0 past each ladder."""
+    """The books of `rows` (distinct) as one `WholeBooks` (the ladders come padded NaN / 0)."""
     if rows.size == 0:
         return []
     bpx, bsz, bn, apx, asz, an = ladders(w, rows)
-    levels = np.arange(bpx.shape[1])
-    bid_empty = levels[None, :] >= bn[:, None]
-    ask_empty = levels[None, :] >= an[:, None]
-    bpx[bid_empty], bsz[bid_empty] = np.nan, 0.0
-    apx[ask_empty], asz[ask_empty] = np.nan, 0.0
     return [WholeBooks(ts, w.yes_tokens(rows), bpx, bsz, bn, apx, asz, an)]
 
 
 def price_changes(
-    w: World, bid_changed: BoolArray, ask_changed: BoolArray, ts: float
+    w: World, bid: tuple[IntArray, IntArray], ask: tuple[IntArray, IntArray], ts: float
 ) -> list[PriceChange]:
     """One `PriceChange` per market whose level sizes changed, prices untouched.
 
-    `*_changed` are (rows, levels) masks over the first rows of the world; the new total size
-    is read from the world (0 where a level emptied).
+    `bid` and `ask` are the changed cells as (rows, levels); the new total size is read from
+    the world (0 where a level emptied).
     """
-    rb, lb = np.nonzero(bid_changed)
-    ra, la = np.nonzero(ask_changed)
+    (rb, lb), (ra, la) = bid, ask
     if rb.size + ra.size == 0:
         return []
     row = np.concatenate([rb, ra]).astype(np.int64)

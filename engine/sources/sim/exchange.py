@@ -165,23 +165,26 @@ class SimExchange:
         trades = flow.draw_trades(self._rng, w, live, self._dt)
         flow.refresh_levels(self._rng, w, live, self._dt)
 
-        # Books neither requoted nor just listed changed only in sizes: diff them.
-        quiet = np.zeros(n_old, dtype=bool)
-        quiet[live] = True
-        quiet[requote] = False
-        bid_changed = (w.bid_sz[:n_old] != old_bid) & quiet[:, None]
-        ask_changed = (w.ask_sz[:n_old] != old_ask) & quiet[:, None]
+        bid_rows, bid_lvls = self._changed_cells(0, w.bid_sz[:n_old])
+        ask_rows, ask_lvls = self._changed_cells(1, w.ask_sz[:n_old])
 
         events: list[SourceEvent] = []
         events.extend(emit.listings(w, listed, t))
         events.extend(emit.tick_changes(w, tick_rows, old_tick, t))
-        rebuilt = np.concatenate([requote, listed])
         if self.batches:  # every changed book whole: requoted, listed, and resized ones
-            resized = np.flatnonzero(bid_changed.any(axis=1) | ask_changed.any(axis=1))
-            events.extend(emit.whole_books(w, np.union1d(rebuilt, resized), t))
-        else:
-            events.extend(emit.snapshots(w, rebuilt, t))
-            events.extend(emit.price_changes(w, bid_changed, ask_changed, t))
+            changed = np.zeros(w.n, dtype=bool)
+            for rows in (requote, listed, bid_rows, ask_rows):
+                changed[rows] = True
+            events.extend(emit.whole_books(w, np.flatnonzero(changed), t))
+        else:  # books neither requoted nor just listed changed only in sizes: level changes
+            events.extend(emit.snapshots(w, np.concatenate([requote, listed]), t))
+            quiet = np.zeros(n_old, dtype=bool)
+            quiet[live] = True
+            quiet[requote] = False
+            keep_bid, keep_ask = quiet[bid_rows], quiet[ask_rows]
+            bid = (bid_rows[keep_bid], bid_lvls[keep_bid])
+            ask = (ask_rows[keep_ask], ask_lvls[keep_ask])
+            events.extend(emit.price_changes(w, bid, ask, t))
         if self.batches:
             events.extend(emit.trade_batch(w, trades, t))
         else:
@@ -197,6 +200,14 @@ class SimExchange:
             buf = self._buffers[slot] = np.empty_like(sizes)
         np.copyto(buf, sizes)
         return buf
+
+    def _changed_cells(self, slot: int, sizes: FloatArray) -> tuple[IntArray, IntArray]:
+        """(rows, levels) of the cells of `sizes` that differ from the copy `_keep` took, in
+        row-major order. One flat compare: `any(axis=1)` over an (n, 8) mask costs ten
+        times as much (numpy reduces each short row on its own)."""
+        flat = np.flatnonzero(sizes != self._buffers[slot])
+        rows, lvls = np.divmod(flat, sizes.shape[1])
+        return rows, lvls
 
     def _move_truth(self, t: float) -> tuple[IntArray, FloatArray]:
         """Advance every latent score to `t` and resolve what ended.
