@@ -54,6 +54,7 @@ class SimExchange:
         self._initialise(np.arange(self.world.n, dtype=np.int64), self._start, world_rng)
         self._k = 0  # index of the next grid step
         self._buffers: dict[int, FloatArray] = {}
+        self._rates: flow.Rates | None = None
 
     # --- MarketSource ----------------------------------------------------------------------
 
@@ -162,11 +163,16 @@ class SimExchange:
         live = np.flatnonzero(~w.resolved)
         tick_rows, old_tick, requote = self._move_prices(live, score_logits)
         listed = self._list_new(t)
-        trades = flow.draw_trades(self._rng, w, live, self._dt)
-        flow.refresh_levels(self._rng, w, live, self._dt)
+        rates = self._flow_rates()
+        trades = flow.draw_trades(self._rng, w, live, rates.prints[live])
+        refreshed = flow.refresh_levels(self._rng, w, live, rates.refresh[live])
 
-        bid_rows, bid_lvls = self._changed_cells(0, w.bid_sz[:n_old])
-        ask_rows, ask_lvls = self._changed_cells(1, w.ask_sz[:n_old])
+        written = np.zeros(n_old, dtype=bool)  # the books order flow wrote to (sizes only)
+        written[trades.row] = True
+        written[refreshed] = True
+        candidates = np.flatnonzero(written)
+        bid_rows, bid_lvls = self._changed_cells(candidates, w.bid_sz, old_bid)
+        ask_rows, ask_lvls = self._changed_cells(candidates, w.ask_sz, old_ask)
 
         events: list[SourceEvent] = []
         events.extend(emit.listings(w, listed, t))
@@ -192,6 +198,12 @@ class SimExchange:
         events.extend(emit.resolutions(w, ending, t))
         return events
 
+    def _flow_rates(self) -> flow.Rates:
+        """The flow's per-market rates, recomputed only when markets were listed."""
+        if self._rates is None or self._rates.prints.shape[0] != self.world.n:
+            self._rates = flow.rates(self.world, self._dt)
+        return self._rates
+
     def _keep(self, slot: int, sizes: FloatArray) -> FloatArray:
         """A copy of `sizes` in a buffer kept between steps: a fresh 640 kB array at 10,000
         markets costs its page faults every step, about 1 ms."""
@@ -201,13 +213,15 @@ class SimExchange:
         np.copyto(buf, sizes)
         return buf
 
-    def _changed_cells(self, slot: int, sizes: FloatArray) -> tuple[IntArray, IntArray]:
-        """(rows, levels) of the cells of `sizes` that differ from the copy `_keep` took, in
-        row-major order. One flat compare: `any(axis=1)` over an (n, 8) mask costs ten
-        times as much (numpy reduces each short row on its own)."""
-        flat = np.flatnonzero(sizes != self._buffers[slot])
-        rows, lvls = np.divmod(flat, sizes.shape[1])
-        return rows, lvls
+    @staticmethod
+    def _changed_cells(
+        rows: IntArray, sizes: FloatArray, old: FloatArray
+    ) -> tuple[IntArray, IntArray]:
+        """(rows, levels) of the cells of `rows` (sorted) whose size differs from `old`, in
+        row-major order. Only the rows flow wrote to: scanning the whole (n, levels) matrix
+        cost more than the rest of the book work at 10,000 markets."""
+        ri, lvls = np.divmod(np.flatnonzero(sizes[rows] != old[rows]), sizes.shape[1])
+        return rows[ri], lvls
 
     def _move_truth(self, t: float) -> tuple[IntArray, FloatArray]:
         """Advance every latent score to `t` and resolve what ended.
