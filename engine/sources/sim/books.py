@@ -53,27 +53,50 @@ def quote(mid: FloatArray, hs: FloatArray, scale: IntArray) -> tuple[IntArray, I
     return bid, ask
 
 
-def level_index(top: IntArray, spacing: IntArray, levels: int, bids: bool) -> IntArray:
-    """Price index of every level, best first: (n, levels)."""
-    step = np.arange(levels, dtype=np.int64)[None, :] * spacing[:, None]
-    out: IntArray = top[:, None] - step if bids else top[:, None] + step
+def depth_in_range(top: IntArray, spacing: IntArray, scale: IntArray, bids: bool) -> IntArray:
+    """How many levels of each book side lie inside [tick, 1 - tick], the best one inside.
+
+    Levels run away from the best one, so only the bound they run towards can cut them:
+    bid level j is in while `top - j·spacing >= 1`, ask level j while `top + j·spacing <=
+    scale - 1`. A count per row rather than an (n, levels) test of every level.
+    """
+    room = top - 1 if bids else scale - 1 - top
+    out: IntArray = room // spacing + 1
     return out
 
 
-def in_range(idx: IntArray, scale: IntArray) -> BoolArray:
-    out: BoolArray = (idx >= 1) & (idx <= scale[:, None] - 1)
-    return out
+def draw_sizes(
+    rng: np.random.Generator, base: FloatArray, depth: tuple[IntArray, IntArray], levels: int
+) -> FloatArray:
+    """Fresh sizes (shares, cents) for both sides of books: (2, n, levels), bids first.
 
-
-def draw_sizes(rng: np.random.Generator, base: FloatArray, levels: int) -> FloatArray:
-    """A fresh side of a book: sizes in shares (cents), best level always present."""
+    The best level is always present; a level behind it is a hole with `HOLE_PROB`, and
+    levels past `depth` (bids, asks: from `depth_in_range`) are empty. The draws go bid
+    noise, bid holes, ask noise, ask holes.
+    """
     n = base.shape[0]
-    shape = 1.0 + DEPTH_GROWTH * np.arange(levels)[None, :]
-    noise = np.exp(SIZE_SPREAD * rng.standard_normal((n, levels)))
-    sz = np.maximum(np.round(base[:, None] * shape * noise, 2), MIN_SIZE)
-    holes = rng.random((n, levels)) < HOLE_PROB
-    holes[:, 0] = False
-    out: FloatArray = np.where(holes, 0.0, sz)
+    noise = np.empty((2, n, levels))
+    u = np.empty((2, n, levels))
+    for side in (0, 1):
+        rng.standard_normal(out=noise[side])
+        rng.random(out=u[side])
+    np.multiply(noise, SIZE_SPREAD, out=noise)
+    np.exp(noise, out=noise)
+    np.multiply(base[:, None] * _depth_shape(levels), noise, out=noise)
+    np.round(noise, 2, out=noise)
+    np.maximum(noise, MIN_SIZE, out=noise)
+    u[:, :, 0] = 1.0  # the best level is never a hole
+    j = np.arange(levels)
+    keep = u >= HOLE_PROB
+    keep[0] &= j < depth[0][:, None]
+    keep[1] &= j < depth[1][:, None]
+    out: FloatArray = np.where(keep, noise, 0.0)
+    return out
+
+
+def _depth_shape(levels: int) -> FloatArray:
+    """Deeper levels hold more: level j's size is `1 + DEPTH_GROWTH·j` times the best's."""
+    out: FloatArray = 1.0 + DEPTH_GROWTH * np.arange(levels)[None, :]
     return out
 
 

@@ -51,6 +51,7 @@ class SimExchange:
             listed_now=False,
             first_event_id=first_event,
         )
+        self._groups = dynamics.GroupIndex.of(self.world.groups)  # fixed: listings stand alone
         self._initialise(np.arange(self.world.n, dtype=np.int64), self._start, world_rng)
         self._k = 0  # index of the next grid step
         self._buffers: dict[int, FloatArray] = {}
@@ -108,8 +109,8 @@ class SimExchange:
         s = self.settings
         tau = np.maximum(w.end_ts - t, 0.0)
         lg = dynamics.score_logits(w.z, tau, self._jump_rate)
-        w.truth[rows] = dynamics.truth(lg, w.groups)[rows]
-        w.price_logit[rows] = dynamics.price_target(lg, w.groups, s.favourite_longshot_bias)[rows]
+        w.truth[rows] = dynamics.truth(lg, self._groups)[rows]
+        w.price_logit[rows] = dynamics.price_target(lg, self._groups, s.favourite_longshot_bias)[rows]
         sd = dynamics.NOISE_LOGIT_PER_PROB * s.price_noise * w.noise_scale[rows]
         w.noise[rows] = sd * rng.standard_normal(rows.size)  # a stationary start
         w.mid[rows] = dynamics.sigmoid(w.price_logit[rows] + w.noise[rows])
@@ -131,11 +132,13 @@ class SimExchange:
         w.bid_top[rows] = bid
         w.ask_top[rows] = ask
         w.spacing[rows] = sp
-        base = w.size_base[rows]
-        for top, sizes, bids in ((bid, w.bid_sz, True), (ask, w.ask_sz, False)):
-            fresh = books.draw_sizes(rng, base, levels)
-            ok = books.in_range(books.level_index(top, sp, levels, bids), scale)
-            sizes[rows] = np.where(ok, fresh, 0.0)
+        depth = (
+            books.depth_in_range(bid, sp, scale, bids=True),
+            books.depth_in_range(ask, sp, scale, bids=False),
+        )
+        fresh = books.draw_sizes(rng, w.size_base[rows], depth, levels)
+        w.bid_sz[rows] = fresh[0]
+        w.ask_sz[rows] = fresh[1]
 
     def _list_new(self, t: float) -> IntArray:
         rng = self._listing_rng
@@ -232,7 +235,7 @@ class SimExchange:
         tau = np.maximum(w.end_ts - t, 0.0)
         dynamics.step_scores(self._rng, w.z, tau, self._dt, self._jump_rate)
         lg = dynamics.score_logits(w.z, tau, self._jump_rate)
-        w.truth = dynamics.truth(lg, w.groups)
+        w.truth = dynamics.truth(lg, self._groups)
         ending = np.flatnonzero(~w.resolved & (w.end_ts <= t))
         if ending.size:
             w.payout[ending] = dynamics.draw_outcomes(self._rng, w.truth, ending, w.group, w.groups)
@@ -249,7 +252,7 @@ class SimExchange:
         """
         w = self.world
         s = self.settings
-        target = dynamics.price_target(score_logits, w.groups, s.favourite_longshot_bias)
+        target = dynamics.price_target(score_logits, self._groups, s.favourite_longshot_bias)
         w.price_logit += w.reaction * (target - w.price_logit)
         dynamics.step_noise(self._rng, w.noise, w.noise_scale, s.price_noise, self._dt)
         w.mid = dynamics.sigmoid(w.price_logit + w.noise)
