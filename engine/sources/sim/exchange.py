@@ -8,6 +8,8 @@ generation, paths and flow, listings), so, e.g., rewording questions does not ch
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 from numpy.random import PCG64, Generator, SeedSequence
@@ -20,8 +22,21 @@ from engine.sources.sim.world import DAY, World, build, split_units
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 _EVENT_ID_BASE = 100_000  # Polymarket event ids are short decimal strings
+
+
+@dataclass(frozen=True, slots=True)
+class _Open:
+    """The markets open now and what the step needs of them. Kept between steps: it changes
+    only when markets resolve or are listed, so a step need not scan the world for it."""
+
+    mask: BoolArray  # ~resolved
+    rows: IntArray  # flatnonzero(mask)
+    next_end: float  # earliest end among them: no market can resolve before it
+    prints: FloatArray  # flow rates of `rows` (`flow.Rates`)
+    refresh: FloatArray
 
 
 class SimExchange:
@@ -55,7 +70,7 @@ class SimExchange:
         self._initialise(np.arange(self.world.n, dtype=np.int64), self._start, world_rng)
         self._k = 0  # index of the next grid step
         self._buffers: dict[int, FloatArray] = {}
-        self._rates: flow.Rates | None = None
+        self._open: _Open | None = None  # None: to be computed
 
     # --- MarketSource ----------------------------------------------------------------------
 
@@ -148,6 +163,7 @@ class SimExchange:
         batch = build(self.settings, rng, t, [1] * count, listed_now=True, first_event_id=0)
         rows = self.world.extend(batch)
         self._initialise(rows, t, rng)
+        self._open = None
         return rows
 
     def _step(self, k: int) -> list[SourceEvent]:
@@ -163,12 +179,11 @@ class SimExchange:
         old_ask = self._keep(1, w.ask_sz)
 
         ending, score_logits = self._move_truth(t)
-        live = np.flatnonzero(~w.resolved)
-        tick_rows, old_tick, requote = self._move_prices(live, score_logits)
+        live = self._open_now()  # what is open after this step's resolutions, before listings
+        tick_rows, old_tick, requote = self._move_prices(live.mask, score_logits)
         listed = self._list_new(t)
-        rates = self._flow_rates()
-        trades = flow.draw_trades(self._rng, w, live, rates.prints[live])
-        refreshed = flow.refresh_levels(self._rng, w, live, rates.refresh[live])
+        trades = flow.draw_trades(self._rng, w, live.rows, live.prints)
+        refreshed = flow.refresh_levels(self._rng, w, live.rows, live.refresh)
 
         written = np.zeros(n_old, dtype=bool)  # the books order flow wrote to (sizes only)
         written[trades.row] = True
@@ -187,8 +202,7 @@ class SimExchange:
             events.extend(emit.whole_books(w, np.flatnonzero(changed), t))
         else:  # books neither requoted nor just listed changed only in sizes: level changes
             events.extend(emit.snapshots(w, np.concatenate([requote, listed]), t))
-            quiet = np.zeros(n_old, dtype=bool)
-            quiet[live] = True
+            quiet = live.mask.copy()
             quiet[requote] = False
             keep_bid, keep_ask = quiet[bid_rows], quiet[ask_rows]
             bid = (bid_rows[keep_bid], bid_lvls[keep_bid])
@@ -201,11 +215,20 @@ class SimExchange:
         events.extend(emit.resolutions(w, ending, t))
         return events
 
-    def _flow_rates(self) -> flow.Rates:
-        """The flow's per-market rates, recomputed only when markets were listed."""
-        if self._rates is None or self._rates.prints.shape[0] != self.world.n:
-            self._rates = flow.rates(self.world, self._dt)
-        return self._rates
+    def _open_now(self) -> _Open:
+        if self._open is None:
+            w = self.world
+            mask = ~w.resolved
+            rows = np.flatnonzero(mask)
+            rates = flow.rates(w, self._dt)
+            self._open = _Open(
+                mask=mask,
+                rows=rows,
+                next_end=float(w.end_ts[rows].min()) if rows.size else float("inf"),
+                prints=rates.prints[rows],
+                refresh=rates.refresh[rows],
+            )
+        return self._open
 
     def _keep(self, slot: int, sizes: FloatArray) -> FloatArray:
         """A copy of `sizes` in a buffer kept between steps: a fresh 640 kB array at 10,000
@@ -236,19 +259,25 @@ class SimExchange:
         dynamics.step_scores(self._rng, w.z, tau, self._dt, self._jump_rate)
         lg = dynamics.score_logits(w.z, tau, self._jump_rate)
         w.truth = dynamics.truth(lg, self._groups)
-        ending = np.flatnonzero(~w.resolved & (w.end_ts <= t))
+        was_open = self._open_now()
+        if t < was_open.next_end:
+            return np.zeros(0, dtype=np.int64), lg
+        ending = np.flatnonzero(was_open.mask & (w.end_ts <= t))
         if ending.size:
             w.payout[ending] = dynamics.draw_outcomes(self._rng, w.truth, ending, w.group, w.groups)
             w.resolved[ending] = True
+            self._open = None
         return ending, lg
 
     def _move_prices(
-        self, live: IntArray, score_logits: FloatArray
+        self, is_open: BoolArray, score_logits: FloatArray
     ) -> tuple[IntArray, FloatArray, IntArray]:
         """Traded price towards its biased target, with lag and noise; retick and requote.
 
         Returns the rows whose tick changed, their old ticks, and the rows requoted (their
-        fair price moved a tick or more from the last quote, or their grid changed).
+        fair price moved a tick or more from the last quote, or their grid changed). Open
+        markets only (`is_open`), computed over every row and masked: cheaper than taking
+        the open rows out of each column.
         """
         w = self.world
         s = self.settings
@@ -256,12 +285,15 @@ class SimExchange:
         w.price_logit += w.reaction * (target - w.price_logit)
         dynamics.step_noise(self._rng, w.noise, w.noise_scale, s.price_noise, self._dt)
         w.mid = dynamics.sigmoid(w.price_logit + w.noise)
-        new_tick = dynamics.next_tick(w.mid[live], w.tick[live])
-        retick = new_tick != w.tick[live]
-        tick_rows = live[retick]
+        new_tick = dynamics.next_tick(w.mid, w.tick)
+        retick = new_tick != w.tick
+        retick &= is_open
+        tick_rows = np.flatnonzero(retick)
         old_tick = w.tick[tick_rows]
-        w.tick[live] = new_tick
-        moved = np.abs(w.mid[live] - w.center[live]) >= w.tick[live]
-        requote = live[moved | retick]
+        w.tick[tick_rows] = new_tick[tick_rows]
+        moved = np.abs(w.mid - w.center) >= w.tick
+        moved |= retick
+        moved &= is_open
+        requote = np.flatnonzero(moved)
         self._requote(requote, self._rng)
         return tick_rows, old_tick, requote
