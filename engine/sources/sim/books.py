@@ -48,8 +48,8 @@ def quote(mid: FloatArray, hs: FloatArray, scale: IntArray) -> tuple[IntArray, I
     """
     width = np.maximum(np.rint(2.0 * hs * scale), 1).astype(np.int64)
     bid = np.rint(mid * scale - 0.5 * width).astype(np.int64)
-    bid = np.clip(bid, 1, scale - 2)
-    ask = np.clip(bid + width, bid + 1, scale - 1)
+    bid = np.minimum(np.maximum(bid, 1), scale - 2)  # np.clip, without its wrappers' cost
+    ask = np.minimum(np.maximum(bid + width, bid + 1), scale - 1)
     return bid, ask
 
 
@@ -100,8 +100,10 @@ def _depth_shape(levels: int) -> FloatArray:
     return out
 
 
-def draw_level_size(rng: np.random.Generator, base: FloatArray, level: IntArray) -> FloatArray:
-    """Size for single levels (a new order arriving, a top level replenished)."""
+def draw_level_size(
+    rng: np.random.Generator, base: FloatArray, level: IntArray | int
+) -> FloatArray:
+    """Size for single levels (a new order arriving, a top level replenished: level 0)."""
     noise = np.exp(SIZE_SPREAD * rng.standard_normal(base.shape[0]))
     out: FloatArray = np.maximum(np.round(base * (1.0 + DEPTH_GROWTH * level) * noise, 2), MIN_SIZE)
     return out
@@ -147,7 +149,7 @@ def cap_in_sequence(keys: IntArray, want: FloatArray, available: FloatArray) -> 
     first[1:] = k[1:] != k[:-1]
     group_start = np.flatnonzero(first)[np.cumsum(first) - 1]
     used_before = cum_before - cum_before[group_start]
-    got = np.clip(available[order] - used_before, 0.0, w)
+    got = np.minimum(np.maximum(available[order] - used_before, 0.0), w)
     out = np.empty_like(want)
     out[order] = got
     return out

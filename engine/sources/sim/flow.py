@@ -50,8 +50,7 @@ class Rates:
 def rates(w: World, dt: float) -> Rates:
     mean_usd = TRADE_USD_MEDIAN * np.exp(0.5 * TRADE_USD_SPREAD**2)
     per_s = (
-        QUOTE_UPDATES_PER_TRADE * w.volume_rate / DAY / TRADE_USD_MEDIAN
-        + QUOTE_UPDATES_BASE_PER_S
+        QUOTE_UPDATES_PER_TRADE * w.volume_rate / DAY / TRADE_USD_MEDIAN + QUOTE_UPDATES_BASE_PER_S
     )
     return Rates(prints=w.volume_rate / DAY / mean_usd * dt, refresh=-np.expm1(-per_s * dt))
 
@@ -88,12 +87,13 @@ def draw_trades(rng: np.random.Generator, w: World, rows: IntArray, prints: Floa
     first = np.ones(r.size, dtype=bool)  # `r` is sorted: its distinct rows start the runs
     np.not_equal(r[1:], r[:-1], out=first[1:])
     touched = r[first]
-    base = w.size_base[touched]
-    level0 = np.zeros(touched.size, dtype=np.int64)
-    for sz in (w.bid_sz, w.ask_sz):
-        top = np.round(sz[touched, 0], 2)
-        refill = books.draw_level_size(rng, base, level0)
-        sz[touched, 0] = np.where(top < books.MIN_SIZE, refill, top)
+    # Both sides' best levels of the touched books at once (one draw: the bids' sizes come
+    # first, as in two draws of one side each).
+    tops = np.stack((w.bid_sz[touched, 0], w.ask_sz[touched, 0])).round(2)
+    refill = books.draw_level_size(rng, np.tile(w.size_base[touched], 2), 0).reshape(2, -1)
+    tops = np.where(tops < books.MIN_SIZE, refill, tops)
+    w.bid_sz[touched, 0] = tops[0]
+    w.ask_sz[touched, 0] = tops[1]
     return Trades(r, buy, price, size)
 
 
