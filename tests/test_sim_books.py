@@ -16,7 +16,7 @@ from engine.events import (
 )
 from engine.models import Side
 from engine.sources.sim import SimExchange
-from engine.sources.sim.books import cap_in_sequence, quote
+from engine.sources.sim.books import cap_in_sequence, count_true, ladders, quote
 from engine.state.market_state import MarketState
 
 START = 1_767_225_600.0
@@ -221,3 +221,43 @@ def test_trades_sharing_a_level_eat_it_in_turn() -> None:
     keys = np.array([1, 2, 1, 1], dtype=np.int64)
     got = cap_in_sequence(keys, np.array([4.0, 9.0, 5.0, 3.0]), np.array([10.0, 5.0, 10.0, 10.0]))
     np.testing.assert_allclose(got, [4.0, 5.0, 5.0, 1.0])
+
+
+def _ladder_by_hand(
+    top: int, spacing: int, scale: int, sizes: np.ndarray, bids: bool
+) -> tuple[list[float], list[float]]:
+    sign = -1 if bids else 1
+    kept = [(top + sign * j * spacing, z) for j, z in enumerate(sizes.tolist()) if z > 0]
+    return [i / scale for i, _ in kept], [z for _, z in kept]
+
+
+def test_ladders_squeeze_out_empty_levels_best_first_at_any_depth() -> None:
+    rng = np.random.default_rng(7)
+    for levels in (1, 3, 8, 9, 20):
+        n = 40
+        scale = rng.choice([100, 1000], n)
+        spacing = np.where(scale == 1000, 2, 1)
+        tops = rng.integers(1, 99, (2, n))
+        sz = np.round(rng.uniform(5, 50, (2, n, levels)), 2)
+        sz[rng.random((2, n, levels)) < 0.3] = 0.0
+        sz[0, 0] = 0.0  # a book side with no level at all
+        px, size, count = ladders(tops, spacing, scale, sz)
+        assert px.shape == size.shape == (2, n, levels) and count.shape == (2, n)
+        for side in (0, 1):
+            for i in range(n):
+                want_px, want_sz = _ladder_by_hand(
+                    int(tops[side, i]), int(spacing[i]), int(scale[i]), sz[side, i], side == 0
+                )
+                c = int(count[side, i])
+                assert c == len(want_px)
+                assert px[side, i, :c].tolist() == want_px  # the very doubles, not nearly
+                assert size[side, i, :c].tolist() == want_sz
+                assert np.isnan(px[side, i, c:]).all() and (size[side, i, c:] == 0).all()
+
+
+def test_count_true_counts_each_row_at_any_width() -> None:
+    rng = np.random.default_rng(8)
+    for width in (1, 7, 8, 9, 16, 50):
+        mask = rng.random((33, width)) < 0.6
+        np.testing.assert_array_equal(count_true(mask), mask.sum(axis=1))
+        np.testing.assert_array_equal(count_true(mask[:, ::-1]), mask.sum(axis=1))  # a view

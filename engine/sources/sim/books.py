@@ -110,27 +110,49 @@ def draw_level_size(
 
 
 def ladders(
-    top: IntArray, spacing: IntArray, scale: IntArray, sz: FloatArray, bids: bool
+    tops: IntArray, spacing: IntArray, scale: IntArray, sz: FloatArray
 ) -> tuple[FloatArray, FloatArray, IntArray]:
     """Best-first prices and sizes with the empty levels squeezed out, plus level counts.
 
-    Row i's ladder is `px[i, :count[i]]`, `sz[i, :count[i]]`: what an event carries; past it
-    prices are NaN and sizes 0 (`WholeBooks`' padding). Computed on the present cells only,
-    each moved to its rank among its row's present levels: a scatter, where sorting every
-    row by presence cost more than the rest of the step's book work together.
+    Both sides at once: `tops` (2, n) are the best bid and ask indices, `sz` (2, n, levels)
+    the sizes by level, bids first; the results are (2, n, levels), (2, n, levels), (2, n).
+    Side s of row i has the ladder `px[s, i, :count[s, i]]`, `sz[s, i, :count[s, i]]`: what
+    an event carries; past it prices are NaN and sizes 0 (`WholeBooks`' padding).
+
+    Empty levels get NaN prices first, so squeezing is one stable sort of every level by
+    (row, empty) and one gather: the empty ones land in the padding as they are. Index
+    arithmetic runs in float64, exact for integers this small, so a price is still the
+    double `index / scale` parses to.
     """
-    n, levels = sz.shape
-    ri, ci = np.nonzero(sz > 0.0)  # row-major: by row, then by level (best first)
-    count: IntArray = np.bincount(ri, minlength=n)
-    row_start = np.cumsum(count) - count
-    dest = ri * levels + (np.arange(ri.size) - row_start[ri])
-    step = ci * spacing[ri]
-    idx = top[ri] - step if bids else top[ri] + step
-    px_out: FloatArray = np.full((n, levels), np.nan)
-    sz_out: FloatArray = np.zeros((n, levels))
-    px_out.ravel()[dest] = idx / scale[ri]
-    sz_out.ravel()[dest] = sz[ri, ci]
-    return px_out, sz_out, count
+    _, n, levels = sz.shape
+    present = sz > 0.0
+    step = np.arange(levels, dtype=np.float64) * spacing.astype(np.float64)[:, None]
+    top = tops.astype(np.float64)
+    px = np.empty((2, n, levels))
+    np.subtract(top[0][:, None], step, out=px[0])
+    np.add(top[1][:, None], step, out=px[1])
+    px /= scale.astype(np.float64)[:, None]
+    np.copyto(px, np.nan, where=~present)
+    by_row = present.reshape(2 * n, levels)
+    key = np.arange(0, 4 * n, 2)[:, None] + ~by_row  # row r: 2r for a level, 2r + 1 empty
+    src = np.argsort(key.ravel(), kind="stable")
+    px_out: FloatArray = px.ravel()[src].reshape(2, n, levels)
+    sz_out: FloatArray = sz.ravel()[src].reshape(2, n, levels)
+    return px_out, sz_out, count_true(by_row).reshape(2, n)
+
+
+def count_true(mask: BoolArray) -> IntArray:
+    """`mask.sum(axis=1)` for narrow masks, by popcounts of 8 bools read as one uint64:
+    numpy sums each short row on its own, which costs ten times as much."""
+    rows, width = mask.shape
+    words = -(-width // 8)
+    if width != 8 * words:
+        padded = np.zeros((rows, 8 * words), dtype=bool)
+        padded[:, :width] = mask
+        mask = padded
+    bits = np.bitwise_count(np.ascontiguousarray(mask).view(np.uint64))
+    out: IntArray = bits[:, 0].astype(np.int64) if words == 1 else bits.sum(axis=1, dtype=np.int64)
+    return out
 
 
 def cap_in_sequence(keys: IntArray, want: FloatArray, available: FloatArray) -> FloatArray:

@@ -37,11 +37,13 @@ def ladders(
     w: World, rows: IntArray
 ) -> tuple[FloatArray, FloatArray, IntArray, FloatArray, FloatArray, IntArray]:
     """Both sides' best-first ladders of `rows`: (bid px, bid sz, bid count, ask ...)."""
+    sz = np.empty((2, rows.size, w.bid_sz.shape[1]))
+    np.take(w.bid_sz, rows, axis=0, out=sz[0])
+    np.take(w.ask_sz, rows, axis=0, out=sz[1])
+    tops = np.stack((w.bid_top[rows], w.ask_top[rows]))
     scale = books.scale_of(w.tick[rows])
-    sp = w.spacing[rows]
-    bpx, bsz, bn = books.ladders(w.bid_top[rows], sp, scale, w.bid_sz[rows], bids=True)
-    apx, asz, an = books.ladders(w.ask_top[rows], sp, scale, w.ask_sz[rows], bids=False)
-    return bpx, bsz, bn, apx, asz, an
+    px, size, count = books.ladders(tops, w.spacing[rows], scale, sz)
+    return px[0], size[0], count[0], px[1], size[1], count[1]
 
 
 def snapshots(w: World, rows: IntArray, ts: float) -> list[BookSnapshot]:
