@@ -96,7 +96,7 @@ def draw_sizes(
 
 def _depth_shape(levels: int) -> FloatArray:
     """Deeper levels hold more: level j's size is `1 + DEPTH_GROWTH·j` times the best's."""
-    out: FloatArray = 1.0 + DEPTH_GROWTH * np.arange(levels)[None, :]
+    out: FloatArray = 1.0 + DEPTH_GROWTH * np.arange(levels, dtype=np.float64)[None, :]
     return out
 
 

@@ -84,7 +84,7 @@ def step_scores(
     """Advance every latent score by `dt` seconds, in place (diffusion, then news jumps)."""
     n = z.shape[0]
     z += np.sqrt(dt) * rng.standard_normal(n)
-    counts = rng.poisson(jump_rate_per_s * dt, n)
+    counts = np.asarray(rng.poisson(jump_rate_per_s * dt, n), dtype=np.int64)
     hit = counts.nonzero()[0]
     if hit.size:
         sd = JUMP_SCALE * np.sqrt(counts[hit] * (tau[hit] + TAU_FLOOR))
@@ -102,7 +102,7 @@ class GroupIndex:
 
     cols: IntArray  # (width, G): member rows, padding pointing at row 0
     pad: BoolArray  # (width, G): True where a group has fewer members than `width`
-    members: IntArray  # cols[~pad], in the same order as the values `softmax` gathers
+    members: IntArray  # cols[~pad]: the rows of `vals[~pad]` in `softmax_into`
 
     @classmethod
     def of(cls, groups: IntArray) -> GroupIndex:
@@ -119,8 +119,8 @@ class GroupIndex:
         vals[self.pad] = -np.inf
         vals -= vals.max(axis=0)
         np.exp(vals, out=vals)
-        # Summed member by member, left to right: the order numpy's `sum(axis=1)` over the
-        # (G, width) layout used, so the probabilities are the same to the last bit.
+        # numpy sums the rows of a (width, G) matrix in turn, member by member, as it does a
+        # short row of the (G, width) layout: the same probabilities to the last bit.
         vals /= vals.sum(axis=0)
         p[self.members] = vals[~self.pad]
 
@@ -161,7 +161,7 @@ def step_noise(
     lam = SHOCK_RATE_PER_S * dt
     shock_sd = NOISE_LOGIT_PER_PROB * price_noise * float(np.sqrt((1.0 - rho * rho) / lam))
     noise *= rho
-    counts = rng.poisson(lam, noise.shape[0])
+    counts = np.asarray(rng.poisson(lam, noise.shape[0]), dtype=np.int64)
     hit = counts.nonzero()[0]
     if hit.size and shock_sd > 0.0:
         sd = shock_sd * scale[hit] * np.sqrt(counts[hit])

@@ -28,7 +28,6 @@ from engine.sources.sim.world import World
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 _SIDES = (Side.BUY, Side.SELL)  # index 0: bid level, 1: ask level
 

@@ -125,9 +125,8 @@ class SimExchange:
         tau = np.maximum(w.end_ts - t, 0.0)
         lg = dynamics.score_logits(w.z, tau, self._jump_rate)
         w.truth[rows] = dynamics.truth(lg, self._groups)[rows]
-        w.price_logit[rows] = dynamics.price_target(lg, self._groups, s.favourite_longshot_bias)[
-            rows
-        ]
+        target = dynamics.price_target(lg, self._groups, s.favourite_longshot_bias)
+        w.price_logit[rows] = target[rows]
         sd = dynamics.NOISE_LOGIT_PER_PROB * s.price_noise * w.noise_scale[rows]
         w.noise[rows] = sd * rng.standard_normal(rows.size)  # a stationary start
         w.mid[rows] = dynamics.sigmoid(w.price_logit[rows] + w.noise[rows])

@@ -48,6 +48,7 @@ class Rates:
 
 
 def rates(w: World, dt: float) -> Rates:
+    """Each market's `Rates` for steps of `dt` seconds (see `draw_trades`, `refresh_levels`)."""
     mean_usd = TRADE_USD_MEDIAN * np.exp(0.5 * TRADE_USD_SPREAD**2)
     per_s = (
         QUOTE_UPDATES_PER_TRADE * w.volume_rate / DAY / TRADE_USD_MEDIAN + QUOTE_UPDATES_BASE_PER_S
