@@ -83,7 +83,7 @@ def draw_sizes(
     np.multiply(noise, SIZE_SPREAD, out=noise)
     np.exp(noise, out=noise)
     np.multiply(base[:, None] * _depth_shape(levels), noise, out=noise)
-    np.round(noise, 2, out=noise)
+    noise.round(2, out=noise)
     np.maximum(noise, MIN_SIZE, out=noise)
     u[:, :, 0] = 1.0  # the best level is never a hole
     j = np.arange(levels)
@@ -105,7 +105,7 @@ def draw_level_size(
 ) -> FloatArray:
     """Size for single levels (a new order arriving, a top level replenished: level 0)."""
     noise = np.exp(SIZE_SPREAD * rng.standard_normal(base.shape[0]))
-    out: FloatArray = np.maximum(np.round(base * (1.0 + DEPTH_GROWTH * level) * noise, 2), MIN_SIZE)
+    out: FloatArray = np.maximum((base * (1.0 + DEPTH_GROWTH * level) * noise).round(2), MIN_SIZE)
     return out
 
 
@@ -169,7 +169,7 @@ def cap_in_sequence(keys: IntArray, want: FloatArray, available: FloatArray) -> 
     cum_before = np.cumsum(w) - w
     first = np.ones(k.size, dtype=bool)
     first[1:] = k[1:] != k[:-1]
-    group_start = np.flatnonzero(first)[np.cumsum(first) - 1]
+    group_start = first.nonzero()[0][np.cumsum(first) - 1]
     used_before = cum_before - cum_before[group_start]
     got = np.minimum(np.maximum(available[order] - used_before, 0.0), w)
     out = np.empty_like(want)

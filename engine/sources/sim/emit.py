@@ -131,6 +131,8 @@ def trade_batch(w: World, trades: Trades, ts: float) -> list[TradeBatch]:
 
 
 def tick_changes(w: World, rows: IntArray, old: FloatArray, ts: float) -> list[TickSizeChange]:
+    if rows.size == 0:  # most steps: skip the conversions
+        return []
     markets = w.markets
     return [
         TickSizeChange(asset_id=markets[r].yes_token, ts=ts, old_tick=o, new_tick=n)
@@ -143,6 +145,8 @@ def listings(w: World, rows: IntArray, ts: float) -> list[MarketListed]:
 
 
 def resolutions(w: World, rows: IntArray, ts: float) -> list[MarketResolved]:
+    if rows.size == 0:
+        return []
     markets = w.markets
     return [
         MarketResolved(market_id=markets[r].market_id, ts=ts, payout_yes=p)

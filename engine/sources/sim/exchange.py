@@ -189,7 +189,7 @@ class SimExchange:
         written = np.zeros(n_old, dtype=bool)  # the books order flow wrote to (sizes only)
         written[trades.row] = True
         written[refreshed] = True
-        candidates = np.flatnonzero(written)
+        candidates = written.nonzero()[0]
         bid_rows, bid_lvls = self._changed_cells(candidates, w.bid_sz, old_bid)
         ask_rows, ask_lvls = self._changed_cells(candidates, w.ask_sz, old_ask)
 
@@ -200,7 +200,7 @@ class SimExchange:
             changed = np.zeros(w.n, dtype=bool)
             for rows in (requote, listed, bid_rows, ask_rows):
                 changed[rows] = True
-            events.extend(emit.whole_books(w, np.flatnonzero(changed), t))
+            events.extend(emit.whole_books(w, changed.nonzero()[0], t))
         else:  # books neither requoted nor just listed changed only in sizes: level changes
             events.extend(emit.snapshots(w, np.concatenate([requote, listed]), t))
             quiet = live.mask.copy()
@@ -247,7 +247,7 @@ class SimExchange:
         """(rows, levels) of the cells of `rows` (sorted) whose size differs from `old`, in
         row-major order. Only the rows flow wrote to: scanning the whole (n, levels) matrix
         cost more than the rest of the book work at 10,000 markets."""
-        ri, lvls = np.divmod(np.flatnonzero(sizes[rows] != old[rows]), sizes.shape[1])
+        ri, lvls = np.divmod((sizes[rows] != old[rows]).ravel().nonzero()[0], sizes.shape[1])
         return rows[ri], lvls
 
     def _move_truth(self, t: float) -> tuple[IntArray, FloatArray]:
@@ -263,7 +263,7 @@ class SimExchange:
         was_open = self._open_now()
         if t < was_open.next_end:
             return np.zeros(0, dtype=np.int64), lg
-        ending = np.flatnonzero(was_open.mask & (w.end_ts <= t))
+        ending = (was_open.mask & (w.end_ts <= t)).nonzero()[0]
         if ending.size:
             w.payout[ending] = dynamics.draw_outcomes(self._rng, w.truth, ending, w.group, w.groups)
             w.resolved[ending] = True
@@ -289,12 +289,12 @@ class SimExchange:
         new_tick = dynamics.next_tick(w.mid, w.tick)
         retick = new_tick != w.tick
         retick &= is_open
-        tick_rows = np.flatnonzero(retick)
+        tick_rows = retick.nonzero()[0]
         old_tick = w.tick[tick_rows]
         w.tick[tick_rows] = new_tick[tick_rows]
         moved = np.abs(w.mid - w.center) >= w.tick
         moved |= retick
         moved &= is_open
-        requote = np.flatnonzero(moved)
+        requote = moved.nonzero()[0]
         self._requote(requote, self._rng)
         return tick_rows, old_tick, requote

@@ -75,11 +75,12 @@ def draw_trades(rng: np.random.Generator, w: World, rows: IntArray, prints: Floa
     buy = rng.random(m) < 0.5 + lean
     price = np.where(buy, w.ask_top[r], w.bid_top[r]) / books.scale_of(tick)
     usd = TRADE_USD_MEDIAN * np.exp(TRADE_USD_SPREAD * rng.standard_normal(m))
-    want = np.maximum(np.round(usd / price, 2), 1.0)
+    want = np.maximum((usd / price).round(2), 1.0)
     top_size = np.where(buy, w.ask_sz[r, 0], w.bid_sz[r, 0])
-    size = np.round(books.cap_in_sequence(r * 2 + buy, want, top_size), 2)
+    size = books.cap_in_sequence(r * 2 + buy, want, top_size).round(2)
     keep = size >= 1.0
-    r, buy, price, size = r[keep], buy[keep], price[keep], size[keep]
+    if not keep.all():
+        r, buy, price, size = r[keep], buy[keep], price[keep], size[keep]
 
     sell = ~buy
     np.subtract.at(w.ask_sz[:, 0], r[buy], size[buy])
