@@ -91,8 +91,12 @@ def draw_trades(rng: np.random.Generator, w: World, rows: IntArray, prints: Floa
     touched = r[first]
     # Both sides' best levels of the touched books at once (one draw: the bids' sizes come
     # first, as in two draws of one side each).
-    tops = np.stack((w.bid_sz[touched, 0], w.ask_sz[touched, 0])).round(2)
-    refill = books.draw_level_size(rng, np.tile(w.size_base[touched], 2), 0).reshape(2, -1)
+    tops = np.empty((2, touched.size))
+    np.take(w.bid_sz[:, 0], touched, out=tops[0])
+    np.take(w.ask_sz[:, 0], touched, out=tops[1])
+    tops.round(2, out=tops)
+    base = w.size_base[touched]
+    refill = books.draw_level_size(rng, np.concatenate((base, base)), 0).reshape(2, -1)
     tops = np.where(tops < books.MIN_SIZE, refill, tops)
     w.bid_sz[touched, 0] = tops[0]
     w.ask_sz[touched, 0] = tops[1]
