@@ -261,3 +261,34 @@ def test_count_true_counts_each_row_at_any_width() -> None:
         mask = rng.random((33, width)) < 0.6
         np.testing.assert_array_equal(count_true(mask), mask.sum(axis=1))
         np.testing.assert_array_equal(count_true(mask[:, ::-1]), mask.sum(axis=1))  # a view
+
+
+def test_shallow_and_deep_books_reach_the_state_exactly_as_events_and_as_batches() -> None:
+    for levels in (3, 12):
+        s = SimSettings(markets=120, seed=4, book_levels=levels, new_listings_per_day=200)
+        for batches in (False, True):
+            ex = SimExchange(s, START, batches=batches)
+            state = MarketState(depth=levels)
+            for m in ex.discover():
+                state.add_market(m)
+            for k in range(0, 301):
+                assert state.apply(ex.poll(START + s.step_seconds * k)).errors == []
+            w = ex.world
+            assert w.n > s.markets  # listings came in along the way
+            for r in np.flatnonzero(~w.resolved).tolist():
+                m = w.markets[r]
+                scale, sp = round(1 / float(w.tick[r])), int(w.spacing[r])
+                bp, bs = _ladder_by_hand(int(w.bid_top[r]), sp, scale, w.bid_sz[r], True)
+                ap, asz = _ladder_by_hand(int(w.ask_top[r]), sp, scale, w.ask_sz[r], False)
+                check_book(np.array(bp), np.array(bs), np.array(ap), np.array(asz), 1 / scale)
+                row = state.row(m.market_id)
+                assert row is not None
+                for got, want in (
+                    (state.bid_px[row], bp),
+                    (state.bid_sz[row], bs),
+                    (state.ask_px[row], ap),
+                    (state.ask_sz[row], asz),
+                ):
+                    assert got[: len(want)].tolist() == want
+                assert np.isnan(state.bid_px[row, len(bp) :]).all()
+                assert np.isnan(state.ask_px[row, len(ap) :]).all()
