@@ -1,16 +1,16 @@
 """One step of the simulated exchange as the engine takes it: the sim computes the step and
 its events, and the engine's `MarketState` applies them.
 
-Usage: python bench/sim.py [--steps N] [--markets 1000 10000]
+Usage: python bench/sim.py [--steps N] [--markets 1000 2000 10000]
 
 Workload: the default sim settings (seeded, 8-level books, 10 s world steps); after the
 first poll (every book snapshotted, reported apart, applied too), each measured step is one
 grid step: `SimExchange.poll` (world dynamics, order flow, book changes, trades, resolutions,
-new listings; the books and trades as one `BookBatch` and one `TradeBatch`, as the engine's
+new listings; the books and trades as one `WholeBooks` and one `TradeBatch`, as the engine's
 sim source emits them) and then `MarketState.apply` on those events (book matrices, trades,
 listings), each timed alone and together. This is the source
 half of the engine step (`Engine.step`); the cycle is `bench/cycle.py`, the whole step
-`bench/step.py`.
+`bench/step.py`. 2,000 markets is the harness's 30-day workload (`bench/harness.py`).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def bench(markets: int, steps: int, seed: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=200)
-    ap.add_argument("--markets", type=int, nargs="+", default=[1_000, 10_000])
+    ap.add_argument("--markets", type=int, nargs="+", default=[1_000, 2_000, 10_000])
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args()
     for n in args.markets:

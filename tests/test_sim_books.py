@@ -16,7 +16,7 @@ from engine.events import (
 )
 from engine.models import Side
 from engine.sources.sim import SimExchange
-from engine.sources.sim.books import cap_in_sequence, quote
+from engine.sources.sim.books import cap_in_sequence, count_true, ladders, quote
 from engine.state.market_state import MarketState
 
 START = 1_767_225_600.0
@@ -221,3 +221,74 @@ def test_trades_sharing_a_level_eat_it_in_turn() -> None:
     keys = np.array([1, 2, 1, 1], dtype=np.int64)
     got = cap_in_sequence(keys, np.array([4.0, 9.0, 5.0, 3.0]), np.array([10.0, 5.0, 10.0, 10.0]))
     np.testing.assert_allclose(got, [4.0, 5.0, 5.0, 1.0])
+
+
+def _ladder_by_hand(
+    top: int, spacing: int, scale: int, sizes: np.ndarray, bids: bool
+) -> tuple[list[float], list[float]]:
+    sign = -1 if bids else 1
+    kept = [(top + sign * j * spacing, z) for j, z in enumerate(sizes.tolist()) if z > 0]
+    return [i / scale for i, _ in kept], [z for _, z in kept]
+
+
+def test_ladders_squeeze_out_empty_levels_best_first_at_any_depth() -> None:
+    rng = np.random.default_rng(7)
+    for levels in (1, 3, 8, 9, 20):
+        n = 40
+        scale = rng.choice([100, 1000], n)
+        spacing = np.where(scale == 1000, 2, 1)
+        tops = rng.integers(1, 99, (2, n))
+        sz = np.round(rng.uniform(5, 50, (2, n, levels)), 2)
+        sz[rng.random((2, n, levels)) < 0.3] = 0.0
+        sz[0, 0] = 0.0  # a book side with no level at all
+        px, size, count = ladders(tops, spacing, scale, sz)
+        assert px.shape == size.shape == (2, n, levels) and count.shape == (2, n)
+        for side in (0, 1):
+            for i in range(n):
+                want_px, want_sz = _ladder_by_hand(
+                    int(tops[side, i]), int(spacing[i]), int(scale[i]), sz[side, i], side == 0
+                )
+                c = int(count[side, i])
+                assert c == len(want_px)
+                assert px[side, i, :c].tolist() == want_px  # the very doubles, not nearly
+                assert size[side, i, :c].tolist() == want_sz
+                assert np.isnan(px[side, i, c:]).all() and (size[side, i, c:] == 0).all()
+
+
+def test_count_true_counts_each_row_at_any_width() -> None:
+    rng = np.random.default_rng(8)
+    for width in (1, 7, 8, 9, 16, 50):
+        mask = rng.random((33, width)) < 0.6
+        np.testing.assert_array_equal(count_true(mask), mask.sum(axis=1))
+        np.testing.assert_array_equal(count_true(mask[:, ::-1]), mask.sum(axis=1))  # a view
+
+
+def test_shallow_and_deep_books_reach_the_state_exactly_as_events_and_as_batches() -> None:
+    for levels in (3, 12):
+        s = SimSettings(markets=120, seed=4, book_levels=levels, new_listings_per_day=200)
+        for batches in (False, True):
+            ex = SimExchange(s, START, batches=batches)
+            state = MarketState(depth=levels)
+            for m in ex.discover():
+                state.add_market(m)
+            for k in range(0, 301):
+                assert state.apply(ex.poll(START + s.step_seconds * k)).errors == []
+            w = ex.world
+            assert w.n > s.markets  # listings came in along the way
+            for r in np.flatnonzero(~w.resolved).tolist():
+                m = w.markets[r]
+                scale, sp = round(1 / float(w.tick[r])), int(w.spacing[r])
+                bp, bs = _ladder_by_hand(int(w.bid_top[r]), sp, scale, w.bid_sz[r], True)
+                ap, asz = _ladder_by_hand(int(w.ask_top[r]), sp, scale, w.ask_sz[r], False)
+                check_book(np.array(bp), np.array(bs), np.array(ap), np.array(asz), 1 / scale)
+                row = state.row(m.market_id)
+                assert row is not None
+                for got, want in (
+                    (state.bid_px[row], bp),
+                    (state.bid_sz[row], bs),
+                    (state.ask_px[row], ap),
+                    (state.ask_sz[row], asz),
+                ):
+                    assert got[: len(want)].tolist() == want
+                assert np.isnan(state.bid_px[row, len(bp) :]).all()
+                assert np.isnan(state.ask_px[row, len(ap) :]).all()

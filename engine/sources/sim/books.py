@@ -48,57 +48,111 @@ def quote(mid: FloatArray, hs: FloatArray, scale: IntArray) -> tuple[IntArray, I
     """
     width = np.maximum(np.rint(2.0 * hs * scale), 1).astype(np.int64)
     bid = np.rint(mid * scale - 0.5 * width).astype(np.int64)
-    bid = np.clip(bid, 1, scale - 2)
-    ask = np.clip(bid + width, bid + 1, scale - 1)
+    bid = np.minimum(np.maximum(bid, 1), scale - 2)  # np.clip, without its wrappers' cost
+    ask = np.minimum(np.maximum(bid + width, bid + 1), scale - 1)
     return bid, ask
 
 
-def level_index(top: IntArray, spacing: IntArray, levels: int, bids: bool) -> IntArray:
-    """Price index of every level, best first: (n, levels)."""
-    step = np.arange(levels, dtype=np.int64)[None, :] * spacing[:, None]
-    out: IntArray = top[:, None] - step if bids else top[:, None] + step
+def depth_in_range(top: IntArray, spacing: IntArray, scale: IntArray, bids: bool) -> IntArray:
+    """How many levels of each book side lie inside [tick, 1 - tick], the best one inside.
+
+    Levels run away from the best one, so only the bound they run towards can cut them:
+    bid level j is in while `top - j·spacing >= 1`, ask level j while `top + j·spacing <=
+    scale - 1`. A count per row rather than an (n, levels) test of every level.
+    """
+    room = top - 1 if bids else scale - 1 - top
+    out: IntArray = room // spacing + 1
     return out
 
 
-def in_range(idx: IntArray, scale: IntArray) -> BoolArray:
-    out: BoolArray = (idx >= 1) & (idx <= scale[:, None] - 1)
-    return out
+def draw_sizes(
+    rng: np.random.Generator, base: FloatArray, depth: tuple[IntArray, IntArray], levels: int
+) -> FloatArray:
+    """Fresh sizes (shares, cents) for both sides of books: (2, n, levels), bids first.
 
-
-def draw_sizes(rng: np.random.Generator, base: FloatArray, levels: int) -> FloatArray:
-    """A fresh side of a book: sizes in shares (cents), best level always present."""
+    The best level is always present; a level behind it is a hole with `HOLE_PROB`, and
+    levels past `depth` (bids, asks: from `depth_in_range`) are empty. The draws go bid
+    noise, bid holes, ask noise, ask holes.
+    """
     n = base.shape[0]
-    shape = 1.0 + DEPTH_GROWTH * np.arange(levels)[None, :]
-    noise = np.exp(SIZE_SPREAD * rng.standard_normal((n, levels)))
-    sz = np.maximum(np.round(base[:, None] * shape * noise, 2), MIN_SIZE)
-    holes = rng.random((n, levels)) < HOLE_PROB
-    holes[:, 0] = False
-    out: FloatArray = np.where(holes, 0.0, sz)
+    noise = np.empty((2, n, levels))
+    u = np.empty((2, n, levels))
+    for side in (0, 1):
+        rng.standard_normal(out=noise[side])
+        rng.random(out=u[side])
+    np.multiply(noise, SIZE_SPREAD, out=noise)
+    np.exp(noise, out=noise)
+    np.multiply(base[:, None] * _depth_shape(levels), noise, out=noise)
+    noise.round(2, out=noise)
+    np.maximum(noise, MIN_SIZE, out=noise)
+    u[:, :, 0] = 1.0  # the best level is never a hole
+    j = np.arange(levels)
+    keep = u >= HOLE_PROB
+    keep[0] &= j < depth[0][:, None]
+    keep[1] &= j < depth[1][:, None]
+    out: FloatArray = np.where(keep, noise, 0.0)
     return out
 
 
-def draw_level_size(rng: np.random.Generator, base: FloatArray, level: IntArray) -> FloatArray:
-    """Size for single levels (a new order arriving, a top level replenished)."""
+def _depth_shape(levels: int) -> FloatArray:
+    """Deeper levels hold more: level j's size is `1 + DEPTH_GROWTH·j` times the best's."""
+    out: FloatArray = 1.0 + DEPTH_GROWTH * np.arange(levels, dtype=np.float64)[None, :]
+    return out
+
+
+def draw_level_size(
+    rng: np.random.Generator, base: FloatArray, level: IntArray | int
+) -> FloatArray:
+    """Size for single levels (a new order arriving, a top level replenished: level 0)."""
     noise = np.exp(SIZE_SPREAD * rng.standard_normal(base.shape[0]))
-    out: FloatArray = np.maximum(np.round(base * (1.0 + DEPTH_GROWTH * level) * noise, 2), MIN_SIZE)
+    out: FloatArray = np.maximum((base * (1.0 + DEPTH_GROWTH * level) * noise).round(2), MIN_SIZE)
     return out
 
 
 def ladders(
-    top: IntArray, spacing: IntArray, scale: IntArray, sz: FloatArray, bids: bool
+    tops: IntArray, spacing: IntArray, scale: IntArray, sz: FloatArray
 ) -> tuple[FloatArray, FloatArray, IntArray]:
     """Best-first prices and sizes with the empty levels squeezed out, plus level counts.
 
-    Row i's ladder is `px[i, :count[i]]`, `sz[i, :count[i]]`: what an event carries.
+    Both sides at once: `tops` (2, n) are the best bid and ask indices, `sz` (2, n, levels)
+    the sizes by level, bids first; the results are (2, n, levels), (2, n, levels), (2, n).
+    Side s of row i has the ladder `px[s, i, :count[s, i]]`, `sz[s, i, :count[s, i]]`: what
+    an event carries; past it prices are NaN and sizes 0 (`WholeBooks`' padding).
+
+    Empty levels get NaN prices first, so squeezing is one stable sort of every level by
+    (row, empty) and one gather: the empty ones land in the padding as they are. Index
+    arithmetic runs in float64, exact for integers this small, so a price is still the
+    double `index / scale` parses to.
     """
-    levels = sz.shape[1]
-    px = level_index(top, spacing, levels, bids) / scale[:, None]
+    _, n, levels = sz.shape
     present = sz > 0.0
-    order = np.argsort(~present, axis=1, kind="stable")  # present levels first, order kept
-    px_out: FloatArray = np.take_along_axis(px, order, axis=1)
-    sz_out: FloatArray = np.take_along_axis(sz, order, axis=1)
-    count: IntArray = present.sum(axis=1).astype(np.int64)
-    return px_out, sz_out, count
+    step = np.arange(levels, dtype=np.float64) * spacing.astype(np.float64)[:, None]
+    top = tops.astype(np.float64)
+    px = np.empty((2, n, levels))
+    np.subtract(top[0][:, None], step, out=px[0])
+    np.add(top[1][:, None], step, out=px[1])
+    px /= scale.astype(np.float64)[:, None]
+    np.copyto(px, np.nan, where=~present)
+    by_row = present.reshape(2 * n, levels)
+    key = np.arange(0, 4 * n, 2)[:, None] + ~by_row  # row r: 2r for a level, 2r + 1 empty
+    src = np.argsort(key.ravel(), kind="stable")
+    px_out: FloatArray = px.ravel()[src].reshape(2, n, levels)
+    sz_out: FloatArray = sz.ravel()[src].reshape(2, n, levels)
+    return px_out, sz_out, count_true(by_row).reshape(2, n)
+
+
+def count_true(mask: BoolArray) -> IntArray:
+    """`mask.sum(axis=1)` for narrow masks, by popcounts of 8 bools read as one uint64:
+    numpy sums each short row on its own, which costs ten times as much."""
+    rows, width = mask.shape
+    words = -(-width // 8)
+    if width != 8 * words:
+        padded = np.zeros((rows, 8 * words), dtype=bool)
+        padded[:, :width] = mask
+        mask = padded
+    bits = np.bitwise_count(np.ascontiguousarray(mask).view(np.uint64))
+    out: IntArray = bits[:, 0].astype(np.int64) if words == 1 else bits.sum(axis=1, dtype=np.int64)
+    return out
 
 
 def cap_in_sequence(keys: IntArray, want: FloatArray, available: FloatArray) -> FloatArray:
@@ -115,9 +169,9 @@ def cap_in_sequence(keys: IntArray, want: FloatArray, available: FloatArray) -> 
     cum_before = np.cumsum(w) - w
     first = np.ones(k.size, dtype=bool)
     first[1:] = k[1:] != k[:-1]
-    group_start = np.flatnonzero(first)[np.cumsum(first) - 1]
+    group_start = first.nonzero()[0][np.cumsum(first) - 1]
     used_before = cum_before - cum_before[group_start]
-    got = np.clip(available[order] - used_before, 0.0, w)
+    got = np.minimum(np.maximum(available[order] - used_before, 0.0), w)
     out = np.empty_like(want)
     out[order] = got
     return out

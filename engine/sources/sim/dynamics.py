@@ -14,6 +14,8 @@ The traded price is a distorted, lagged, noisy view of the truth: the biases a m
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -43,8 +45,8 @@ def sigmoid(x: FloatArray) -> FloatArray:
 
 
 def logit(p: FloatArray) -> FloatArray:
-    q = np.clip(p, 1e-12, 1.0 - 1e-12)
-    out: FloatArray = np.clip(np.log(q / (1.0 - q)), -MAX_LOGIT, MAX_LOGIT)
+    q = p.clip(1e-12, 1.0 - 1e-12)  # the method: np.clip's wrappers cost more than the work
+    out: FloatArray = np.log(q / (1.0 - q)).clip(-MAX_LOGIT, MAX_LOGIT)
     return out
 
 
@@ -61,11 +63,8 @@ def remaining_variance(tau: FloatArray, jump_rate_per_s: float) -> FloatArray:
 
 def score_logits(z: FloatArray, tau: FloatArray, jump_rate_per_s: float) -> FloatArray:
     """Latent scores as logits of the probability of finishing above zero."""
-    out: FloatArray = np.clip(
-        PROBIT_TO_LOGIT * z / np.sqrt(remaining_variance(tau, jump_rate_per_s)),
-        -MAX_LOGIT,
-        MAX_LOGIT,
-    )
+    lg = PROBIT_TO_LOGIT * z / np.sqrt(remaining_variance(tau, jump_rate_per_s))
+    out: FloatArray = lg.clip(-MAX_LOGIT, MAX_LOGIT)
     return out
 
 
@@ -86,25 +85,54 @@ def step_scores(
     n = z.shape[0]
     z += np.sqrt(dt) * rng.standard_normal(n)
     counts = np.asarray(rng.poisson(jump_rate_per_s * dt, n), dtype=np.int64)
-    hit = np.flatnonzero(counts)
+    hit = counts.nonzero()[0]
     if hit.size:
         sd = JUMP_SCALE * np.sqrt(counts[hit] * (tau[hit] + TAU_FLOOR))
         z[hit] += sd * rng.standard_normal(hit.size)
 
 
-def truth(lg: FloatArray, groups: IntArray) -> FloatArray:
+@dataclass(frozen=True, slots=True)
+class GroupIndex:
+    """Event groups laid out for softmaxes over their members.
+
+    Built once (groups never change): members are the rows of a (width, G) matrix, so a
+    group's max and sum are a few vector ops across groups instead of numpy's reduction of
+    each short group on its own, which cost more than the rest of `truth` at 10,000 markets.
+    """
+
+    cols: IntArray  # (width, G): member rows, padding pointing at row 0
+    pad: BoolArray  # (width, G): True where a group has fewer members than `width`
+    members: IntArray  # cols[~pad]: the rows of `vals[~pad]` in `softmax_into`
+
+    @classmethod
+    def of(cls, groups: IntArray) -> GroupIndex:
+        """From a (G, width) matrix of member rows padded with -1."""
+        pad = np.ascontiguousarray(groups.T < 0)
+        cols = np.where(pad, 0, groups.T)
+        return cls(cols=cols, pad=pad, members=cols[~pad])
+
+    def softmax_into(self, p: FloatArray, lg: FloatArray) -> None:
+        """`p[members]` = the softmax of `lg` within each group."""
+        if self.members.size == 0:
+            return
+        vals = lg[self.cols]
+        vals[self.pad] = -np.inf
+        vals -= vals.max(axis=0)
+        np.exp(vals, out=vals)
+        # numpy sums the rows of a (width, G) matrix in turn, member by member, as it does a
+        # short row of the (G, width) layout: the same probabilities to the last bit.
+        vals /= vals.sum(axis=0)
+        p[self.members] = vals[~self.pad]
+
+
+def truth(lg: FloatArray, groups: IntArray | GroupIndex) -> FloatArray:
     """Probabilities: sigmoid for stand-alone markets, softmax within each event group.
 
-    `groups` is a (G, width) matrix of member rows padded with -1.
+    `groups` is a (G, width) matrix of member rows padded with -1, or its `GroupIndex`.
     """
     p = sigmoid(lg)
-    if groups.size:
-        member = groups >= 0
-        vals = np.where(member, lg[groups], -np.inf)
-        vals -= vals.max(axis=1, keepdims=True)
-        e = np.exp(vals)
-        e /= e.sum(axis=1, keepdims=True)
-        p[groups[member]] = e[member]
+    index = groups if isinstance(groups, GroupIndex) else GroupIndex.of(groups)
+    index.softmax_into(p, lg)
     return p
 
 
@@ -134,13 +162,13 @@ def step_noise(
     shock_sd = NOISE_LOGIT_PER_PROB * price_noise * float(np.sqrt((1.0 - rho * rho) / lam))
     noise *= rho
     counts = np.asarray(rng.poisson(lam, noise.shape[0]), dtype=np.int64)
-    hit = np.flatnonzero(counts)
+    hit = counts.nonzero()[0]
     if hit.size and shock_sd > 0.0:
         sd = shock_sd * scale[hit] * np.sqrt(counts[hit])
         noise[hit] += sd * rng.standard_normal(hit.size)
 
 
-def price_target(lg: FloatArray, groups: IntArray, longshot_bias: float) -> FloatArray:
+def price_target(lg: FloatArray, groups: IntArray | GroupIndex, longshot_bias: float) -> FloatArray:
     """Logit the traded price heads for: the favourite–longshot bias applied to the truth.
 
     The score logits are shrunk by `1 - b` before the sigmoid/softmax, so a stand-alone

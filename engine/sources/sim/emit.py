@@ -28,7 +28,6 @@ from engine.sources.sim.world import World
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 _SIDES = (Side.BUY, Side.SELL)  # index 0: bid level, 1: ask level
 
@@ -37,11 +36,15 @@ def ladders(
     w: World, rows: IntArray
 ) -> tuple[FloatArray, FloatArray, IntArray, FloatArray, FloatArray, IntArray]:
     """Both sides' best-first ladders of `rows`: (bid px, bid sz, bid count, ask ...)."""
+    sz = np.empty((2, rows.size, w.bid_sz.shape[1]))
+    np.take(w.bid_sz, rows, axis=0, out=sz[0])
+    np.take(w.ask_sz, rows, axis=0, out=sz[1])
+    tops = np.empty((2, rows.size), dtype=np.int64)  # np.stack: slower, in Python
+    np.take(w.bid_top, rows, out=tops[0])
+    np.take(w.ask_top, rows, out=tops[1])
     scale = books.scale_of(w.tick[rows])
-    sp = w.spacing[rows]
-    bpx, bsz, bn = books.ladders(w.bid_top[rows], sp, scale, w.bid_sz[rows], bids=True)
-    apx, asz, an = books.ladders(w.ask_top[rows], sp, scale, w.ask_sz[rows], bids=False)
-    return bpx, bsz, bn, apx, asz, an
+    px, size, count = books.ladders(tops, w.spacing[rows], scale, sz)
+    return px[0], size[0], count[0], px[1], size[1], count[1]
 
 
 def snapshots(w: World, rows: IntArray, ts: float) -> list[BookSnapshot]:
@@ -63,28 +66,22 @@ def snapshots(w: World, rows: IntArray, ts: float) -> list[BookSnapshot]:
 
 
 def whole_books(w: World, rows: IntArray, ts: float) -> list[WholeBooks]:
-    """The books of `rows` (distinct) as one `WholeBooks`, padding NaN / 0 past each ladder."""
+    """The books of `rows` (distinct) as one `WholeBooks` (the ladders come padded NaN / 0)."""
     if rows.size == 0:
         return []
     bpx, bsz, bn, apx, asz, an = ladders(w, rows)
-    levels = np.arange(bpx.shape[1])
-    bid_empty = levels[None, :] >= bn[:, None]
-    ask_empty = levels[None, :] >= an[:, None]
-    bpx[bid_empty], bsz[bid_empty] = np.nan, 0.0
-    apx[ask_empty], asz[ask_empty] = np.nan, 0.0
     return [WholeBooks(ts, w.yes_tokens(rows), bpx, bsz, bn, apx, asz, an)]
 
 
 def price_changes(
-    w: World, bid_changed: BoolArray, ask_changed: BoolArray, ts: float
+    w: World, bid: tuple[IntArray, IntArray], ask: tuple[IntArray, IntArray], ts: float
 ) -> list[PriceChange]:
     """One `PriceChange` per market whose level sizes changed, prices untouched.
 
-    `*_changed` are (rows, levels) masks over the first rows of the world; the new total size
-    is read from the world (0 where a level emptied).
+    `bid` and `ask` are the changed cells as (rows, levels); the new total size is read from
+    the world (0 where a level emptied).
     """
-    rb, lb = np.nonzero(bid_changed)
-    ra, la = np.nonzero(ask_changed)
+    (rb, lb), (ra, la) = bid, ask
     if rb.size + ra.size == 0:
         return []
     row = np.concatenate([rb, ra]).astype(np.int64)
@@ -136,6 +133,8 @@ def trade_batch(w: World, trades: Trades, ts: float) -> list[TradeBatch]:
 
 
 def tick_changes(w: World, rows: IntArray, old: FloatArray, ts: float) -> list[TickSizeChange]:
+    if rows.size == 0:  # most steps: skip the conversions
+        return []
     markets = w.markets
     return [
         TickSizeChange(asset_id=markets[r].yes_token, ts=ts, old_tick=o, new_tick=n)
@@ -148,6 +147,8 @@ def listings(w: World, rows: IntArray, ts: float) -> list[MarketListed]:
 
 
 def resolutions(w: World, rows: IntArray, ts: float) -> list[MarketResolved]:
+    if rows.size == 0:
+        return []
     markets = w.markets
     return [
         MarketResolved(market_id=markets[r].market_id, ts=ts, payout_yes=p)

@@ -8,6 +8,8 @@ generation, paths and flow, listings), so, e.g., rewording questions does not ch
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 from numpy.random import PCG64, Generator, SeedSequence
@@ -20,8 +22,21 @@ from engine.sources.sim.world import DAY, World, build, split_units
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 _EVENT_ID_BASE = 100_000  # Polymarket event ids are short decimal strings
+
+
+@dataclass(frozen=True, slots=True)
+class _Open:
+    """The markets open now and what the step needs of them. Kept between steps: it changes
+    only when markets resolve or are listed, so a step need not scan the world for it."""
+
+    mask: BoolArray  # ~resolved
+    rows: IntArray  # flatnonzero(mask)
+    next_end: float  # earliest end among them: no market can resolve before it
+    prints: FloatArray  # flow rates of `rows` (`flow.Rates`)
+    refresh: FloatArray
 
 
 class SimExchange:
@@ -51,9 +66,11 @@ class SimExchange:
             listed_now=False,
             first_event_id=first_event,
         )
+        self._groups = dynamics.GroupIndex.of(self.world.groups)  # fixed: listings stand alone
         self._initialise(np.arange(self.world.n, dtype=np.int64), self._start, world_rng)
         self._k = 0  # index of the next grid step
         self._buffers: dict[int, FloatArray] = {}
+        self._open: _Open | None = None  # None: to be computed
 
     # --- MarketSource ----------------------------------------------------------------------
 
@@ -107,8 +124,9 @@ class SimExchange:
         s = self.settings
         tau = np.maximum(w.end_ts - t, 0.0)
         lg = dynamics.score_logits(w.z, tau, self._jump_rate)
-        w.truth[rows] = dynamics.truth(lg, w.groups)[rows]
-        w.price_logit[rows] = dynamics.price_target(lg, w.groups, s.favourite_longshot_bias)[rows]
+        w.truth[rows] = dynamics.truth(lg, self._groups)[rows]
+        target = dynamics.price_target(lg, self._groups, s.favourite_longshot_bias)
+        w.price_logit[rows] = target[rows]
         sd = dynamics.NOISE_LOGIT_PER_PROB * s.price_noise * w.noise_scale[rows]
         w.noise[rows] = sd * rng.standard_normal(rows.size)  # a stationary start
         w.mid[rows] = dynamics.sigmoid(w.price_logit[rows] + w.noise[rows])
@@ -130,11 +148,13 @@ class SimExchange:
         w.bid_top[rows] = bid
         w.ask_top[rows] = ask
         w.spacing[rows] = sp
-        base = w.size_base[rows]
-        for top, sizes, bids in ((bid, w.bid_sz, True), (ask, w.ask_sz, False)):
-            fresh = books.draw_sizes(rng, base, levels)
-            ok = books.in_range(books.level_index(top, sp, levels, bids), scale)
-            sizes[rows] = np.where(ok, fresh, 0.0)
+        depth = (
+            books.depth_in_range(bid, sp, scale, bids=True),
+            books.depth_in_range(ask, sp, scale, bids=False),
+        )
+        fresh = books.draw_sizes(rng, w.size_base[rows], depth, levels)
+        w.bid_sz[rows] = fresh[0]
+        w.ask_sz[rows] = fresh[1]
 
     def _list_new(self, t: float) -> IntArray:
         rng = self._listing_rng
@@ -144,6 +164,7 @@ class SimExchange:
         batch = build(self.settings, rng, t, [1] * count, listed_now=True, first_event_id=0)
         rows = self.world.extend(batch)
         self._initialise(rows, t, rng)
+        self._open = None
         return rows
 
     def _step(self, k: int) -> list[SourceEvent]:
@@ -159,35 +180,56 @@ class SimExchange:
         old_ask = self._keep(1, w.ask_sz)
 
         ending, score_logits = self._move_truth(t)
-        live = np.flatnonzero(~w.resolved)
-        tick_rows, old_tick, requote = self._move_prices(live, score_logits)
+        live = self._open_now()  # what is open after this step's resolutions, before listings
+        tick_rows, old_tick, requote = self._move_prices(live.mask, score_logits)
         listed = self._list_new(t)
-        trades = flow.draw_trades(self._rng, w, live, self._dt)
-        flow.refresh_levels(self._rng, w, live, self._dt)
+        trades = flow.draw_trades(self._rng, w, live.rows, live.prints)
+        refreshed = flow.refresh_levels(self._rng, w, live.rows, live.refresh)
 
-        # Books neither requoted nor just listed changed only in sizes: diff them.
-        quiet = np.zeros(n_old, dtype=bool)
-        quiet[live] = True
-        quiet[requote] = False
-        bid_changed = (w.bid_sz[:n_old] != old_bid) & quiet[:, None]
-        ask_changed = (w.ask_sz[:n_old] != old_ask) & quiet[:, None]
+        written = np.zeros(n_old, dtype=bool)  # the books order flow wrote to (sizes only)
+        written[trades.row] = True
+        written[refreshed] = True
+        candidates = written.nonzero()[0]
+        bid_rows, bid_lvls = self._changed_cells(candidates, w.bid_sz, old_bid)
+        ask_rows, ask_lvls = self._changed_cells(candidates, w.ask_sz, old_ask)
 
         events: list[SourceEvent] = []
         events.extend(emit.listings(w, listed, t))
         events.extend(emit.tick_changes(w, tick_rows, old_tick, t))
-        rebuilt = np.concatenate([requote, listed])
         if self.batches:  # every changed book whole: requoted, listed, and resized ones
-            resized = np.flatnonzero(bid_changed.any(axis=1) | ask_changed.any(axis=1))
-            events.extend(emit.whole_books(w, np.union1d(rebuilt, resized), t))
-        else:
-            events.extend(emit.snapshots(w, rebuilt, t))
-            events.extend(emit.price_changes(w, bid_changed, ask_changed, t))
+            changed = np.zeros(w.n, dtype=bool)
+            for rows in (requote, listed, bid_rows, ask_rows):
+                changed[rows] = True
+            events.extend(emit.whole_books(w, changed.nonzero()[0], t))
+        else:  # books neither requoted nor just listed changed only in sizes: level changes
+            events.extend(emit.snapshots(w, np.concatenate([requote, listed]), t))
+            quiet = live.mask.copy()
+            quiet[requote] = False
+            keep_bid, keep_ask = quiet[bid_rows], quiet[ask_rows]
+            bid = (bid_rows[keep_bid], bid_lvls[keep_bid])
+            ask = (ask_rows[keep_ask], ask_lvls[keep_ask])
+            events.extend(emit.price_changes(w, bid, ask, t))
         if self.batches:
             events.extend(emit.trade_batch(w, trades, t))
         else:
             events.extend(emit.trade_prints(w, trades, t))
         events.extend(emit.resolutions(w, ending, t))
         return events
+
+    def _open_now(self) -> _Open:
+        if self._open is None:
+            w = self.world
+            mask = ~w.resolved
+            rows = np.flatnonzero(mask)
+            rates = flow.rates(w, self._dt)
+            self._open = _Open(
+                mask=mask,
+                rows=rows,
+                next_end=float(w.end_ts[rows].min()) if rows.size else float("inf"),
+                prints=rates.prints[rows],
+                refresh=rates.refresh[rows],
+            )
+        return self._open
 
     def _keep(self, slot: int, sizes: FloatArray) -> FloatArray:
         """A copy of `sizes` in a buffer kept between steps: a fresh 640 kB array at 10,000
@@ -198,6 +240,16 @@ class SimExchange:
         np.copyto(buf, sizes)
         return buf
 
+    @staticmethod
+    def _changed_cells(
+        rows: IntArray, sizes: FloatArray, old: FloatArray
+    ) -> tuple[IntArray, IntArray]:
+        """(rows, levels) of the cells of `rows` (sorted) whose size differs from `old`, in
+        row-major order. Only the rows flow wrote to: scanning the whole (n, levels) matrix
+        cost more than the rest of the book work at 10,000 markets."""
+        ri, lvls = np.divmod((sizes[rows] != old[rows]).ravel().nonzero()[0], sizes.shape[1])
+        return rows[ri], lvls
+
     def _move_truth(self, t: float) -> tuple[IntArray, FloatArray]:
         """Advance every latent score to `t` and resolve what ended.
 
@@ -207,33 +259,42 @@ class SimExchange:
         tau = np.maximum(w.end_ts - t, 0.0)
         dynamics.step_scores(self._rng, w.z, tau, self._dt, self._jump_rate)
         lg = dynamics.score_logits(w.z, tau, self._jump_rate)
-        w.truth = dynamics.truth(lg, w.groups)
-        ending = np.flatnonzero(~w.resolved & (w.end_ts <= t))
+        w.truth = dynamics.truth(lg, self._groups)
+        was_open = self._open_now()
+        if t < was_open.next_end:
+            return np.zeros(0, dtype=np.int64), lg
+        ending = (was_open.mask & (w.end_ts <= t)).nonzero()[0]
         if ending.size:
             w.payout[ending] = dynamics.draw_outcomes(self._rng, w.truth, ending, w.group, w.groups)
             w.resolved[ending] = True
+            self._open = None
         return ending, lg
 
     def _move_prices(
-        self, live: IntArray, score_logits: FloatArray
+        self, is_open: BoolArray, score_logits: FloatArray
     ) -> tuple[IntArray, FloatArray, IntArray]:
         """Traded price towards its biased target, with lag and noise; retick and requote.
 
         Returns the rows whose tick changed, their old ticks, and the rows requoted (their
-        fair price moved a tick or more from the last quote, or their grid changed).
+        fair price moved a tick or more from the last quote, or their grid changed). Open
+        markets only (`is_open`), computed over every row and masked: cheaper than taking
+        the open rows out of each column.
         """
         w = self.world
         s = self.settings
-        target = dynamics.price_target(score_logits, w.groups, s.favourite_longshot_bias)
+        target = dynamics.price_target(score_logits, self._groups, s.favourite_longshot_bias)
         w.price_logit += w.reaction * (target - w.price_logit)
         dynamics.step_noise(self._rng, w.noise, w.noise_scale, s.price_noise, self._dt)
         w.mid = dynamics.sigmoid(w.price_logit + w.noise)
-        new_tick = dynamics.next_tick(w.mid[live], w.tick[live])
-        retick = new_tick != w.tick[live]
-        tick_rows = live[retick]
+        new_tick = dynamics.next_tick(w.mid, w.tick)
+        retick = new_tick != w.tick
+        retick &= is_open
+        tick_rows = retick.nonzero()[0]
         old_tick = w.tick[tick_rows]
-        w.tick[live] = new_tick
-        moved = np.abs(w.mid[live] - w.center[live]) >= w.tick[live]
-        requote = live[moved | retick]
+        w.tick[tick_rows] = new_tick[tick_rows]
+        moved = np.abs(w.mid - w.center) >= w.tick
+        moved |= retick
+        moved &= is_open
+        requote = moved.nonzero()[0]
         self._requote(requote, self._rng)
         return tick_rows, old_tick, requote

@@ -29,7 +29,8 @@ QUOTE_UPDATES_BASE_PER_S = 1.0 / 3600.0  # ... plus some even in markets nobody 
 
 @dataclass(slots=True)
 class Trades:
-    """Prints of one step, grouped by market in row order."""
+    """Prints of one step, grouped by market in row order (their rows are the only books
+    the trades wrote to)."""
 
     row: IntArray
     buy: BoolArray  # aggressor side
@@ -37,68 +38,96 @@ class Trades:
     size: FloatArray
 
 
-def draw_trades(rng: np.random.Generator, w: World, rows: IntArray, dt: float) -> Trades:
-    """Poisson prints per market at a rate set by its daily volume; books and volume updated.
+@dataclass(slots=True, frozen=True)
+class Rates:
+    """Every market's flow intensities per step. They follow from static columns, so the
+    exchange computes them once per world size, not every step."""
+
+    prints: FloatArray  # Poisson mean of the prints in one step
+    refresh: FloatArray  # chance that some resting orders change in one step
+
+
+def rates(w: World, dt: float) -> Rates:
+    """Each market's `Rates` for steps of `dt` seconds (see `draw_trades`, `refresh_levels`)."""
+    mean_usd = TRADE_USD_MEDIAN * np.exp(0.5 * TRADE_USD_SPREAD**2)
+    per_s = (
+        QUOTE_UPDATES_PER_TRADE * w.volume_rate / DAY / TRADE_USD_MEDIAN + QUOTE_UPDATES_BASE_PER_S
+    )
+    return Rates(prints=w.volume_rate / DAY / mean_usd * dt, refresh=-np.expm1(-per_s * dt))
+
+
+def draw_trades(rng: np.random.Generator, w: World, rows: IntArray, prints: FloatArray) -> Trades:
+    """Poisson prints per market (`prints`: the means of `rows`, from `Rates`) at a rate set
+    by its daily volume; books and volume updated.
 
     A print lifts the best ask or hits the best bid and never walks the book; what it eats
     leaves the level, and a level eaten below the minimum size is refilled by a new order.
     The step is the time resolution: with long steps only a few prints per market are kept.
     Aggressors lean to the side the fair price points to: order flow carries information.
     """
-    mean_usd = TRADE_USD_MEDIAN * np.exp(0.5 * TRADE_USD_SPREAD**2)
-    rate = w.volume_rate[rows] / DAY / mean_usd
-    r = np.repeat(rows, np.minimum(rng.poisson(rate * dt), MAX_PRINTS_PER_STEP))
+    r = np.repeat(rows, np.minimum(rng.poisson(prints), MAX_PRINTS_PER_STEP))
     m = r.size
     if m == 0:
         empty_f = np.zeros(0)
         return Trades(r, np.zeros(0, dtype=bool), empty_f, empty_f)
-    lean = INFORMED_LEAN * np.tanh((w.mid[r] - w.center[r]) / w.tick[r])
+    tick = w.tick[r]
+    lean = INFORMED_LEAN * np.tanh((w.mid[r] - w.center[r]) / tick)
     buy = rng.random(m) < 0.5 + lean
-    scale = books.scale_of(w.tick[r])
-    price = np.where(buy, w.ask_top[r], w.bid_top[r]) / scale
+    price = np.where(buy, w.ask_top[r], w.bid_top[r]) / books.scale_of(tick)
     usd = TRADE_USD_MEDIAN * np.exp(TRADE_USD_SPREAD * rng.standard_normal(m))
-    want = np.maximum(np.round(usd / price, 2), 1.0)
+    want = np.maximum((usd / price).round(2), 1.0)
     top_size = np.where(buy, w.ask_sz[r, 0], w.bid_sz[r, 0])
-    size = np.round(books.cap_in_sequence(r * 2 + buy, want, top_size), 2)
+    size = books.cap_in_sequence(r * 2 + buy, want, top_size).round(2)
     keep = size >= 1.0
-    r, buy, price, size = r[keep], buy[keep], price[keep], size[keep]
+    if not keep.all():
+        r, buy, price, size = r[keep], buy[keep], price[keep], size[keep]
 
+    sell = ~buy
     np.subtract.at(w.ask_sz[:, 0], r[buy], size[buy])
-    np.subtract.at(w.bid_sz[:, 0], r[~buy], size[~buy])
+    np.subtract.at(w.bid_sz[:, 0], r[sell], size[sell])
     np.add.at(w.volume, r, price * size)
-    touched = np.unique(r)
-    for sz in (w.bid_sz, w.ask_sz):
-        top = np.round(sz[touched, 0], 2)
-        thin = top < books.MIN_SIZE
-        refill = books.draw_level_size(
-            rng, w.size_base[touched], np.zeros(touched.size, dtype=np.int64)
-        )
-        sz[touched, 0] = np.where(thin, refill, top)
+    first = np.ones(r.size, dtype=bool)  # `r` is sorted: its distinct rows start the runs
+    np.not_equal(r[1:], r[:-1], out=first[1:])
+    touched = r[first]
+    # Both sides' best levels of the touched books at once (one draw: the bids' sizes come
+    # first, as in two draws of one side each).
+    tops = np.empty((2, touched.size))
+    np.take(w.bid_sz[:, 0], touched, out=tops[0])
+    np.take(w.ask_sz[:, 0], touched, out=tops[1])
+    tops.round(2, out=tops)
+    base = w.size_base[touched]
+    refill = books.draw_level_size(rng, np.concatenate((base, base)), 0).reshape(2, -1)
+    tops = np.where(tops < books.MIN_SIZE, refill, tops)
+    w.bid_sz[touched, 0] = tops[0]
+    w.ask_sz[touched, 0] = tops[1]
     return Trades(r, buy, price, size)
 
 
-def refresh_levels(rng: np.random.Generator, w: World, rows: IntArray, dt: float) -> None:
-    """Resting orders placed and cancelled: a couple of levels of active books change size.
+def refresh_levels(
+    rng: np.random.Generator, w: World, rows: IntArray, chance: FloatArray
+) -> IntArray:
+    """Resting orders placed and cancelled: a couple of levels of active books change size
+    (`chance`: that of `rows`, from `Rates`). Returns the rows written (sorted, repeats
+    possible), so that the exchange diffs only those books.
 
     The best level is only ever resized, never emptied, so the quoted prices stay put until
     the next requote; deeper levels may empty (a removal) or fill a hole (an addition).
     """
-    per_s = (
-        QUOTE_UPDATES_PER_TRADE * w.volume_rate[rows] / DAY / TRADE_USD_MEDIAN
-        + QUOTE_UPDATES_BASE_PER_S
-    )
-    chosen = rows[rng.random(rows.size) < -np.expm1(-per_s * dt)]
+    chosen = rows[rng.random(rows.size) < chance]
     if chosen.size == 0:
-        return
+        return chosen
     r = np.repeat(chosen, 2)
     k = r.size
     levels = w.bid_sz.shape[1]
     bids = rng.random(k) < 0.5
-    lvl = rng.integers(0, levels, k).astype(np.int64)
+    lvl = rng.integers(0, levels, k)
     size = books.draw_level_size(rng, w.size_base[r], lvl)
     size = np.where((lvl > 0) & (rng.random(k) < CANCEL_PROB), 0.0, size)
-    spacing = w.spacing[r]
-    idx = np.where(bids, w.bid_top[r] - lvl * spacing, w.ask_top[r] + lvl * spacing)
+    step = lvl * w.spacing[r]
+    idx = np.where(bids, w.bid_top[r] - step, w.ask_top[r] + step)
     ok = (idx >= 1) & (idx <= books.scale_of(w.tick[r]) - 1)
-    w.bid_sz[r[ok & bids], lvl[ok & bids]] = size[ok & bids]
-    w.ask_sz[r[ok & ~bids], lvl[ok & ~bids]] = size[ok & ~bids]
+    on_bid = ok & bids
+    on_ask = ok & ~bids
+    w.bid_sz[r[on_bid], lvl[on_bid]] = size[on_bid]
+    w.ask_sz[r[on_ask], lvl[on_ask]] = size[on_ask]
+    return r[ok]
