@@ -5,11 +5,11 @@ Workload: `build_runtime` + `Engine.run` at --speed max, as `polyb0t run --daemo
 composes them (paper mode, the seeded sim with 8-level books, the baseline strategy, every risk
 rule, `PaperExecutor` with its 250 ms latency, `Recorder` writing each step's transaction
 through the `RecordWriter` thread into a SQLite file in a temp data dir, WAL). The bankroll is
-small (default 5,000 USDC, at most 20 USDC a market) and the per-market cooldown is off, so the
-cash and exposure caps, not the cooldown, are what stop orders: the rejections by
-`cash_available`, `max_total_exposure`, `max_position` and `max_event_exposure` are counted and
-printed, with the orders those rules trimmed and the cycle where the total cap first denied
-one, to show that the bankroll bound.
+small (default 5,000 USDC, at most 20 USDC a market), and the per-market cooldown and the
+hourly deployment pace are off, so the cash and exposure caps are what stop orders: the
+rejections by `cash_available`, `max_total_exposure`, `max_position` and `max_event_exposure`
+are counted and printed, with the orders those rules trimmed and the cycle where the total
+cap first denied one, to show that the bankroll bound.
 
 Timed: every engine step after the first WARMUP cycles (cycle steps and paper-fill steps alike,
 `Engine.step` as `Engine.run` calls it in its worker thread): mean, p50, p99, max. Orders/s and
@@ -78,6 +78,7 @@ def runtime_for(tmp: str, markets: int, bankroll: float, position_pct: float, se
                 "bankroll": bankroll,
                 "cooldown_seconds": 0.0,
                 "max_position_pct": position_pct,
+                "max_deploy_per_hour_pct": 1.0,  # unpaced: the bankroll is what binds
             },
             "control": {"enabled": False},
         },
@@ -196,7 +197,7 @@ def main() -> int:
         f"workload: Engine.run at --speed max, paper, sim {args.markets:,} markets (seed "
         f"{args.seed}), bankroll {args.bankroll:,.0f} USDC, max_position_pct "
         f"{args.max_position_pct:g}, "
-        "cooldown 0, other caps at their defaults; "
+        "cooldown 0, no deployment pace, other caps at their defaults; "
         f"{WARMUP} warm-up + {args.cycles} measured cycles ({len(ms)} steps), SQLite in a "
         "temp dir through the writer thread"
     )

@@ -33,6 +33,7 @@ from engine.ids import IdGen, new_run_id
 from engine.models import Mode
 from engine.redact import Redactor
 from engine.risk.manager import RiskManager
+from engine.risk.thresholds import EdgeThresholds
 from engine.run.inbox import EngineInbox
 from engine.run.run_state import EngineControl
 from engine.run.runner import Engine
@@ -246,7 +247,8 @@ def build_runtime(
     control = EngineControl()
     inbox = EngineInbox()  # requests to the engine step, the one owner of its state
     ids = IdGen(run_id)
-    risk = RiskManager(settings.risk, settings.strategy.edge_threshold, ids)
+    thresholds = EdgeThresholds(settings.strategy.edge_threshold, settings.strategy.exit_edge)
+    risk = RiskManager(settings.risk, thresholds, ids)
 
     executor: PaperExecutor | None = None
     approvals: ApprovalProcessor | None = None
@@ -259,7 +261,7 @@ def build_runtime(
         approvals = ApprovalProcessor(
             storage.intents,
             state,
-            threshold=settings.strategy.edge_threshold,
+            threshold=thresholds,
             tolerance=settings.live.approval_price_tolerance,
             expiry_seconds=settings.live.intent_expiry_seconds,
             dry_run=settings.live.dry_run,
@@ -278,7 +280,7 @@ def build_runtime(
         portfolio=portfolio,
         route=route,
         control=control,
-        edge_threshold=settings.strategy.edge_threshold,
+        thresholds=thresholds,
         max_signals=settings.strategy.max_signals_per_cycle,
         stale_seconds=settings.risk.stale_data_seconds,
     )
@@ -332,7 +334,7 @@ def build_runtime(
         view,
         commands,
         inbox,
-        threshold=settings.strategy.edge_threshold,
+        threshold=thresholds,
         history=storage.store.mid_history,
         tolerance=settings.live.approval_price_tolerance,
     )

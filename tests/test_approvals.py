@@ -12,6 +12,7 @@ from engine.execution.intents import IntentStore
 from engine.execution.portfolio import Portfolio
 from engine.execution.recheck import recheck_intent
 from engine.models import IntentState, Market, Outcome, Side, TradeIntent
+from engine.risk.thresholds import EdgeThresholds
 from engine.state.market_state import MarketState
 from engine.storage import Database
 from tests.state_factories import T0, book, market, state_with
@@ -77,9 +78,12 @@ def test_a_sell_is_measured_on_what_it_receives_net_of_fees() -> None:
     taxed = recheck_intent(replace(sell, market_id=fee.market_id), st_fee, 0.02, 0.01, held=10)
     assert taxed.ok and taxed.edge < good.edge  # the fee comes out of the proceeds
     st = state_with([m], [book(m, 0.69, 0.72)])  # within tolerance, but the edge is thin
-    thin = recheck_intent(replace(sell, p_model=0.68), st, 0.02, 0.01, held=10.0)
+    exits_at_2c = EdgeThresholds(entry=0.05, exit=0.02)  # a SELL closes: the exit edge counts
+    thin = recheck_intent(replace(sell, p_model=0.68), st, exits_at_2c, 0.01, held=10.0)
     assert not thin.ok and thin.reason == "edge gone: 0.010 < 0.020 after fees"
     assert thin.edge == pytest.approx(0.01) and thin.overridable
+    closing = recheck_intent(replace(sell, p_model=0.68), st, EdgeThresholds(0.05), 0.01, held=10)
+    assert closing.ok  # any edge >= 0 closes by default; the entry threshold is for BUYs
 
 
 def test_a_sell_of_shares_no_longer_held_fails_and_cannot_be_overridden() -> None:

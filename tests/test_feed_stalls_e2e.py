@@ -86,6 +86,7 @@ def run_with_a_stall(tmp_path: Path, live: bool, caplog: pytest.LogCaptureFixtur
                 "max_position_pct": 1.0,
                 "max_total_exposure_pct": 1.0,
                 "max_event_exposure_pct": 1.0,
+                "max_deploy_per_hour_pct": 1.0,
             },
             live={"intent_poll_seconds": 0.25},
         )

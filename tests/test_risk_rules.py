@@ -259,7 +259,7 @@ def test_commit_starts_the_cooldown_within_the_same_cycle() -> None:
 
 
 def test_committed_exposure_shrinks_the_next_candidate_in_the_same_event() -> None:
-    rm = manager(cooldown_seconds=0.0, max_position_pct=0.10)
+    rm = manager(cooldown_seconds=0.0, max_position_pct=0.10, max_deploy_per_hour_pct=1.0)
     acct = account()
     a = rm.evaluate(candidate(market("a", event_id="e"), p_model=0.9), acct)
     b = rm.evaluate(candidate(market("b", event_id="e"), p_model=0.9), acct)
@@ -356,3 +356,23 @@ def test_a_tripped_kill_switch_blocks_new_buys_but_not_closing_sells() -> None:
     buy = rm.evaluate(candidate(), down)
     assert buy.signal.reason is not None and buy.signal.reason.startswith("kill_switch:")
     assert rm.evaluate(sell_candidate(0.30), down).order is not None
+
+
+def test_the_hourly_deployment_pace_trims_then_denies_new_buys() -> None:
+    """10% of equity a rolling hour: what this hour's orders committed counts, in-cycle
+    commits included, and a SELL (closing) is never paced."""
+    rm = manager(cooldown_seconds=0.0, max_position_pct=1.0, max_deploy_per_hour_pct=0.10)
+    acct = account(deployed_last_hour=60.0)
+    a = rm.evaluate(candidate(market("a"), p_model=0.9), acct)
+    assert a.order is not None and a.order.size == pytest.approx(80.0)  # $40 of room at 0.50
+    assert (
+        a.signal.reason == "deployment_pace: 400.00 -> 80.00 shares (deployed this hour room 40.00)"
+    )
+    assert acct.deployed_last_hour == pytest.approx(100.0)
+    b = rm.evaluate(candidate(market("b"), p_model=0.9), acct)
+    assert b.order is None
+    assert b.signal.reason == "deployment_pace: deployed this hour 100.00 already at cap 100.00"
+    acct.held[("c", Outcome.YES)] = 10.0
+    bids = candidate(market("c"), side=Side.SELL, p_model=0.1, prices=[0.5, 0.49], sizes=[99, 99])
+    sell = rm.evaluate(bids, acct)
+    assert sell.order is not None and sell.order.side is Side.SELL

@@ -78,7 +78,7 @@ def test_kelly_cost_includes_the_fee() -> None:
 
 def test_position_cap_limits_a_large_edge() -> None:
     # p 0.90: Kelly wants 400 shares ($200) but 5% of 1000 equity is $50: 100 shares.
-    rm = RiskManager(risk(), 0.05, IdGen("t"))
+    rm = RiskManager(risk(max_deploy_per_hour_pct=1.0), 0.05, IdGen("t"))  # no pacing
     d = rm.evaluate(candidate(p_model=0.90), account())
     assert d.order is not None
     assert d.order.size == pytest.approx(100.0)

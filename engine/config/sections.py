@@ -85,7 +85,10 @@ class FeatureSettings(_Section):
 class StrategySettings(_Section):
     """The transparent baseline (docs in engine/decision/strategy/baseline.py)."""
 
-    edge_threshold: float = Field(0.05, gt=0, lt=1)
+    edge_threshold: float = Field(0.05, gt=0, lt=1)  # net edge to open or add (BUY)
+    # Net edge to close: a held token is sold once its bid, after the fee, pays this much
+    # over the model's probability of it (0: as soon as holding is no longer worth it).
+    exit_edge: float = Field(0.0, ge=0, lt=1)
     microprice_weight: float = Field(1.0, ge=0, le=1)  # 0: mid, 1: microprice
     longshot_correction: float = Field(0.3, ge=0, le=1)  # undo a favourite-longshot bias
     move_shrinkage: float = Field(0.3, ge=0, le=1)  # share of the last move assumed noise
@@ -101,6 +104,9 @@ class RiskSettings(_Section):
     max_position_pct: float = Field(0.05, gt=0, le=1)  # per market, of equity
     max_total_exposure_pct: float = Field(0.6, gt=0, le=1)
     max_event_exposure_pct: float = Field(0.15, gt=0, le=1)  # per event group
+    # New BUY cost committed within any hour, of equity: the budget is spread over the day
+    # instead of spent on the first cycle's ideas, leaving room for better ones later.
+    max_deploy_per_hour_pct: float = Field(0.1, gt=0, le=1)
     daily_loss_limit_pct: float = Field(0.05, gt=0, le=1)
     max_drawdown_pct: float = Field(0.20, gt=0, le=1)
     stale_data_seconds: float = Field(120.0, gt=0)

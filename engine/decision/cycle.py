@@ -9,7 +9,7 @@ vet each one, route what survives. No I/O happens here; the runner persists the 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,11 +21,15 @@ from engine.decision.universe import UniverseFilter
 from engine.execution.portfolio import Portfolio
 from engine.execution.routing import Route
 from engine.fees import NO_FEE
-from engine.models import Outcome, Signal
+from engine.models import Outcome, Side, Signal
 from engine.risk.account import AccountView, EquityMarks
 from engine.risk.manager import RiskManager
+from engine.risk.sizing import order_max_cost
+from engine.risk.thresholds import EdgeThresholds
 from engine.run.run_state import EngineControl
 from engine.state.market_state import MarketState
+
+HOUR = 3600.0
 
 
 @dataclass(slots=True)
@@ -54,7 +58,7 @@ class DecisionCycle:
         portfolio: Portfolio,
         route: Route,
         control: EngineControl,
-        edge_threshold: float,
+        thresholds: EdgeThresholds | float,
         max_signals: int,
         stale_seconds: float,
     ) -> None:
@@ -66,11 +70,13 @@ class DecisionCycle:
         self.portfolio = portfolio
         self.route = route
         self.control = control
-        self.threshold = edge_threshold
+        self.thresholds = EdgeThresholds.of(thresholds)
         self.max_signals = max_signals
         self.stale_seconds = stale_seconds
         self.marks = EquityMarks()
         self.last_action: dict[str, float] = {}
+        # (ts, USDC) of each BUY approved in the last hour, for the deployment pace.
+        self.deployed: deque[tuple[float, float]] = deque()
         self.count = 0
         self.last_features: Features | None = None
         self.last_p_yes: FloatArray = np.empty(0)
@@ -122,7 +128,7 @@ class DecisionCycle:
         self, p_yes: FloatArray, eligible: np.ndarray, account: AccountView, now: float
     ) -> tuple[list[Signal], int]:
         cands = screen_candidates(
-            self.state, p_yes, eligible, now, self.threshold, account.held, self.max_signals
+            self.state, p_yes, eligible, now, self.thresholds, account.held, self.max_signals
         )
         signals: list[Signal] = []
         orders = []
@@ -132,6 +138,8 @@ class DecisionCycle:
                 d.signal.decision = self.route.kind
                 orders.append(d.order)
                 self.last_action[d.order.market_id] = now
+                if d.order.side is Side.BUY:
+                    self.deployed.append((now, order_max_cost(d.order, c.market.fees)))
             signals.append(d.signal)
         if orders:
             markets = {o.market_id: m for o in orders if (m := self.state.market(o.market_id))}
@@ -176,6 +184,8 @@ class DecisionCycle:
             if m is not None and m.event_id:
                 by_event[m.event_id] += usdc
             open_keys.add((f.market_id, f.outcome, f.side))
+        while self.deployed and self.deployed[0][0] <= now - HOUR:
+            self.deployed.popleft()
         return AccountView(
             now=now,
             equity=equity,
@@ -186,6 +196,7 @@ class DecisionCycle:
             exposure_by_market=dict(by_market),
             exposure_by_event=dict(by_event),
             total_exposure=sum(by_market.values()),
+            deployed_last_hour=sum(usdc for _, usdc in self.deployed),
             held=held,
             last_action_ts=dict(self.last_action),
             open_keys=open_keys,

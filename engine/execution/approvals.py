@@ -29,6 +29,7 @@ from engine.execution.live_account import BookedAccount, apply_all
 from engine.execution.portfolio import Portfolio
 from engine.execution.recheck import recheck_intent
 from engine.models import ExecutionReport, IntentState, TradeIntent
+from engine.risk.thresholds import EdgeThresholds
 from engine.run.run_state import EngineControl
 from engine.state.market_state import MarketState
 
@@ -49,7 +50,7 @@ class ApprovalProcessor:
         self,
         store: IntentStore,
         state: MarketState,
-        threshold: float,
+        threshold: EdgeThresholds | float,
         tolerance: float,
         expiry_seconds: float,
         dry_run: bool,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.models import Side, TradeIntent
+from engine.risk.thresholds import EdgeThresholds
 from engine.state.book import walk
 from engine.state.market_state import MarketState
 
@@ -32,7 +33,7 @@ class Recheck:
 def recheck_intent(
     intent: TradeIntent,
     state: MarketState,
-    threshold: float,
+    threshold: EdgeThresholds | float,
     tolerance: float,
     *,
     held: float = 0.0,
@@ -49,6 +50,7 @@ def recheck_intent(
     if row is not None and not state.trusted[row]:  # a feed gap, a stall, a silent connection
         return Recheck(False, "book not trusted: its feed has a gap or went silent", float("nan"))
     buy = intent.side is Side.BUY
+    need = EdgeThresholds.of(threshold).for_side(intent.side)  # a SELL closes: the exit edge
     if not buy and intent.size > held + SHARE_EPS:
         return Recheck(
             False,
@@ -69,8 +71,8 @@ def recheck_intent(
         edge = intent.p_model - w.cost_per_share
     else:
         edge = (w.notional - w.fee) / w.filled - intent.p_model
-    if edge < threshold:
+    if edge < need:
         return Recheck(
-            False, f"edge gone: {edge:.3f} < {threshold:.3f} after fees", edge, overridable=True
+            False, f"edge gone: {edge:.3f} < {need:.3f} after fees", edge, overridable=True
         )
     return Recheck(True, "ok", edge)

@@ -17,6 +17,7 @@ from engine.execution.recheck import Recheck, recheck_intent
 from engine.feed.commands import EngineCommands, NoEngine
 from engine.feed.publisher import EngineView
 from engine.feed.view import CommandResult
+from engine.risk.thresholds import EdgeThresholds
 from engine.run.inbox import EngineInbox
 
 COMMANDS = ("approve", "reject", "recheck", "pause", "resume", "kill", "retrain")
@@ -28,7 +29,7 @@ async def run_command(
     inbox: EngineInbox,
     name: str,
     args: dict[str, Any],
-    threshold: float,
+    threshold: EdgeThresholds | float,
     tolerance: float,
 ) -> CommandResult:
     """Carry out one named command; never raises for a bad request, says why instead.

@@ -20,6 +20,7 @@ from engine.feed.commands import EngineCommands
 from engine.feed.dispatch import run_command
 from engine.feed.publisher import EngineView
 from engine.feed.view import CommandResult, MarketDetail, ViewDelta
+from engine.risk.thresholds import EdgeThresholds
 from engine.run.inbox import EngineInbox
 
 
@@ -47,7 +48,7 @@ class LocalLink:
         view: EngineView,
         commands: EngineCommands,
         inbox: EngineInbox,
-        threshold: float,
+        threshold: EdgeThresholds | float,
         tolerance: float,
         history: StoredHistory | None = None,
     ) -> None:

@@ -27,6 +27,7 @@ class AccountView:
     exposure_by_market: dict[str, float] = field(default_factory=dict)  # USDC at cost
     exposure_by_event: dict[str, float] = field(default_factory=dict)
     total_exposure: float = 0.0
+    deployed_last_hour: float = 0.0  # USDC committed to BUY orders in the last hour
     held: dict[tuple[str, Outcome], float] = field(default_factory=dict)  # shares
     last_action_ts: dict[str, float] = field(default_factory=dict)  # per market (cooldown)
     open_keys: set[tuple[str, Outcome, Side]] = field(default_factory=set)  # in flight (dedup)
@@ -58,6 +59,7 @@ class AccountView:
         if event_id is not None:
             self.exposure_by_event[event_id] = self.exposure_by_event.get(event_id, 0.0) + usdc
         self.total_exposure += usdc
+        self.deployed_last_hour += usdc
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from engine.models import OrderRequest, Side, Signal
 from engine.risk.account import AccountView, Candidate
 from engine.risk.rules import Rule, RuleContext, default_rules, kill_switch_reason
 from engine.risk.sizing import best_level, edge_limit, snap_limit
+from engine.risk.thresholds import EdgeThresholds
 
 
 @dataclass(slots=True)
@@ -29,12 +30,12 @@ class RiskManager:
     def __init__(
         self,
         risk: RiskSettings,
-        edge_threshold: float,
+        thresholds: EdgeThresholds | float,
         new_id: Callable[[], str],
         rules: Sequence[Rule] | None = None,
     ) -> None:
         self.risk = risk
-        self.edge_threshold = edge_threshold
+        self.thresholds = EdgeThresholds.of(thresholds)
         self.new_id = new_id
         self.rules: tuple[Rule, ...] = tuple(rules) if rules is not None else default_rules()
         # The rules that apply to each side, in order (a lookup per candidate, not per rule).
@@ -48,12 +49,13 @@ class RiskManager:
 
     def evaluate(self, c: Candidate, account: AccountView) -> Decision:
         fees = c.market.fees
+        threshold = self.thresholds.for_side(c.side)
         ctx = RuleContext(
             c=c,
             account=account,
             risk=self.risk,
-            edge_threshold=self.edge_threshold,
-            limit=edge_limit(c.prices, c.sizes, c.side, c.p_model, fees, self.edge_threshold),
+            edge_threshold=threshold,
+            limit=edge_limit(c.prices, c.sizes, c.side, c.p_model, fees, threshold),
             _fees=fees,
         )
         trail: list[str] = []  # resizes that trimmed a size already set, shown on the order

@@ -80,7 +80,7 @@ class RuleContext:
     c: Candidate
     account: AccountView
     risk: RiskSettings
-    edge_threshold: float
+    edge_threshold: float  # for this candidate's side (`EdgeThresholds.for_side`)
     limit: float | None  # worst level price clearing the threshold (`sizing.edge_limit`)
     shares: float = math.inf  # proposed size; inf until a sizing rule sets it
     # The ladder, side, fees and limit are fixed for one evaluation, so a walk depends on
@@ -268,6 +268,14 @@ def max_total_exposure(ctx: RuleContext) -> Verdict:
 
 
 @rule(Side.BUY)
+def deployment_pace(ctx: RuleContext) -> Verdict:
+    """At most `max_deploy_per_hour_pct` of equity committed to new BUYs in any hour."""
+    a = ctx.account
+    cap = ctx.risk.max_deploy_per_hour_pct * a.equity
+    return within_budget(ctx, cap, a.deployed_last_hour, "deployed this hour")
+
+
+@rule(Side.BUY)
 def max_event_exposure(ctx: RuleContext) -> Verdict:
     event_id = ctx.c.market.event_id
     if event_id is None:
@@ -334,6 +342,7 @@ def default_rules() -> tuple[Rule, ...]:
         holdings,
         kelly_sizing,
         max_total_exposure,
+        deployment_pace,
         max_position,
         max_event_exposure,
         cash_available,

@@ -9,16 +9,24 @@ Long-only per token: bullish means buying YES (or closing a held NO); bearish me
 NO or closing a held YES. Closing a held token is preferred to buying the other one: it has
 the same edge (selling YES at b earns b - fee - p, buying NO at 1 - b earns the same) and
 frees capital instead of locking more.
+
+Exits come first: every held token whose bid, after the fee, pays more than the model
+thinks it is worth (`EdgeThresholds.exit`, lower than the entry threshold) is a SELL
+candidate, whether or not its market would still pass the universe's entry filters. Without
+them the strategy bought until its caps bound and then only watched.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.decision.strategy.base import FloatArray
-from engine.models import Market, Outcome, Side
+from engine.models import Outcome, Side
 from engine.risk.account import Candidate
+from engine.risk.thresholds import EdgeThresholds
 from engine.state.book import top_cost_per_share
 from engine.state.market_state import MarketState
 
@@ -41,46 +49,90 @@ def screen_candidates(
     p_yes: FloatArray,
     eligible: BoolArray,
     now: float,
-    threshold: float,
+    thresholds: EdgeThresholds | float,
     held: dict[tuple[str, Outcome], float],
     limit: int,
 ) -> list[Candidate]:
+    """Exits first (held tokens the model no longer thinks worth their bid, best first),
+    then entries (eligible markets whose first share clears the entry threshold, best
+    first), `limit` in all."""
     n = st.n
+    t = EdgeThresholds.of(thresholds)
+    # A quiet book is a valid book: Polymarket (and the sim) send nothing while nothing
+    # changes. What makes a book untrustworthy is a silent feed, so a candidate's data age
+    # is the age of the newest event from the source, not of its own last update.
+    feed_age = now - float(np.nanmax(st.book_ts[:n])) if n else float("inf")
+    picks = _exits(st, p_yes, held, t.exit)[:limit]
     ok = eligible & ~np.isnan(p_yes)
     edge_yes, edge_no = top_edges(st, p_yes)
     edge_yes = np.where(ok, edge_yes, -np.inf)
     edge_no = np.where(ok, edge_no, -np.inf)
     best = np.maximum(edge_yes, edge_no)
-    rows = np.flatnonzero(best >= threshold)
-    order = rows[np.argsort(-best[rows], kind="stable")][:limit]
-    # A quiet book is a valid book: Polymarket (and the sim) send nothing while nothing
-    # changes. What makes a book untrustworthy is a silent feed, so a candidate's data age
-    # is the age of the newest event from the source, not of its own last update.
-    feed_age = now - float(np.nanmax(st.book_ts[:n])) if n else float("inf")
-
-    picks: list[tuple[Market, Outcome, Side]] = []
+    rows = np.flatnonzero(best >= t.entry)
+    order = rows[np.argsort(-best[rows], kind="stable")]
     bullish = (edge_yes[order] >= edge_no[order]).tolist()
     for r, bull in zip(order.tolist(), bullish, strict=True):
+        if len(picks) >= limit:
+            break
         m = st.markets[r]
-        buy_outcome = Outcome.YES if bull else Outcome.NO
-        # Close the opposite token if we hold it, rather than buying this one.
-        opposite = buy_outcome.other
-        if held.get((m.market_id, opposite), 0.0) > 0.0:
-            picks.append((m, opposite, Side.SELL))
+        outcome = Outcome.YES if bull else Outcome.NO
+        # Holding the other token: selling it is the same idea at the same edge (selling
+        # YES at b earns b - fee - p, buying NO at 1 - b the same) and frees capital
+        # instead of locking more; the exits above already list it.
+        if held.get((m.market_id, outcome.other), 0.0) <= 0.0:
+            picks.append((r, outcome, Side.BUY))
+    return _priced(st, p_yes, picks, now, feed_age)
+
+
+def _exits(
+    st: MarketState, p_yes: FloatArray, held: dict[tuple[str, Outcome], float], exit_edge: float
+) -> list[tuple[int, Outcome, Side]]:
+    """Held tokens whose best bid, after the taker fee, pays at least `exit_edge` over the
+    model's probability of them, best first. Only markets open and with a trusted book: an
+    exit is priced on the book, but the universe's entry filters (spread, depth, time left)
+    never trap a position."""
+    found: list[tuple[float, int, Outcome]] = []
+    for (market_id, outcome), shares in held.items():
+        r = st.row(market_id)
+        if not shares > 0.0 or r is None or not (st.active[r] and st.trusted[r]):
+            continue
+        p = float(p_yes[r]) if r < p_yes.size else math.nan
+        if outcome is Outcome.YES:
+            bid = float(st.bid_px[r, 0])
         else:
-            picks.append((m, buy_outcome, Side.BUY))
-    ladders = st.ladders(order, [o for _, o, _ in picks], [s for _, _, s in picks])
-    p_rows = p_yes[order].tolist()
-    mids = st.marks_at(order).tolist()
+            bid, p = 1.0 - float(st.ask_px[r, 0]), 1.0 - p
+        if bid != bid or p != p:  # no bid to sell into, or no view of the market
+            continue
+        edge = st.markets[r].fees.unit_proceeds(bid) - p
+        if edge >= exit_edge - 1e-12:
+            found.append((edge, r, outcome))
+    found.sort(key=lambda e: -e[0])
+    return [(r, outcome, Side.SELL) for _, r, outcome in found]
+
+
+def _priced(
+    st: MarketState,
+    p_yes: FloatArray,
+    picks: list[tuple[int, Outcome, Side]],
+    now: float,
+    feed_age: float,
+) -> list[Candidate]:
+    """The picks as candidates, each with the ladder its order would walk (one gather)."""
+    if not picks:
+        return []
+    rows = np.array([r for r, _, _ in picks], dtype=np.int64)
+    ladders = st.ladders(rows, [o for _, o, _ in picks], [s for _, _, s in picks])
+    p_rows = p_yes[rows].tolist()
+    mids = st.marks_at(rows).tolist()
     out: list[Candidate] = []
-    for (m, outcome, side), (prices, sizes), p, mid in zip(
+    for (r, outcome, side), (prices, sizes), p, mid in zip(
         picks, ladders, p_rows, mids, strict=True
     ):
         yes = outcome is Outcome.YES
         out.append(
             Candidate(
                 ts=now,
-                market=m,
+                market=st.markets[r],
                 outcome=outcome,
                 side=side,
                 p_model=p if yes else 1.0 - p,
