@@ -372,6 +372,10 @@ def test_the_hourly_deployment_pace_trims_then_denies_new_buys() -> None:
     b = rm.evaluate(candidate(market("b"), p_model=0.9), acct)
     assert b.order is None
     assert b.signal.reason == "deployment_pace: deployed this hour 100.00 already at cap 100.00"
+    crumbs = rm.evaluate(candidate(market("d"), p_model=0.9), account(deployed_last_hour=99.5))
+    assert (
+        crumbs.signal.reason == "deployment_pace: deployed this hour room 0.50 < $1 minimum order"
+    )
     acct.held[("c", Outcome.YES)] = 10.0
     bids = candidate(market("c"), side=Side.SELL, p_model=0.1, prices=[0.5, 0.49], sizes=[99, 99])
     sell = rm.evaluate(bids, acct)

@@ -240,6 +240,12 @@ def within_budget(ctx: RuleContext, cap: float, used: float, what: str) -> Verdi
     room = cap - used
     if room <= 1e-9:
         return deny(f"{what} {used:.2f} already at cap {cap:.2f}")
+    if room < ctx.risk.min_marketable_usd - 1e-9:  # whatever fits, the exchange refuses
+        return deny(f"{what} room {room:.2f} < ${ctx.risk.min_marketable_usd:g} minimum order")
+    # Every share at the edge limit (the dearest level a walk may touch) bounds the commit
+    # from above, since cost per share rises with price: most candidates fit without a walk.
+    if ctx.limit is None or ctx.shares * ctx.fees.unit_cost(ctx.limit) <= room + 1e-9:
+        return allow()
     if ctx.commit_cost(ctx.shares) <= room + 1e-9:
         return allow()
     c = ctx.c
