@@ -31,16 +31,21 @@ from engine.state.book import top_cost_per_share
 from engine.state.market_state import MarketState
 
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 
-def top_edges(st: MarketState, p_yes: FloatArray) -> tuple[FloatArray, FloatArray]:
+def top_edges(
+    st: MarketState, p_yes: FloatArray, rows: IntArray | None = None
+) -> tuple[FloatArray, FloatArray]:
     """Edge of the first share of buying YES (at the ask) and NO (hitting YES bids), fees
-    included, per market row. NaN where a side of the book is empty or p is unknown."""
-    n = st.n
-    rate, exponent = st.fee_rate[:n], st.fee_exponent[:n]
+    included, per market row (of `rows` only, when given). NaN where a side of the book is
+    empty or p is unknown."""
+    pick: IntArray | slice = slice(0, st.n) if rows is None else rows
+    rate, exponent = st.fee_rate[pick], st.fee_exponent[pick]
+    p = p_yes[: st.n] if rows is None else p_yes[rows]
     with np.errstate(invalid="ignore"):
-        edge_yes = p_yes - top_cost_per_share(st.ask_px[:n, 0], rate, exponent)
-        edge_no = (1.0 - p_yes) - top_cost_per_share(1.0 - st.bid_px[:n, 0], rate, exponent)
+        edge_yes = p - top_cost_per_share(st.ask_px[pick, 0], rate, exponent)
+        edge_no = (1.0 - p) - top_cost_per_share(1.0 - st.bid_px[pick, 0], rate, exponent)
     return edge_yes, edge_no
 
 
@@ -63,14 +68,14 @@ def screen_candidates(
     # is the age of the newest event from the source, not of its own last update.
     feed_age = now - float(np.nanmax(st.book_ts[:n])) if n else float("inf")
     picks = _exits(st, p_yes, held, t.exit)[:limit]
-    ok = eligible & ~np.isnan(p_yes)
-    edge_yes, edge_no = top_edges(st, p_yes)
-    edge_yes = np.where(ok, edge_yes, -np.inf)
-    edge_no = np.where(ok, edge_no, -np.inf)
-    best = np.maximum(edge_yes, edge_no)
-    rows = np.flatnonzero(best >= t.entry)
-    order = rows[np.argsort(-best[rows], kind="stable")]
-    bullish = (edge_yes[order] >= edge_no[order]).tolist()
+    ok = np.flatnonzero(eligible & ~np.isnan(p_yes))  # edges of these rows only
+    edge_yes, edge_no = top_edges(st, p_yes, ok)
+    best = np.maximum(edge_yes, edge_no)  # NaN (a side of the book empty) never passes
+    keep = best >= t.entry
+    rows, best = ok[keep], best[keep]
+    by_edge = np.argsort(-best, kind="stable")
+    order = rows[by_edge]
+    bullish = (edge_yes[keep][by_edge] >= edge_no[keep][by_edge]).tolist()
     for r, bull in zip(order.tolist(), bullish, strict=True):
         if len(picks) >= limit:
             break
