@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from polyb0t_tui.cli import main
+from polyb0t_tui.cli.run import HARNESS_SWITCH_SECONDS
 
 pytestmark = pytest.mark.slow
 
@@ -93,11 +94,14 @@ def test_the_headless_harness_gives_the_daemons_fills(
     from engine.run.runner import Engine
 
     threads: dict[str, set[bool]] = {}
+    switches: set[float] = set()
     step = Engine.step
+    switch = sys.getswitchinterval()
 
     def spied(self: Engine, t: float, do_cycle: bool) -> object:
         on_main = threading.current_thread() is threading.main_thread()
         threads.setdefault(self.run_id, set()).add(on_main)
+        switches.add(sys.getswitchinterval())
         return step(self, t, do_cycle)
 
     monkeypatch.setattr(Engine, "step", spied)
@@ -109,6 +113,10 @@ def test_the_headless_harness_gives_the_daemons_fills(
     assert f_fast, "the seeded run should trade"
     assert f_fast == f_paced
     assert sorted(threads.values(), key=sorted) == [{False}, {True}]
+    # The harness shortens the GIL switch interval for its run only (the writer thread gets
+    # the GIL back sooner); the paced daemon keeps Python's, and the run leaves it as it was.
+    assert switches == {HARNESS_SWITCH_SECONDS, switch}
+    assert sys.getswitchinterval() == switch
 
 
 def test_different_seed_gives_different_fills(tmp_path: Path) -> None:
