@@ -1,11 +1,13 @@
 """One decision cycle over 1,000 and 10,000 simulated markets, I/O excluded.
 
-Workload: the default settings (paper mode, baseline strategy, every risk rule) on the
-seeded sim with 8-level books. The world is warmed up for WARMUP cycles so histories,
+Workload: the default settings (paper mode, baseline strategy, every risk rule) on the seeded
+sim with 8-level books, but for an edge the baseline knows (bench/sim_edge.py: the sim's
+category slopes pinned at 0.7, the baseline's longshot_correction 0.3), so that signals and
+orders reach risk and the executor. The world is warmed up for WARMUP cycles so histories,
 volatility and positions exist; then each measured cycle is timed alone: universe filter,
-features, prediction, screening, risk on every candidate, and submission to the paper
-executor. Stepping the simulator, filling orders and writing the database happen between
-measurements and are timed separately (sim step) or not at all (database).
+features, prediction, screening, risk on every candidate, and submission to the paper executor.
+Stepping the simulator, filling orders and writing the database happen between measurements and
+are timed separately (sim step) or not at all (database).
 
 Run: python bench/cycle.py  [--markets 1000 10000] [--cycles 30]
 Target: median <= 50 ms for 10,000 markets.
@@ -19,6 +21,8 @@ import statistics
 import tempfile
 import time
 
+from sim_edge import with_edge
+
 from engine.config import load_settings
 from polyb0t_tui.runtime import build_runtime
 
@@ -29,10 +33,12 @@ def bench(markets: int, cycles: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
             None,
-            {
-                "data_dir": tmp,
-                "sim": {"markets": markets, "seed": 1, "start": "2026-03-02T00:00:00Z"},
-            },
+            with_edge(
+                {
+                    "data_dir": tmp,
+                    "sim": {"markets": markets, "seed": 1, "start": "2026-03-02T00:00:00Z"},
+                }
+            ),
         )
         rt = build_runtime(settings, speed=None)
         src, st, cycle = rt.source, rt.state, rt.cycle

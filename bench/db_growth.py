@@ -1,10 +1,11 @@
 """How fast the database grows: the real daemon path, with snapshot compaction off and on.
 
 Workload: `build_runtime` + `Engine.run` at --speed max on the seeded sim (paper mode, every
-default setting but the ones named), for each simulated span, on a fresh SQLite file each
-time; compaction "off" is `snapshot_max_interval_seconds = 0` (every active market at every
-snapshot step, the behaviour before compaction). Printed per run: rows per growing table,
-the file size after a WAL checkpoint, and bytes per simulated hour and day.
+default setting but the ones named, and an edge the baseline knows, bench/sim_edge.py, so that
+signals, orders and fills grow as a trading engine's do), for each simulated span, on a fresh
+SQLite file each time; compaction "off" is `snapshot_max_interval_seconds = 0` (every active
+market at every snapshot step, the behaviour before compaction). Printed per run: rows per
+growing table, the file size after a WAL checkpoint, and bytes per simulated hour and day.
 
 Then the recorder's snapshot selection alone at `--snapshot-markets` markets (default
 10,000): `SnapshotCompactor.take` on a seeded sim state, per snapshot step, median over
@@ -20,6 +21,8 @@ import asyncio
 import statistics
 import tempfile
 import time
+
+from sim_edge import with_edge
 
 from engine.config import RetentionSettings, load_settings
 from engine.state.market_state import MarketState
@@ -42,7 +45,7 @@ def grow(markets: int, hours: float, compact: bool) -> dict[str, dict[str, float
         }
         if not compact:
             over["snapshot_max_interval_seconds"] = 0.0
-        settings = load_settings(None, over)
+        settings = load_settings(None, with_edge(over))
         rt = build_runtime(settings, speed=None)
         w0 = time.perf_counter()
         asyncio.run(rt.engine.run(asyncio.Event(), duration=hours * HOUR))

@@ -1,12 +1,12 @@
 """The fast headless harness: `polyb0t run --daemon --source sim --speed max`, timed whole.
 
-Workload: the product's own command, run in this process through the CLI's `main`: the
-seeded sim (default 2,000 markets, 8-level books, default sim and loop steps of 10 s), paper
-mode, baseline strategy, every risk rule, SQLite in a temporary data dir, the control socket
-on (no console attached, so no view is built), for `--days` of simulated time. Timed: the
-wall time of the whole command (start-up, every step, the final flush), and the steps per
-second. The engine's step count is the number of cycles the run reports (one every
-`loop_interval_seconds`) plus the paper-fill steps between them.
+Workload: the product's own command, run in this process through the CLI's `main`: the seeded
+sim (default 2,000 markets, 8-level books, default sim and loop steps of 10 s), paper mode,
+baseline strategy with an edge it knows (bench/sim_edge.py: it trades), every risk rule, SQLite
+in a temporary data dir, the control socket on (no console attached, so no view is built), for
+`--days` of simulated time. Timed: the wall time of the whole command (start-up, every step, the
+final flush), and the steps per second. The engine's step count is the number of cycles the run
+reports (one every `loop_interval_seconds`) plus the paper-fill steps between them.
 
 Printed: wall time, start-up (until the first step), ms per cycle over the steps, simulated
 seconds per wall second, the CPU time per cycle of the engine's thread and of the database
@@ -28,6 +28,8 @@ import re
 import tempfile
 import time
 from pathlib import Path
+
+from sim_edge import toml_lines
 
 from engine.run.runner import Engine
 from engine.storage.writer import RecordWriter
@@ -60,12 +62,11 @@ def run(markets: int, days: float, seed: int) -> tuple[float, float, int, float,
     RecordWriter._run = timed_writer  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "bench.toml"
-        cfg.write_text(
-            f'data_dir = "{Path(tmp, "data").as_posix()}"\n'
-            f'log_level = "WARNING"\n'
-            f'[sim]\nseed = {seed}\nmarkets = {markets}\nstart = "2026-03-02T00:00:00Z"\n'
-            "[control]\nport = 0\n"
-        )
+        edge_sim, edge_strategy = toml_lines()
+        lines = [f'data_dir = "{Path(tmp, "data").as_posix()}"', 'log_level = "WARNING"']
+        lines += ["[sim]", f"seed = {seed}", f"markets = {markets}"]
+        lines += ['start = "2026-03-02T00:00:00Z"', *edge_sim, *edge_strategy]
+        cfg.write_text("\n".join([*lines, "[control]", "port = 0"]) + "\n")
         cfg.chmod(0o600)
         out = io.StringIO()
         t0 = time.perf_counter()

@@ -2,14 +2,14 @@
 fill written to the database.
 
 Workload: `build_runtime` + `Engine.run` at --speed max, as `polyb0t run --daemon --source sim`
-composes them (paper mode, the seeded sim with 8-level books, the baseline strategy, every risk
-rule, `PaperExecutor` with its 250 ms latency, `Recorder` writing each step's transaction
-through the `RecordWriter` thread into a SQLite file in a temp data dir, WAL). The bankroll is
-small (default 5,000 USDC, at most 20 USDC a market), and the per-market cooldown and the
-hourly deployment pace are off, so the cash and exposure caps are what stop orders: the
-rejections by `cash_available`, `max_total_exposure`, `max_position` and `max_event_exposure`
-are counted and printed, with the orders those rules trimmed and the cycle where the total
-cap first denied one, to show that the bankroll bound.
+composes them (paper mode, the seeded sim with 8-level books, the baseline strategy with an edge
+it knows (bench/sim_edge.py), every risk rule, `PaperExecutor` with its 250 ms latency,
+`Recorder` writing each step's transaction through the `RecordWriter` thread into a SQLite file
+in a temp data dir, WAL). The bankroll is small (default 5,000 USDC, at most 20 USDC a market),
+and the per-market cooldown and the hourly deployment pace are off, so the cash and exposure
+caps are what stop orders: the rejections by `cash_available`, `max_total_exposure`,
+`max_position` and `max_event_exposure` are counted and printed, with the orders those rules
+trimmed and the cycle where the total cap first denied one, to show that the bankroll bound.
 
 Timed: every engine step after the first WARMUP cycles (cycle steps and paper-fill steps alike,
 `Engine.step` as `Engine.run` calls it in its worker thread): mean, p50, p99, max. Orders/s and
@@ -35,6 +35,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from sim_edge import with_edge
 from sqlalchemy import func, select
 
 from engine.config import load_settings
@@ -71,17 +72,19 @@ class Tally:
 def runtime_for(tmp: str, markets: int, bankroll: float, position_pct: float, seed: int) -> Runtime:
     settings = load_settings(
         None,
-        {
-            "data_dir": tmp,
-            "sim": {"markets": markets, "seed": seed, "start": START},
-            "risk": {
-                "bankroll": bankroll,
-                "cooldown_seconds": 0.0,
-                "max_position_pct": position_pct,
-                "max_deploy_per_hour_pct": 1.0,  # unpaced: the bankroll is what binds
-            },
-            "control": {"enabled": False},
-        },
+        with_edge(
+            {
+                "data_dir": tmp,
+                "sim": {"markets": markets, "seed": seed, "start": START},
+                "risk": {
+                    "bankroll": bankroll,
+                    "cooldown_seconds": 0.0,
+                    "max_position_pct": position_pct,
+                    "max_deploy_per_hour_pct": 1.0,  # unpaced: the bankroll is what binds
+                },
+                "control": {"enabled": False},
+            }
+        ),
     )
     return build_runtime(settings, speed=None)
 

@@ -2,14 +2,15 @@
 runs, timed step by step.
 
 Workload: `build_runtime` + `Engine.run` at --speed max (paper mode, the seeded sim with 8-level
-books, baseline strategy, every risk rule), so each step is exactly what the daemon does: poll
-the sim, apply its events to the market state, settle resolutions, fill the paper orders that
-are due, run the decision cycle, write the step's database transaction (SQLite, WAL; snapshots
-every 60 s of engine time, compacted), and publish the console view. Risk is set so that orders
-are routed and filled every cycle (a large bankroll, no cooldown, positions capped small): the
-order, fill and position paths are on every step, not only the rejection path. The first
-WARMUP cycles are not counted. Every step between the measured cycles is timed (cycle steps and
-paper-fill steps alike); mean, median, p99 and max are reported, with orders and fills per cycle.
+books, baseline strategy, every risk rule, an edge the baseline knows: bench/sim_edge.py), so
+each step is exactly what the daemon does: poll the sim, apply its events to the market state,
+settle resolutions, fill the paper orders that are due, run the decision cycle, write the step's
+database transaction (SQLite, WAL; snapshots every 60 s of engine time, compacted), and publish
+the console view. Risk is set so that orders are routed and filled every cycle (a large
+bankroll, no cooldown, positions capped small): the order, fill and position paths are on every
+step, not only the rejection path. The first WARMUP cycles are not counted. Every step between
+the measured cycles is timed (cycle steps and paper-fill steps alike); mean, median, p99 and max
+are reported, with orders and fills per cycle.
 
 Run: python bench/step.py [--markets 1000 10000] [--cycles 60]
 Target: at 10,000 markets, mean <= 50 ms and p99 <= 100 ms per step.
@@ -24,6 +25,8 @@ import tempfile
 import time
 from typing import Any
 
+from sim_edge import with_edge
+
 from engine.config import load_settings
 from engine.run.step_result import StepResult
 from polyb0t_tui.runtime import build_runtime
@@ -35,17 +38,19 @@ def bench(markets: int, cycles: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
             None,
-            {
-                "data_dir": tmp,
-                "sim": {"markets": markets, "seed": 1, "start": "2026-03-02T00:00:00Z"},
-                "risk": {
-                    "bankroll": 10_000_000.0,
-                    "cooldown_seconds": 0.0,
-                    "max_position_pct": 0.0005,
-                    "max_event_exposure_pct": 0.01,
-                },
-                "control": {"enabled": False},
-            },
+            with_edge(
+                {
+                    "data_dir": tmp,
+                    "sim": {"markets": markets, "seed": 1, "start": "2026-03-02T00:00:00Z"},
+                    "risk": {
+                        "bankroll": 10_000_000.0,
+                        "cooldown_seconds": 0.0,
+                        "max_position_pct": 0.0005,
+                        "max_event_exposure_pct": 0.01,
+                    },
+                    "control": {"enabled": False},
+                }
+            ),
         )
         rt = build_runtime(settings, speed=None)
         engine = rt.engine

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim_edge import edge_environment, with_edge
 from textual import events
 
 from engine.config import load_settings
@@ -201,13 +202,17 @@ async def drive(app: PolybotApp, probe: Probe, seconds: float) -> tuple[float, f
 
 
 def console_settings(tmp: str, markets: int) -> Any:
+    """The engine's settings (with an edge the baseline knows, bench/sim_edge.py: the
+    console shows the intents, fills and positions of a trading engine)."""
     return load_settings(
         None,
-        {
-            "data_dir": tmp,
-            "sim": {"markets": markets, "seed": 1, "start": START},
-            "control": {"port": 0},
-        },
+        with_edge(
+            {
+                "data_dir": tmp,
+                "sim": {"markets": markets, "seed": 1, "start": START},
+                "control": {"port": 0},
+            }
+        ),
     )
 
 
@@ -223,6 +228,7 @@ async def run_attached(
             POLYBOT_CONTROL__PORT="0",
             POLYBOT_SIM__START=START,
             POLYBOT_LOG_LEVEL="WARNING",
+            **edge_environment(),
         )
         log_path = Path(tmp) / "daemon.log"
         log_file = log_path.open("wb")  # a file, not a pipe: a full pipe would stall it

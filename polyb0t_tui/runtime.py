@@ -38,7 +38,7 @@ from engine.run.inbox import EngineInbox
 from engine.run.run_state import EngineControl
 from engine.run.runner import Engine
 from engine.run.step_errors import ErrorBudget
-from engine.sources.base import MarketSource
+from engine.sources.base import MarketSource, TruthSource
 from engine.sources.replay import ReplayError, ReplaySource
 from engine.state.market_state import MarketState
 from engine.storage import Database, RunStart, Store
@@ -128,7 +128,8 @@ def build_source(settings: Settings, start: float) -> MarketSource:
     if settings.source == "sim":
         from engine.sources.sim import SimExchange
 
-        return SimExchange(settings.sim, start, batches=True)
+        interval = settings.ml.sample_interval_seconds
+        return SimExchange(settings.sim, start, batches=True, sample_interval_seconds=interval)
     if settings.source == "polymarket":
         from engine.sources.polymarket import PolymarketSource
 
@@ -147,6 +148,14 @@ def source_and_start(settings: Settings, storage: Storage) -> tuple[MarketSource
         return replay, replay.start_ts
     start = sim_start(settings) if settings.source == "sim" else time.time()
     return build_source(settings, start), start
+
+
+def truth_source(settings: Settings, source: MarketSource) -> TruthSource | None:
+    """The source, as the recorder's truth, where it knows one and `ml.record_truth` is on:
+    only the recorder gets it (the cycle, the state and the models never do)."""
+    if settings.ml.record_truth and isinstance(source, TruthSource):
+        return source
+    return None
 
 
 def book_depth(settings: Settings) -> int:
@@ -300,6 +309,8 @@ def build_runtime(
             settings_json=json.dumps(masked_dump(settings), default=str),
         ),
         depth_levels=settings.features.depth_levels,
+        truth=truth_source(settings, source),
+        truth_interval=settings.ml.sample_interval_seconds,
     )
     view = EngineView(
         state=state,

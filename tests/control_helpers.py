@@ -14,18 +14,23 @@ from engine.config import Settings, load_settings
 from engine.control.server import ControlServer
 from polyb0t_tui.runtime import Runtime, build_runtime
 from tests.engine_steps import stepped
+from tests.sim_edge import with_edge
 
 START = "2026-03-02T00:00:00Z"
 
 
 def control_settings(data_dir: Path, port: int = 0, markets: int = 120) -> Settings:
+    """A seeded sim run with an edge the baseline knows (`tests.sim_edge`), so that it
+    proposes intents for the consoles to approve."""
     return load_settings(
         None,
-        {
-            "data_dir": str(data_dir),
-            "sim": {"seed": 7, "start": START, "markets": markets},
-            "control": {"port": port},
-        },
+        with_edge(
+            {
+                "data_dir": str(data_dir),
+                "sim": {"seed": 7, "start": START, "markets": markets},
+                "control": {"port": port},
+            }
+        ),
     )
 
 

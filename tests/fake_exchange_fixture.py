@@ -30,6 +30,7 @@ from engine.config import Settings, SimSettings, load_settings
 from engine.execution.intents import IntentStore
 from engine.models import IntentState, TradeIntent
 from fake_polymarket import FakeConfig, FakePolymarket, FakeUrls, ThreadedFakePolymarket
+from tests.sim_edge import EDGE_SIM, EDGE_STRATEGY
 
 T = TypeVar("T")
 
@@ -49,6 +50,13 @@ def sim_settings(**overrides: Any) -> SimSettings:
     }
     values.update(overrides)
     return SimSettings(**values)
+
+
+def edge_sim_settings(**overrides: Any) -> SimSettings:
+    """`sim_settings` with an edge the baseline knows (`tests.sim_edge`), for the tests that
+    need the engine to trade on the fake: give its settings `strategy=EDGE_STRATEGY`
+    (`funded_live_settings` does)."""
+    return sim_settings(**{**EDGE_SIM, **overrides})
 
 
 def frozen_config(**overrides: Any) -> FakeConfig:
@@ -154,7 +162,8 @@ def funded_live_settings(
     t: ThreadedFakePolymarket, data_dir: str, usdc: float = 1000.0, **live: Any
 ) -> Settings:
     """Live settings (dry run off, the test wallet, 0.2 s intent polls) against the fake,
-    with the wallet funded with `usdc`."""
+    with the wallet funded with `usdc` and the baseline told of the edge of a fake built
+    on `edge_sim_settings` (so that it proposes intents)."""
     t.call(t.fake.exchange.fund, Account.from_key(WALLET_KEY).address, usdc)
     values: dict[str, Any] = {
         "dry_run": False,
@@ -162,7 +171,7 @@ def funded_live_settings(
         "intent_poll_seconds": 0.2,
     }
     values.update(live)
-    return settings_against(t.urls, data_dir, live=values)
+    return settings_against(t.urls, data_dir, live=values, strategy=EDGE_STRATEGY)
 
 
 async def pending_intents(store: IntentStore, tries: int = 200) -> list[TradeIntent]:

@@ -37,6 +37,7 @@ from engine.storage import (
     RecordedEvent,
     Snapshot,
     Store,
+    TruthSample,
     utc_day,
 )
 from engine.storage.auto_prune import AutoPrune
@@ -81,6 +82,7 @@ def _cycle(run: str, ts: float, n: int) -> CycleRecord:
         rejections={"min_edge": 1},
         daily_pnl=DailyPnl(utc_day(ts), 1000.0, 1000.0, 1000.0),
         recorded=[RecordedEvent(ts, "trade", '{"x": 1}')],
+        truth=TruthSample(ts, ("m1", "m2"), [0.5, 0.25]),
     )
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from polyb0t_tui.cli import main
 from polyb0t_tui.cli.run import HARNESS_SWITCH_SECONDS
+from tests.sim_edge import EDGE_SIM_TOML, EDGE_STRATEGY_TOML
 
 pytestmark = pytest.mark.slow
 
@@ -26,6 +27,7 @@ def write_config(path: Path, data_dir: Path, db_url: str | None = None, **extra:
         lines.append(f'database_url = "{db_url}"')
     lines += [f"{k} = {v}" for k, v in extra.items()]
     lines += ["[sim]", f'start = "{START}"', "seed = 7", "markets = 300"]
+    lines += [*EDGE_SIM_TOML, *EDGE_STRATEGY_TOML]  # an edge the baseline knows: it trades
     lines += ["[control]", "port = 0"]  # any free port: tests must not collide on 8765
     path.write_text("\n".join(lines) + "\n")
     path.chmod(0o600)  # it may hold the database password: a file others can read is refused

@@ -22,6 +22,7 @@ from engine.config import load_settings
 from engine.models import EngineState
 from engine.run.inbox import EngineInbox
 from polyb0t_tui.runtime import Runtime, build_runtime
+from tests.sim_edge import with_edge
 
 START = "2026-03-02T00:00:00Z"
 
@@ -61,11 +62,13 @@ def _raise() -> None:
 def _runtime(tmp_path: Path) -> Runtime:
     settings = load_settings(
         None,
-        {
-            "data_dir": str(tmp_path / "data"),
-            "sim": {"seed": 3, "start": START, "markets": 150},
-            "risk": {"daily_loss_limit_pct": 1.0, "max_drawdown_pct": 1.0},
-        },
+        with_edge(  # an edge the baseline knows: intents to approve (tests.sim_edge)
+            {
+                "data_dir": str(tmp_path / "data"),
+                "sim": {"seed": 3, "start": START, "markets": 150},
+                "risk": {"daily_loss_limit_pct": 1.0, "max_drawdown_pct": 1.0},
+            }
+        ),
     )
     return build_runtime(settings, live=True, speed=None)
 

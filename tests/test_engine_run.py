@@ -13,6 +13,7 @@ import pytest
 from engine.config import Settings, load_settings
 from engine.models import EngineState, Outcome
 from polyb0t_tui.runtime import Runtime, build_runtime
+from tests.sim_edge import with_edge
 
 START = "2026-03-02T00:00:00Z"
 
@@ -23,7 +24,8 @@ def _runtime(tmp_path: Path, **extra: object) -> Runtime:
         "sim": {"seed": 7, "start": START, "markets": 200},
     }
     over.update(extra)
-    settings: Settings = load_settings(None, over)
+    # An edge the baseline knows (tests.sim_edge): these runs trade.
+    settings: Settings = load_settings(None, with_edge(over))
     return build_runtime(settings, speed=None)
 
 

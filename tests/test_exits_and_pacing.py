@@ -16,6 +16,7 @@ from engine.decision.features import Features
 from engine.decision.strategy.base import FloatArray, Predictor
 from engine.models import Fill, Side
 from polyb0t_tui.runtime import Runtime, build_runtime
+from tests.sim_edge import with_edge
 
 START = "2026-03-02T00:00:00Z"
 HOUR = 3600.0
@@ -42,12 +43,14 @@ class ChangesItsMind:
 def _runtime(tmp: Path, **risk: Any) -> Runtime:
     settings = load_settings(
         None,
-        {
-            "data_dir": str(tmp),
-            "sim": {"seed": 3, "markets": 200, "start": START},
-            "risk": risk,
-            "control": {"enabled": False},
-        },
+        with_edge(  # an edge the baseline knows: the default sim gives it none to trade on
+            {
+                "data_dir": str(tmp),
+                "sim": {"seed": 3, "markets": 200, "start": START},
+                "risk": risk,
+                "control": {"enabled": False},
+            }
+        ),
     )
     return build_runtime(settings, speed=None)
 

@@ -26,7 +26,8 @@ from engine.run.step_result import RunSummary
 from engine.sources.polymarket import PolymarketSource
 from fake_polymarket import FakeConfig, ThreadedFakePolymarket
 from polyb0t_tui.runtime import build_runtime
-from tests.fake_exchange_fixture import settings_against, sim_settings
+from tests.fake_exchange_fixture import edge_sim_settings, settings_against
+from tests.sim_edge import EDGE_STRATEGY
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +63,7 @@ class Timeline:
 def run_with_a_stall(tmp_path: Path, live: bool, caplog: pytest.LogCaptureFixture) -> Timeline:
     caplog.set_level(logging.WARNING, logger="polyb0t.polymarket.ws")
     # World steps of 15 s at 30x: market data every ~0.5 s on each connection.
-    sim = sim_settings(markets=40, seed=5, step_seconds=15.0)
+    sim = edge_sim_settings(markets=40, seed=5, step_seconds=15.0)  # one the baseline trades
     with ThreadedFakePolymarket(sim, FakeConfig(speed=30.0)) as fake:
         u = fake.urls
         settings = settings_against(
@@ -89,6 +90,7 @@ def run_with_a_stall(tmp_path: Path, live: bool, caplog: pytest.LogCaptureFixtur
                 "max_deploy_per_hour_pct": 1.0,
             },
             live={"intent_poll_seconds": 0.25},
+            strategy=EDGE_STRATEGY,
         )
         rt = build_runtime(settings, live=live)
         src = rt.source

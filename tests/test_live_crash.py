@@ -25,7 +25,7 @@ from engine.config import Settings
 from engine.models import IntentState, TradeIntent
 from fake_polymarket import FakeConfig, ThreadedFakePolymarket
 from polyb0t_tui.runtime import build_runtime, open_storage
-from tests.fake_exchange_fixture import WALLET_KEY, funded_live_settings, sim_settings
+from tests.fake_exchange_fixture import WALLET_KEY, edge_sim_settings, funded_live_settings
 
 pytestmark = pytest.mark.slow
 S = IntentState
@@ -43,6 +43,8 @@ def _config_file(path: Path, settings: Settings) -> Path:
         f"stale_after_seconds = {settings.polymarket.stale_after_seconds}\n"
         "[control]\nenabled = false\n"
         "[live]\ndry_run = false\nintent_poll_seconds = 0.5\npost_timeout_seconds = 30.0\n"
+        # the baseline told of the edge of the fake's world (edge_sim_settings)
+        f"[strategy]\nlongshot_correction = {settings.strategy.longshot_correction!r}\n"
     )
     return path
 
@@ -57,7 +59,7 @@ def _wait_for(what: str, check: object, proc: subprocess.Popen[bytes], log: Path
 
 def test_a_daemon_killed_mid_post_loses_no_fill(tmp_path: Path) -> None:
     address = Account.from_key(WALLET_KEY).address
-    with ThreadedFakePolymarket(sim_settings(markets=60, seed=5), FakeConfig(speed=0.0)) as t:
+    with ThreadedFakePolymarket(edge_sim_settings(markets=60, seed=5), FakeConfig(speed=0.0)) as t:
         settings = funded_live_settings(t, str(tmp_path / "data"), intent_poll_seconds=0.5)
         settings.polymarket.stale_after_seconds = 600.0
         cfg = _config_file(tmp_path / "live.toml", settings)

@@ -18,6 +18,7 @@ from fake_polymarket import FakeConfig, ThreadedFakePolymarket
 from polyb0t_tui.runtime import Runtime, build_runtime
 from tests.fake_exchange_fixture import (
     WALLET_KEY,
+    edge_sim_settings,
     funded_live_settings,
     pending_intents,
     settings_against,
@@ -42,7 +43,7 @@ async def _approve_one_and_wait(rt: Runtime, stop: asyncio.Event) -> str:
 
 def test_an_approved_intent_becomes_exactly_one_filled_order(tmp_path: Path) -> None:
     address = Account.from_key(WALLET_KEY).address
-    with ThreadedFakePolymarket(sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
+    with ThreadedFakePolymarket(edge_sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
         rt = build_runtime(funded_live_settings(t, str(tmp_path / "data")), live=True)
 
         async def main() -> str:
@@ -113,7 +114,7 @@ def test_a_slow_order_post_stalls_neither_the_cycles_nor_the_kill_switch(tmp_pat
     hangs at the exchange for seconds, cycles keep their interval and a kill switch halts at
     once."""
     post_s = 4.0
-    with ThreadedFakePolymarket(sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
+    with ThreadedFakePolymarket(edge_sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
         settings = funded_live_settings(t, str(tmp_path / "data"))
         rt = build_runtime(settings, live=True)
         cycle_times: list[float] = []

@@ -23,6 +23,7 @@ from engine.models import IntentState, Side
 from polyb0t_tui.cli import main
 from polyb0t_tui.runtime import Runtime, StartupError, build_runtime, open_storage
 from tests.engine_steps import stepped
+from tests.sim_edge import EDGE_SIM_TOML, EDGE_STRATEGY_TOML, with_edge
 
 START = "2026-03-02T00:00:00Z"
 
@@ -33,7 +34,7 @@ def _settings(tmp_path: Path, **extra: object) -> Settings:
         "sim": {"seed": 7, "start": START, "markets": 300},
     }
     over.update(extra)
-    return load_settings(None, over)
+    return load_settings(None, with_edge(over))  # an edge the baseline knows: intents
 
 
 def _live_runtime(tmp_path: Path, cycles: int = 3) -> Runtime:
@@ -156,11 +157,11 @@ def test_daemon_executes_an_intent_approved_from_another_process(tmp_path: Path)
     """The real thing: a live dry-run daemon, a CLI approval, the daemon carries it out."""
     data = tmp_path / "data"
     cfg = tmp_path / "c.toml"
-    # Sim time tracks wall time (default start = now, speed 1), one-second cycles.
-    cfg.write_text(
-        f'data_dir = "{data.as_posix()}"\nloop_interval_seconds = 1.0\n'
-        "[sim]\nseed = 7\nstep_seconds = 1.0\n[control]\nport = 0\n"
-    )
+    # Sim time tracks wall time (default start = now, speed 1), one-second cycles, and an
+    # edge the baseline knows (tests.sim_edge), so that it proposes intents.
+    lines = [f'data_dir = "{data.as_posix()}"', "loop_interval_seconds = 1.0", "[sim]"]
+    lines += ["seed = 7", "step_seconds = 1.0", *EDGE_SIM_TOML, *EDGE_STRATEGY_TOML]
+    cfg.write_text("\n".join([*lines, "[control]", "port = 0"]) + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLYBOT_")}
     log = (tmp_path / "daemon.log").open("w")
     proc = subprocess.Popen(

@@ -25,10 +25,10 @@ from fake_polymarket import FakeConfig, ThreadedFakePolymarket
 from polyb0t_tui.runtime import build_runtime
 from tests.fake_exchange_fixture import (
     WALLET_KEY,
+    edge_sim_settings,
     fake_polymarket_thread_fixture,  # noqa: F401  (registers the fixture)
     funded_live_settings,
     pending_intents,
-    sim_settings,
     until_state,
 )
 from tests.test_live_executor import approved, best, make_live, pick_market
@@ -125,7 +125,7 @@ def test_errors_that_quote_the_key_reach_the_database_masked(tmp_path: Path) -> 
 
     key = WALLET_KEY
     quoted = f"signer {key.upper()} / {key.removeprefix('0x')} refused"
-    with ThreadedFakePolymarket(sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
+    with ThreadedFakePolymarket(edge_sim_settings(markets=30, seed=5), FakeConfig(speed=0.0)) as t:
         rt = build_runtime(funded_live_settings(t, str(tmp_path / "data")), live=True)
         assert rt.engine.approvals is not None and rt.engine.approvals.worker is not None
         session = rt.engine.approvals.worker.executor.session

@@ -15,7 +15,14 @@ SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "paper.py"
 
 @pytest.fixture(scope="module")
 def paper() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_paper", SCRIPT)
+    # Its sibling module first, under the name the script imports it by (`python bench/...`
+    # finds it beside the script; bench/ itself is not put on the path, its names are short).
+    _load("sim_edge", SCRIPT.with_name("sim_edge.py"))
+    return _load("bench_paper", SCRIPT)
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses resolve annotations through it

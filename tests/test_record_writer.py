@@ -17,15 +17,18 @@ from engine.storage import CycleRecord, Database, Store
 from engine.storage import writer as writer_module
 from engine.storage.writer import RecordingFailed, RecordWriter
 from polyb0t_tui.runtime import build_runtime
+from tests.sim_edge import with_edge
 
 START = "2026-03-02T00:00:00Z"
 
 
 def _run_records(tmp_path: Path) -> list[CycleRecord]:
     """Every record a seeded paper run hands its writer (orders, fills, positions, state)."""
-    settings = load_settings(
+    settings = load_settings(  # an edge the baseline knows (tests.sim_edge): it trades
         None,
-        {"data_dir": str(tmp_path / "run"), "sim": {"seed": 7, "start": START, "markets": 120}},
+        with_edge(
+            {"data_dir": str(tmp_path / "run"), "sim": {"seed": 7, "start": START, "markets": 120}}
+        ),
     )
     rt = build_runtime(settings, speed=None)
     seen: list[CycleRecord] = []

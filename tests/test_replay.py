@@ -26,6 +26,7 @@ from engine.events import (
 from engine.models import Side
 from engine.sources.event_codec import EventDecodeError, decode_event, encode_event
 from polyb0t_tui.runtime import Runtime, StartupError, build_runtime, open_storage
+from tests.sim_edge import with_edge
 from tests.state_factories import T0, market
 
 START = "2026-03-02T00:00:00Z"
@@ -128,13 +129,15 @@ def test_malformed_recordings_raise_one_clear_error() -> None:
 
 
 def _run(tmp_path: Path, **over: object) -> Runtime:
-    settings = load_settings(
+    settings = load_settings(  # an edge the baseline knows (tests.sim_edge): it trades
         None,
-        {
-            "data_dir": str(tmp_path / "data"),
-            "sim": {"seed": 7, "start": START, "markets": 150},
-            **over,
-        },
+        with_edge(
+            {
+                "data_dir": str(tmp_path / "data"),
+                "sim": {"seed": 7, "start": START, "markets": 150},
+                **over,
+            }
+        ),
     )
     rt = build_runtime(settings, speed=None)
     asyncio.run(rt.engine.run(asyncio.Event(), cycles=120))
@@ -196,11 +199,13 @@ def test_a_replay_without_a_cycle_limit_ends_where_its_recording_did(tmp_path: P
     live = _run(tmp_path, record=True)
     settings = load_settings(
         None,
-        {
-            "data_dir": str(tmp_path / "data"),
-            "sim": {"seed": 7, "start": START, "markets": 150},
-            "source": "replay",
-        },
+        with_edge(  # the recorded run's strategy, to trade as it did
+            {
+                "data_dir": str(tmp_path / "data"),
+                "sim": {"seed": 7, "start": START, "markets": 150},
+                "source": "replay",
+            }
+        ),
     )
     replay = build_runtime(settings, speed=None)
     summary = asyncio.run(replay.engine.run(asyncio.Event()))  # no --cycles, no --duration

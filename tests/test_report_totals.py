@@ -17,6 +17,7 @@ from engine.decision.cycle import CycleOutcome
 from polyb0t_tui.cli import main
 from polyb0t_tui.runtime import build_runtime, open_storage
 from tests.engine_steps import stepped
+from tests.sim_edge import EDGE_SIM, EDGE_SIM_TOML, EDGE_STRATEGY, EDGE_STRATEGY_TOML
 
 START = "2026-03-02T00:00:00Z"
 
@@ -26,7 +27,9 @@ def test_report_today_covers_every_run_of_the_day(
 ) -> None:
     cfg = tmp_path / "c.toml"
     # no sim.start: the sim starts now, so both runs' records fall in today
-    cfg.write_text(f'data_dir = "{(tmp_path / "data").as_posix()}"\n[sim]\nmarkets = 150\n')
+    # with an edge the baseline knows (tests.sim_edge), so that both runs trade
+    lines = [f'data_dir = "{(tmp_path / "data").as_posix()}"', "[sim]", "markets = 150"]
+    cfg.write_text("\n".join([*lines, *EDGE_SIM_TOML, *EDGE_STRATEGY_TOML]) + "\n")
     for seed in ("3", "4"):
         args = ["run", "--daemon", "--cycles", "40", "--speed", "max", "--seed", seed]
         assert main([*args, "--config", str(cfg)]) == 0
@@ -58,8 +61,8 @@ def test_rejections_are_counted_even_when_their_signal_rows_are_not_stored(
         None,
         {
             "data_dir": str(tmp_path / "data"),
-            "sim": {"seed": 7, "start": START, "markets": 150},
-            "strategy": {"repeat_signal_seconds": 3600.0},
+            "sim": {"seed": 7, "start": START, "markets": 150, **EDGE_SIM},
+            "strategy": {"repeat_signal_seconds": 3600.0, **EDGE_STRATEGY},
         },
     )
     rt = build_runtime(settings, speed=None)

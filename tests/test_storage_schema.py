@@ -330,3 +330,21 @@ def test_a_version_4_database_gives_its_markets_fee_exponent_1(db: Database) -> 
     store.upsert_markets([market("new", fee_rate=0.02, fee_exponent=2.0)], now=2.0)
     exponents = {m.market_id: (m.fee_rate, m.fee_exponent) for m in store.markets()}
     assert exponents == {"old": (0.02, 1.0), "new": (0.02, 2.0)}
+
+
+def test_a_version_5_database_gains_the_sim_truth_table_and_keeps_its_data(db: Database) -> None:
+    """The real v5 -> v6 migration: a database from before the truth was recorded."""
+    from engine.storage import CycleRecord, TruthSample
+
+    store = Store(db)
+    store.start_run("old", 1.0, "paper", "sim", seed=3)
+    with db.write() as conn:  # what a version-5 polyb0t left behind
+        conn.execute(text("DROP TABLE sim_truth"))
+    _set_version(db, 5)
+    assert db.ensure_ready().found == 5 and db.check().up_to_date
+    with db.read() as conn:
+        assert "sim_truth" in inspect(conn).get_table_names()
+    store.record_cycle(CycleRecord("old", 2.0, truth=TruthSample(2.0, ("m",), [0.4])))
+    assert store.sim_truth("old") == [TruthSample(2.0, ("m",), [0.4])]
+    latest = store.latest_run()
+    assert latest is not None and latest.seed == 3

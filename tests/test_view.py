@@ -10,14 +10,17 @@ from engine.feed.view import ViewStore
 from engine.storage import CycleRecord, Snapshot
 from polyb0t_tui.runtime import Runtime, build_runtime
 from tests.engine_steps import stepped
+from tests.sim_edge import with_edge
 
 START = "2026-03-02T00:00:00Z"
 
 
 def _runtime(tmp_path: Path, live: bool = False, cycles: int = 3) -> Runtime:
-    settings = load_settings(
+    settings = load_settings(  # an edge the baseline knows (tests.sim_edge): it trades
         None,
-        {"data_dir": str(tmp_path / "data"), "sim": {"seed": 7, "start": START, "markets": 120}},
+        with_edge(
+            {"data_dir": str(tmp_path / "data"), "sim": {"seed": 7, "start": START, "markets": 120}}
+        ),
     )
     return stepped(build_runtime(settings, live=live, speed=None), cycles)
 

@@ -13,18 +13,21 @@ from engine.feed.view import CommandResult, MarketDetail, ViewDelta, ViewStore
 from polyb0t_tui.app import PolybotApp, make_app
 from polyb0t_tui.runtime import Runtime, build_runtime
 from tests import engine_steps
+from tests.sim_edge import with_edge
 
 START = "2026-03-02T00:00:00Z"
 FROZEN_WALL = 1_772_409_600.0  # the console's own log lines are stamped with this
 
 
 def settings_for(tmp_path: Path, markets: int = 120, **extra: Any) -> Settings:
+    """A seeded sim run with an edge the baseline knows (`tests.sim_edge`): the console's
+    tests need signals, intents and fills to show."""
     data: dict[str, Any] = {
         "data_dir": str(tmp_path / "data"),
         "sim": {"seed": 7, "start": START, "markets": markets},
     }
     data.update(extra)
-    return load_settings(None, data)
+    return load_settings(None, with_edge(data))
 
 
 def stepped_runtime(settings: Settings, *, live: bool, cycles: int) -> Runtime:

@@ -31,6 +31,15 @@ CATEGORIES = (
 )  # the simulated world's categories; Polymarket's also include finance, mentions, other
 
 
+SIM_TIME_CONSTANT_FACTOR = 3.0  # the sim's time constants >= this x ml.sample_interval_seconds
+_SIM_TIME_CONSTANTS = (  # (setting, what it is) of each time constant that rule covers
+    ("news_lag_seconds", "news reaction"),
+    ("jump_reversal_seconds", "jump reversal in thin markets"),
+    ("insider_lead_seconds", "informed traders' lead"),
+    ("noise_decay_seconds", "price noise decay"),
+)
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
@@ -41,7 +50,16 @@ class _Section(BaseModel):
 
 
 class SimSettings(_Section):
-    """The simulated exchange (`--source sim`)."""
+    """The simulated exchange (`--source sim`).
+
+    Its traded prices carry planted effects, the mispricing a model can learn (the module
+    docstring of engine/sources/sim/effects.py gives each one's formula). Every effect's size
+    is drawn per seed, inside the sim, from a prior set here: its mean plus sd x N(0, 1), or
+    exactly the mean with probability `effect_zero_share`. The means default to 0 (no
+    effect) and the draws take either sign, so no fixed correction wins across seeds; sd = 0
+    pins an effect at its mean (what a test that needs a known edge does). Every time
+    constant must be at least 3 x `ml.sample_interval_seconds` (checked at start-up).
+    """
 
     seed: int = Field(42, ge=0, le=SEED_MAX)
     markets: int = Field(300, ge=1, le=MAX_SIM_MARKETS)
@@ -51,11 +69,73 @@ class SimSettings(_Section):
     event_group_share: float = Field(0.3, ge=0, le=1)  # share of markets in multi-outcome events
     new_listings_per_day: float = Field(5.0, ge=0)
     jump_rate_per_day: float = Field(0.5, ge=0)  # news jumps per market per day
-    # Biases a model could learn; set to 0 / [] to switch them off.
-    favourite_longshot_bias: float = Field(0.3, ge=0, le=1)
-    slow_categories: list[str] = Field(default_factory=lambda: ["politics", "geopolitics"])
-    slow_reaction: float = Field(0.1, gt=0, le=1)  # share of the gap closed per step there
-    price_noise: float = Field(0.01, ge=0, le=0.2)  # std of the traded price's noise (prob.)
+
+    # --- the planted mispricing ---
+    # False: every effect below and the price noise off; the fair price is the truth, so the
+    # book's mid is the truth on the tick grid (within the requote threshold of one tick).
+    mispricing: bool = True
+    # Chance that a drawn effect parameter is exactly its prior's mean (no effect, by default).
+    effect_zero_share: float = Field(0.25, ge=0, le=1)
+    # Recalibration per category: log of the slope of price logit on truth logit (< 0:
+    # prices compressed toward 0.5, > 0: overconfident).
+    calibration_log_slope_mean: float = Field(0.0, ge=-2, le=2)
+    calibration_log_slope_sd: float = Field(0.3, ge=0, le=2)
+    # Favourite-longshot bias growing as liquidity falls: the price logit is shrunk by
+    # exp(-bias x thinness), thinness 0 at 100,000 USDC of liquidity, 1 at 1,000 (> 0:
+    # longshots rich, favourites cheap in thin books; < 0: the reverse). One per seed.
+    longshot_bias_mean: float = Field(0.0, ge=-2, le=2)
+    longshot_bias_sd: float = Field(0.3, ge=0, le=2)
+    # Reaction to news per category: the share of each truth move that reaches the price only
+    # over `news_lag_seconds` (> 0: slow reaction; < 0: overshoot, then revert); |share| <= 1.
+    news_lag_share_mean: float = Field(0.0, ge=-1, le=1)
+    news_lag_share_sd: float = Field(0.4, ge=0, le=2)
+    news_lag_seconds: float = Field(3600.0, gt=0)  # time constant of the late share's arrival
+    # News jumps in thin markets: the price moves an extra share x thinness of the jump, which
+    # reverts over `jump_reversal_seconds` (> 0: overreaction, partial reversal; < 0: under).
+    jump_overreaction_mean: float = Field(0.0, ge=-2, le=2)
+    jump_overreaction_sd: float = Field(0.5, ge=0, le=2)
+    jump_reversal_seconds: float = Field(1800.0, gt=0)
+    # Informed traders learn each news jump `insider_lead_seconds` before the price shows it:
+    # meanwhile that market's prints come more often and the chance that one is a buy moves
+    # by the lean toward the coming move (< 0: against it); |lean| <= 0.5. One per seed.
+    insider_lean_mean: float = Field(0.0, ge=-0.5, le=0.5)
+    insider_lean_sd: float = Field(0.25, ge=0, le=1)
+    insider_lead_seconds: float = Field(1800.0, gt=0)
+    # Price noise: shocks (a big order, a rumour), larger in thin books, of stationary sd
+    # about this much probability at p = 0.5, fading with `noise_decay_seconds`.
+    price_noise: float = Field(0.01, ge=0, le=0.2)
+    noise_decay_seconds: float = Field(1800.0, gt=0)
+
+    def time_constant_problems(self, sample_interval_seconds: float) -> list[str]:
+        """One line per time constant shorter than `SIM_TIME_CONSTANT_FACTOR` samples.
+
+        An effect that fades between two samples is invisible to a model fed samples, and
+        one that lives a sample or two cannot be told from noise: hence the factor. Nothing
+        to check with the mispricing off.
+        """
+        if not self.mispricing:
+            return []
+        floor = SIM_TIME_CONSTANT_FACTOR * sample_interval_seconds
+        return [
+            f"sim.{name} = {getattr(self, name):g} s ({what}) must be at least "
+            f"{SIM_TIME_CONSTANT_FACTOR:g} x ml.sample_interval_seconds = {floor:g} s"
+            for name, what in _SIM_TIME_CONSTANTS
+            if getattr(self, name) < floor
+        ]
+
+
+class MlSettings(_Section):
+    """What the engine collects for the models (`ml/`) and how they are validated."""
+
+    # Engine time between two samples of a market (feature rows, the sim's truth). The sim's
+    # effects must live at least 3 samples (`sim.*_seconds` >= 3 x this).
+    sample_interval_seconds: float = Field(300.0, gt=0, le=86_400)
+    # Validation rows start at least this long after a model's training cut-off, so that no
+    # label (the longest horizon: 24 h) straddles it.
+    embargo_seconds: float = Field(86_400.0, ge=0)
+    # Store the hidden P(YES) of a source that knows it (the sim) every sample interval, in
+    # `sim_truth`, for validation; it never reaches the engine's state or a model.
+    record_truth: bool = True
 
 
 class UniverseSettings(_Section):
@@ -90,7 +170,10 @@ class StrategySettings(_Section):
     # over the model's probability of it (0: as soon as holding is no longer worth it).
     exit_edge: float = Field(0.0, ge=0, lt=1)
     microprice_weight: float = Field(1.0, ge=0, le=1)  # 0: mid, 1: microprice
-    longshot_correction: float = Field(0.3, ge=0, le=1)  # undo a favourite-longshot bias
+    # Undo a favourite-longshot bias of this strength (< 0: prices too extreme). 0, off: it
+    # is to be fitted from data (the ML's, later) or set by a person who measured it; no
+    # default here copies a simulator parameter.
+    longshot_correction: float = Field(0.0, ge=-1, lt=1)
     move_shrinkage: float = Field(0.3, ge=0, le=1)  # share of the last move assumed noise
     max_signals_per_cycle: int = Field(50, ge=1)
     # A rejected signal identical to one stored less than this ago (same market, token,

@@ -30,6 +30,7 @@ from engine.config.sections import (
     ControlSettings,
     FeatureSettings,
     LiveSettings,
+    MlSettings,
     PaperSettings,
     PolymarketSettings,
     RetentionSettings,
@@ -80,6 +81,7 @@ class Settings(BaseSettings):
     ui: UiSettings = UiSettings()
     control: ControlSettings = ControlSettings()
     retention: RetentionSettings = RetentionSettings()
+    ml: MlSettings = MlSettings()
 
     @field_validator("*", mode="after")
     @classmethod
@@ -99,6 +101,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 problem.replace(repr(host), hidden) if looks_like_secret(host) else problem
             )
+        return self
+
+    @model_validator(mode="after")
+    def _sim_time_constants(self) -> Settings:
+        # The sim refuses the same at start (`SimExchange`); here `config validate` says so.
+        if self.source == "sim":
+            problems = self.sim.time_constant_problems(self.ml.sample_interval_seconds)
+            if problems:
+                raise ValueError("; ".join(problems))
         return self
 
     @property

@@ -8,7 +8,11 @@ the runner calls it off the event loop.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
 
 from engine.events import SourceEvent
 from engine.models import Market
@@ -45,4 +49,18 @@ class FiniteSource(Protocol):
 
     def ends_at(self) -> float:
         """Engine time after which no event will come."""
+        ...
+
+
+@runtime_checkable
+class TruthSource(Protocol):
+    """A source that knows each market's true P(YES) (the simulator does; no exchange can).
+
+    The recorder asks for it every `ml.sample_interval_seconds` of engine time and stores it
+    for validation (`sim_truth`). Nothing else reads it: it never enters `MarketState`, the
+    features or a predictor, which see a simulated market exactly as they see a real one.
+    """
+
+    def truth_at(self, t: float) -> tuple[Sequence[str], npt.NDArray[np.float64]]:
+        """The open markets' ids and true P(YES) as of engine time `t` (after `poll(t)`)."""
         ...

@@ -23,6 +23,7 @@ from engine.storage.records import (
     RunInfo,
     RunStart,
     Snapshot,
+    TruthSample,
     utc_day,
 )
 from engine.storage.schema import MIGRATIONS, Migration, SchemaStatus
@@ -48,6 +49,7 @@ __all__ = [
     "Snapshot",
     "StorageError",
     "Store",
+    "TruthSample",
     "normalise_url",
     "utc_day",
 ]

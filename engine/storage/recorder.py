@@ -7,6 +7,10 @@ the step never waits for the database. A crash loses at most the steps still que
 restarted engine reads a consistent database. Live orders are the exception
 that proves the rule: what the exchange did is written by the live executor together with
 the intent's final state, so the step only writes the positions they changed.
+
+A source that knows the truth (`TruthSource`: the simulator) is asked for it every
+`truth_interval` seconds of engine time, at a cycle, and the values go from the source into
+the step's record and nowhere else: the engine step, its state and the cycle never hold them.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from engine.execution.portfolio import Portfolio
 from engine.models import Fill, Market, Outcome, Position, Side, Signal
 from engine.run.run_state import EngineControl
 from engine.run.step_result import RunSummary, StepResult
+from engine.sources.base import TruthSource
 from engine.sources.event_codec import encode_event
 from engine.state.market_state import MarketState
 from engine.storage import (
@@ -36,6 +41,7 @@ from engine.storage import (
     RunInfo,
     RunStart,
     Store,
+    TruthSample,
 )
 from engine.storage.records import utc_day
 from engine.storage.snapshots import SnapshotCompactor
@@ -58,6 +64,8 @@ class Recorder:
         run: RunStart | None = None,
         depth_levels: int = 3,
         snapshot_max_interval: float = 0.0,
+        truth: TruthSource | None = None,
+        truth_interval: float = 300.0,
     ) -> None:
         self.store = store
         # Steps' records are written by a thread of their own once the run has started (see
@@ -81,6 +89,11 @@ class Recorder:
         self.repeat_signal_seconds = repeat_signal_seconds
         self.record = record
         self._last_rejection: dict[tuple[str, Outcome, Side, str], float] = {}
+        # The truth, from a source that has it, every `truth_interval` from the first cycle.
+        self.truth = truth
+        self.truth_interval = truth_interval
+        self._truth_origin: float | None = None
+        self._next_truth = -np.inf
 
     # --- called by the engine --------------------------------------------------------------
 
@@ -144,6 +157,8 @@ class Recorder:
         if t >= self._next_snapshot and step.outcome is not None:
             rec.snapshots = self.snapshots.take(t)
             self._next_snapshot = t + self.snapshot_interval
+        if self.truth is not None and t >= self._next_truth and step.outcome is not None:
+            rec.truth = self._truth_sample(self.truth, t)
         equity = step.equity  # marked by the step: the recorder only reads the account
         rec.state = EngineStatus(
             state=self.control.state.value,
@@ -177,6 +192,16 @@ class Recorder:
             self.store.set_engine_state(self.run_id, status)
 
     # --- pieces ----------------------------------------------------------------------------
+
+    def _truth_sample(self, source: TruthSource, t: float) -> TruthSample:
+        """The source's truth now; the next one is due at the next point of a grid of
+        `truth_interval` from the first (engine times, so a seeded run stores the same)."""
+        if self._truth_origin is None:
+            self._truth_origin = t
+        k = np.floor((t - self._truth_origin) / self.truth_interval) + 1.0
+        self._next_truth = self._truth_origin + k * self.truth_interval
+        ids, values = source.truth_at(t)
+        return TruthSample(t, tuple(ids), np.asarray(values, dtype=np.float64).tolist())
 
     def _signals_to_store(self, signals: list[Signal], t: float) -> list[Signal]:
         """Every accepted signal; a rejected one unless it repeats a recent identical one."""

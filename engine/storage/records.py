@@ -45,6 +45,15 @@ class RecordedEvent(NamedTuple):
     id: int = 0
 
 
+class TruthSample(NamedTuple):
+    """The hidden P(YES) of a simulated source's open markets at engine time `ts` (see
+    `SimTruthRow`): ids and values in the same order."""
+
+    ts: float
+    market_ids: tuple[str, ...]
+    values: list[float]
+
+
 @dataclass(slots=True, frozen=True)
 class RunStart:
     """What a run is recorded with when its engine starts (settings with secrets masked)."""
@@ -119,6 +128,7 @@ class CycleRecord:
     recorded: list[RecordedEvent] = field(default_factory=list)  # only when recording
     markets: list[Market] = field(default_factory=list)  # listed or resolved this cycle
     rejections: dict[str, int] = field(default_factory=dict)  # rule -> signals it rejected
+    truth: TruthSample | None = None  # a sim run's truth, every ml.sample_interval_seconds
 
 
 @dataclass(slots=True, frozen=True)

@@ -13,8 +13,9 @@ everything), `now` being engine time (what the rows' `ts` carry):
   market listings and first books, cannot be replayed).
 
 Never pruned: fills, orders, intents, positions, daily_pnl, runs, markets (the money records,
-and what the ML's labels are computed from), engine_state (one row per run), price_history
-and backfill_progress (the backfill's own, bounded by markets x points), schema_meta.
+and what the ML's labels are computed from), sim_truth (what validation scores against),
+engine_state (one row per run), price_history and backfill_progress (the backfill's own,
+bounded by markets x points), schema_meta.
 
 Batches, because the engine writes every step and SQLite has one writer: each batch is one
 write transaction bounded by an index, the `batch_rows`-th oldest matching row's `ts` (or
@@ -56,6 +57,7 @@ from engine.storage.tables import (
     RejectionCountRow,
     RunRow,
     SignalRow,
+    SimTruthRow,
     SnapshotRow,
     table_of,
 )
@@ -70,7 +72,17 @@ _RUNS = table_of(RunRow)
 
 PRUNABLE_TABLES: tuple[Table, ...] = (_SNAPSHOTS, _SIGNALS, _EVENTS, _REJECTIONS, _RECORDED)
 KEPT_TABLES: tuple[Table, ...] = tuple(
-    table_of(m) for m in (FillRow, OrderRow, IntentRow, PositionRow, DailyPnlRow, RunRow, MarketRow)
+    table_of(m)
+    for m in (
+        FillRow,
+        OrderRow,
+        IntentRow,
+        PositionRow,
+        DailyPnlRow,
+        RunRow,
+        MarketRow,
+        SimTruthRow,
+    )
 )
 _REJECTED = "rejected"
 _VACUUM_PAGES = 2_000  # pages (8 MB at 4 KB) released per incremental-vacuum transaction

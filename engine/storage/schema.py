@@ -27,6 +27,7 @@ from engine.storage.tables import (
     RejectionCountRow,
     RunRow,
     SchemaMeta,
+    SimTruthRow,
     TableBase,
     table_of,
 )
@@ -93,6 +94,10 @@ def _fee_exponent(conn: Connection) -> None:
     _add_column(conn, "markets", "fee_exponent", "FLOAT NOT NULL DEFAULT 1.0")
 
 
+def _sim_truth(conn: Connection) -> None:
+    table_of(SimTruthRow).create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -110,6 +115,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _runs_and_safety,
     ),
     Migration(5, "markets.fee_exponent: each market's taker fee exponent", _fee_exponent),
+    Migration(6, "sim_truth: the simulated markets' hidden P(YES), for validation", _sim_truth),
 )
 
 

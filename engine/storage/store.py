@@ -31,6 +31,7 @@ from engine.storage.records import (
     RecordedEvent,
     Report,
     RunInfo,
+    TruthSample,
     utc_day,
 )
 from engine.storage.retention import PruneReport
@@ -50,6 +51,7 @@ from engine.storage.tables import (
     RejectionCountRow,
     RunRow,
     SignalRow,
+    SimTruthRow,
     SnapshotRow,
     table_of,
 )
@@ -71,6 +73,8 @@ _RECORDED = table_of(RecordedEventRow)
 _HISTORY = table_of(PriceHistoryRow)
 _PROGRESS = table_of(BackfillProgressRow)
 _REJECTIONS = table_of(RejectionCountRow)
+_TRUTH = table_of(SimTruthRow)
+_TRUTH_COLUMNS = ("run_id", "market_id", "ts", "truth")
 
 _REJECTED = "rejected"
 CRASHED = "crashed"  # a run's status when its process died without ending it
@@ -138,6 +142,7 @@ class _CycleRows:
     events: list[dict[str, Any]] = field(default_factory=list)
     recorded: list[dict[str, Any]] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
+    truth: list[tuple[str, str, float, float]] = field(default_factory=list)  # _TRUTH_COLUMNS
     state: dict[str, dict[str, Any]] = field(default_factory=dict)  # the latest, per run
     daily: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # per run, day
 
@@ -381,6 +386,7 @@ class Store:
         # takes all of a transaction's new entries at once instead of one per snapshot step
         # (a step's thousands of markets land all over an index far larger than the cache).
         out.snapshots.sort(key=_SNAPSHOT_INDEX_ORDER)
+        out.truth.sort(key=itemgetter(1, 2))  # (market, time): the key's order, for the same reason
         with self._db.write() as conn:
             upsert(conn, _MARKETS, out.markets, ["market_id"])
             insert_tuples(conn, _SNAPSHOTS, rows.SNAPSHOT_COLUMNS, out.snapshots)
@@ -391,6 +397,7 @@ class Store:
             insert_rows(conn, _EVENTS, out.events)
             insert_rows(conn, _RECORDED, out.recorded)
             upsert(conn, _REJECTIONS, out.rejections, ["run_id", "ts", "rule"])
+            insert_tuples(conn, _TRUTH, _TRUTH_COLUMNS, out.truth)
             upsert(conn, _STATE, list(out.state.values()), ["run_id"])
             upsert(conn, _DAILY, list(out.daily.values()), ["run_id", "day"])
 
@@ -413,6 +420,9 @@ class Store:
             {"run_id": run_id, "ts": ts, "rule": rule, "count": n}
             for rule, n in batch.rejections.items()
         ]
+        if batch.truth is not None:
+            t = batch.truth
+            out.truth += [(run_id, m, t.ts, v) for m, v in zip(t.market_ids, t.values, strict=True)]
         if batch.state is not None:
             state = rows.engine_state_row(batch.state, run_id)
             out.state[run_id] = _redacted(state, "reason", clean)
@@ -543,6 +553,20 @@ class Store:
         with self._db.read() as conn:
             first, last, count = conn.execute(query).one()
         return None if not count else (float(first), float(last), int(count))
+
+    def sim_truth(self, run_id: str, market_id: str | None = None) -> list[TruthSample]:
+        """A sim run's recorded truth, one `TruthSample` per time in time order (the markets
+        in id order; one market's path with `market_id`)."""
+        q = select(_TRUTH.c.ts, _TRUTH.c.market_id, _TRUTH.c.truth).where(_TRUTH.c.run_id == run_id)
+        if market_id is not None:
+            q = q.where(_TRUTH.c.market_id == market_id)
+        by_ts: dict[float, tuple[list[str], list[float]]] = {}
+        with self._db.read() as conn:
+            for ts, market, value in conn.execute(q.order_by(_TRUTH.c.ts, _TRUTH.c.market_id)):
+                ids, values = by_ts.setdefault(float(ts), ([], []))
+                ids.append(market)
+                values.append(float(value))
+        return [TruthSample(ts, tuple(ids), values) for ts, (ids, values) in by_ts.items()]
 
     def markets(self, include_resolved: bool = True) -> list[Market]:
         query = select(_MARKETS).order_by(_MARKETS.c.market_id)

@@ -14,8 +14,8 @@ Conventions, chosen so SQLite and PostgreSQL hold the same values:
 
 The tables live in their own `MetaData` (`TableBase.metadata`), not sqlmodel's global one, so
 `Database.reset()` drops exactly polyb0t's tables and a stray model elsewhere cannot leak in.
-Adding a table later (training samples, the model registry) means a class here plus a
-migration in `engine.storage.schema`.
+Adding a table (training samples, the model registry) means a class here plus a migration in
+`engine.storage.schema`.
 """
 
 from __future__ import annotations
@@ -329,3 +329,18 @@ class BackfillProgressRow(TableBase, table=True):
     fetched_fidelity: int
     error: str | None = Field(default=None, sa_type=Text)
     updated_ts: float
+
+
+class SimTruthRow(TableBase, table=True):
+    """The hidden P(YES) of an open simulated market at one engine time, stored every
+    `ml.sample_interval_seconds` of a sim run (`ml.record_truth`): what validation scores a
+    model and the market against (the oracle). Written from the source straight to the
+    record, never read by the engine: a market's truth is the simulator's secret, not a
+    feature. Keyed by (run, market, time), so one market's path reads off the key."""
+
+    __tablename__ = "sim_truth"
+
+    run_id: str = Field(primary_key=True)
+    market_id: str = Field(primary_key=True)
+    ts: float = Field(primary_key=True)
+    truth: float

@@ -5,9 +5,13 @@
    trade happens.
 2. Shrink the latest one-cycle move by `move_shrinkage`: part of a sudden move in a thin
    market is noise that reverts.
-3. Undo a favourite-longshot bias: prediction-market prices are compressed toward 0.5
-   (longshots overpriced, favourites underpriced). If prices are logit(p) x (1 - c) of the
-   truth, the truth is sigmoid(logit(price) / (1 - c)); `longshot_correction` is c.
+3. Undo a favourite-longshot bias: prediction-market prices are often compressed toward
+   0.5 (longshots overpriced, favourites underpriced). If prices are logit(p) x (1 - c) of
+   the truth, the truth is sigmoid(logit(price) / (1 - c)); `longshot_correction` is c
+   (c < 0: prices too extreme). Off (0) by default: how strong the bias is, and which way
+   it goes, is a property of the markets to be fitted from data (by the ML, later) or set by
+   a person who measured it. A fixed c that merely copied a simulator parameter would win
+   on the simulator by knowing how it was built, and nowhere else.
 
 The result is clipped to [0.01, 0.99]: the baseline never claims certainty.
 """
@@ -44,6 +48,6 @@ class BaselinePredictor:
         move = np.nan_to_num(features["ret_last"])
         p = p - self.s.move_shrinkage * move
         c = self.s.longshot_correction
-        if c > 0:
+        if c != 0:
             p = sigmoid(logit(p) / (1.0 - c))
         return np.clip(p, 0.01, 0.99)

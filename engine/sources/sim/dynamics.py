@@ -9,7 +9,8 @@ to come, written as a logit `K·z/√R`. As the end nears R shrinks, so the logi
 and the market converges on its outcome without any ad-hoc drift. Multi-outcome events use
 the same scores as softmax logits, which keeps the members summing to one.
 
-The traded price is a distorted, lagged, noisy view of the truth: the biases a model can learn.
+The traded price is a distorted, lagged, noisy view of the truth: the distortions are the
+planted effects of `effects` (drawn per seed), the noise is `step_noise` here.
 """
 
 from __future__ import annotations
@@ -27,10 +28,8 @@ PROBIT_TO_LOGIT = 1.702  # logistic approximation of the normal CDF: Φ(x) ≈ �
 TAU_FLOOR = 600.0  # seconds of uncertainty left at the end: the final draw is this coin flip
 JUMP_SCALE = 0.6  # news jump sd, in units of √(remaining horizon): a visible repricing
 MAX_LOGIT = 30.0
-FAST_REACTION = 0.8  # share of the gap to its target a normal market's price closes per step
 NOISE_LOGIT_PER_PROB = 4.0  # dp = p(1-p) dlogit: logit sd 4σ is prob sd σ at p = 0.5
 SHOCK_RATE_PER_S = 1.0 / 900.0  # price shocks (a big order, a rumour) per market per second
-SHOCK_DECAY_S = 120.0  # ... that fade as makers requote
 LIQUIDITY_REF = 15_000.0  # a market this liquid gets shocks of the typical size
 
 TICK_COARSE = 0.01
@@ -61,10 +60,15 @@ def remaining_variance(tau: FloatArray, jump_rate_per_s: float) -> FloatArray:
     return out
 
 
+def logit_per_score(tau: FloatArray, jump_rate_per_s: float) -> FloatArray:
+    """What one unit of latent score is worth in logits with `tau` seconds left."""
+    out: FloatArray = PROBIT_TO_LOGIT / np.sqrt(remaining_variance(tau, jump_rate_per_s))
+    return out
+
+
 def score_logits(z: FloatArray, tau: FloatArray, jump_rate_per_s: float) -> FloatArray:
     """Latent scores as logits of the probability of finishing above zero."""
-    lg = PROBIT_TO_LOGIT * z / np.sqrt(remaining_variance(tau, jump_rate_per_s))
-    out: FloatArray = lg.clip(-MAX_LOGIT, MAX_LOGIT)
+    out: FloatArray = (z * logit_per_score(tau, jump_rate_per_s)).clip(-MAX_LOGIT, MAX_LOGIT)
     return out
 
 
@@ -80,15 +84,21 @@ def step_scores(
     tau: FloatArray,
     dt: float,
     jump_rate_per_s: float,
-) -> None:
-    """Advance every latent score by `dt` seconds, in place (diffusion, then news jumps)."""
+) -> tuple[IntArray, FloatArray]:
+    """Advance every latent score by `dt` seconds, in place (diffusion, then news jumps).
+
+    Returns the rows that jumped and their jumps (the news the informed traders learn first).
+    """
     n = z.shape[0]
     z += np.sqrt(dt) * rng.standard_normal(n)
     counts = np.asarray(rng.poisson(jump_rate_per_s * dt, n), dtype=np.int64)
     hit = counts.nonzero()[0]
-    if hit.size:
-        sd = JUMP_SCALE * np.sqrt(counts[hit] * (tau[hit] + TAU_FLOOR))
-        z[hit] += sd * rng.standard_normal(hit.size)
+    if not hit.size:
+        return hit, np.zeros(0)
+    sd = JUMP_SCALE * np.sqrt(counts[hit] * (tau[hit] + TAU_FLOOR))
+    dz = sd * rng.standard_normal(hit.size)
+    z[hit] += dz
+    return hit, dz
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +158,10 @@ def step_noise(
     scale: FloatArray,
     price_noise: float,
     dt: float,
+    decay_seconds: float,
 ) -> None:
-    """Price noise in logit units, in place: Poisson shocks that decay exponentially.
+    """Price noise in logit units, in place: Poisson shocks that decay exponentially with
+    time constant `decay_seconds` (makers requoting, the order that moved it forgotten).
 
     Shocks rather than a diffusion so that most markets sit still most of the time (quiet
     books emit nothing) and a sudden move, most of all in a thin market, tends to revert: a
@@ -157,7 +169,7 @@ def step_noise(
     `4·price_noise·scale` in logit units, i.e. about `price_noise` in probability at p = 0.5
     for a market of typical liquidity, whatever the step length.
     """
-    rho = float(np.exp(-dt / SHOCK_DECAY_S))
+    rho = float(np.exp(-dt / decay_seconds))
     lam = SHOCK_RATE_PER_S * dt
     shock_sd = NOISE_LOGIT_PER_PROB * price_noise * float(np.sqrt((1.0 - rho * rho) / lam))
     noise *= rho
@@ -168,16 +180,11 @@ def step_noise(
         noise[hit] += sd * rng.standard_normal(hit.size)
 
 
-def price_target(lg: FloatArray, groups: IntArray | GroupIndex, longshot_bias: float) -> FloatArray:
-    """Logit the traded price heads for: the favourite–longshot bias applied to the truth.
-
-    The score logits are shrunk by `1 - b` before the sigmoid/softmax, so a stand-alone
-    market's price logit is exactly the truth's logit × (1 - b) (longshots trade rich,
-    favourites cheap). In an event group the same shrinking inside the softmax keeps the
-    members' prices summing to one, as arbitrage across a neg-risk event would; for two
-    outcomes it is the same rule.
-    """
-    return logit(truth(lg * (1.0 - longshot_bias), groups))
+def price_logits(scores: FloatArray, groups: IntArray | GroupIndex) -> FloatArray:
+    """Logits of the prices that score logits `scores` give: a stand-alone market's price
+    logit is its score, an event group's members share a softmax (summing to one, as
+    arbitrage across a neg-risk event keeps them)."""
+    return logit(truth(scores, groups))
 
 
 def next_tick(mid: FloatArray, tick: FloatArray) -> FloatArray:

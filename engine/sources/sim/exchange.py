@@ -3,7 +3,11 @@
 The world moves on a fixed grid `start + k·step_seconds`, whatever times `poll` is called
 with, so a seed and a sequence of polls always give the same events, and one long poll gives
 the same events as many short ones. Randomness comes from three independent streams (world
-generation, paths and flow, listings), so, e.g., rewording questions does not change prices.
+generation, paths and flow, listings) and a fourth that draws the seed's planted effects
+(`effects`), so, e.g., rewording questions does not change prices.
+
+Besides the `MarketSource` interface it implements `TruthSource`: the hidden P(YES) of its
+open markets, which the recorder stores for validation (it never reaches the engine's state).
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import numpy as np
 import numpy.typing as npt
 from numpy.random import PCG64, Generator, SeedSequence
 
-from engine.config import SimSettings
+from engine.config import MlSettings, SimSettings
 from engine.events import SourceEvent
 from engine.models import Market
 from engine.sources.sim import books, dynamics, emit, flow
+from engine.sources.sim.effects import Effects, Mispricing
 from engine.sources.sim.world import DAY, World, build, split_units
 
 FloatArray = npt.NDArray[np.float64]
@@ -39,12 +44,38 @@ class _Open:
     refresh: FloatArray
 
 
+@dataclass(frozen=True, slots=True)
+class _TruthMove:
+    """One step of the truth, as the price needs it: score logits, logits per unit of score,
+    and the news jumps (rows, score changes)."""
+
+    lg: FloatArray
+    inv_sd: FloatArray
+    jumps: tuple[IntArray, FloatArray]
+
+
 class SimExchange:
     """A Polymarket-like world: markets, hidden truths, books, trades, ticks, resolutions."""
 
     name = "sim"
 
-    def __init__(self, settings: SimSettings, start_ts: float, *, batches: bool = False) -> None:
+    def __init__(
+        self,
+        settings: SimSettings,
+        start_ts: float,
+        *,
+        batches: bool = False,
+        sample_interval_seconds: float | None = None,
+    ) -> None:
+        """`sample_interval_seconds` is `ml.sample_interval_seconds` (default: its default):
+        every effect's time constant must be at least 3 of them, else ValueError
+        (`SimSettings.time_constant_problems`)."""
+        interval = sample_interval_seconds
+        if interval is None:
+            interval = MlSettings().sample_interval_seconds
+        problems = settings.time_constant_problems(interval)
+        if problems:
+            raise ValueError("; ".join(problems))
         self.settings = settings
         # Books as one `WholeBooks` per step (the engine: a few array writes to apply) or as
         # Polymarket's book / price_change events (the fake exchange turns those into its
@@ -53,10 +84,12 @@ class SimExchange:
         self._start = float(start_ts)
         self._dt = float(settings.step_seconds)
         self._jump_rate = settings.jump_rate_per_day / DAY
-        world_seq, path_seq, listing_seq = SeedSequence(settings.seed).spawn(3)
+        world_seq, path_seq, listing_seq, effects_seq = SeedSequence(settings.seed).spawn(4)
         world_rng = Generator(PCG64(world_seq))
         self._rng = Generator(PCG64(path_seq))
         self._listing_rng = Generator(PCG64(listing_seq))
+        # The seed's effects: the sim's own, never shown to the engine (tests read them here).
+        self._mis = Mispricing(Effects.draw(settings, Generator(PCG64(effects_seq))), settings)
         first_event = _EVENT_ID_BASE + int(world_rng.integers(0, 50_000))
         self.world: World = build(
             settings,
@@ -109,6 +142,18 @@ class SimExchange:
         w = self.world
         return float(w.payout[r] if w.resolved[r] else w.truth[r])
 
+    def truth_at(self, t: float) -> tuple[tuple[str, ...], FloatArray]:
+        """`TruthSource`: the open markets' ids and hidden P(YES) as of the last step at or
+        before `t` (call it after `poll(t)`); a copy."""
+        w = self.world
+        rows = np.flatnonzero(~w.resolved)
+        return w.market_ids(rows), w.truth[rows].copy()
+
+    @property
+    def effects(self) -> Effects:
+        """The seed's planted effects (tests and the sim's own checks; no engine code)."""
+        return self._mis.effects
+
     def book(self, market_id: str) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """The internal YES book, best first: (bid_px, bid_sz, ask_px, ask_sz)."""
         rows = np.array([self.world.index[market_id]], dtype=np.int64)
@@ -125,11 +170,17 @@ class SimExchange:
         tau = np.maximum(w.end_ts - t, 0.0)
         lg = dynamics.score_logits(w.z, tau, self._jump_rate)
         w.truth[rows] = dynamics.truth(lg, self._groups)[rows]
-        target = dynamics.price_target(lg, self._groups, s.favourite_longshot_bias)
-        w.price_logit[rows] = target[rows]
         sd = dynamics.NOISE_LOGIT_PER_PROB * s.price_noise * w.noise_scale[rows]
-        w.noise[rows] = sd * rng.standard_normal(rows.size)  # a stationary start
-        w.mid[rows] = dynamics.sigmoid(w.price_logit[rows] + w.noise[rows])
+        noise = sd * rng.standard_normal(rows.size)  # a stationary start (drawn either way)
+        if self._mis.on:
+            self._mis.init_rows(w, rows, lg)
+            target = dynamics.price_logits(w.price_scale * lg, self._groups)
+            w.price_logit[rows] = target[rows]
+            w.noise[rows] = noise
+            w.mid[rows] = dynamics.sigmoid(w.price_logit[rows] + w.noise[rows])
+        else:
+            w.price_logit[rows] = dynamics.logit(w.truth[rows])
+            w.mid[rows] = w.truth[rows]
         w.tick[rows] = dynamics.initial_tick(w.mid[rows])
         self._requote(rows, rng)
 
@@ -179,11 +230,11 @@ class SimExchange:
         old_bid = self._keep(0, w.bid_sz)
         old_ask = self._keep(1, w.ask_sz)
 
-        ending, score_logits = self._move_truth(t)
+        ending, truth_move = self._move_truth(t)
         live = self._open_now()  # what is open after this step's resolutions, before listings
-        tick_rows, old_tick, requote = self._move_prices(live.mask, score_logits)
+        tick_rows, old_tick, requote = self._move_prices(t, live.mask, truth_move)
         listed = self._list_new(t)
-        trades = flow.draw_trades(self._rng, w, live.rows, live.prints)
+        trades = flow.draw_trades(self._rng, w, live.rows, self._prints(live))
         refreshed = flow.refresh_levels(self._rng, w, live.rows, live.refresh)
 
         written = np.zeros(n_old, dtype=bool)  # the books order flow wrote to (sizes only)
@@ -231,6 +282,17 @@ class SimExchange:
             )
         return self._open
 
+    def _prints(self, live: _Open) -> FloatArray:
+        """Print rates of the open rows this step: more where informed traders are at work."""
+        rows, boost = self._mis.print_boost()
+        if rows.size == 0 or boost == 1.0 or live.rows.size == 0:
+            return live.prints
+        pos = np.minimum(np.searchsorted(live.rows, rows), live.rows.size - 1)
+        pos = pos[live.rows[pos] == rows]  # the informed rows still open
+        prints = live.prints.copy()
+        prints[np.unique(pos)] *= boost
+        return prints
+
     def _keep(self, slot: int, sizes: FloatArray) -> FloatArray:
         """A copy of `sizes` in a buffer kept between steps: a fresh 640 kB array at 10,000
         markets costs its page faults every step, about 1 ms."""
@@ -250,30 +312,33 @@ class SimExchange:
         ri, lvls = np.divmod((sizes[rows] != old[rows]).ravel().nonzero()[0], sizes.shape[1])
         return rows[ri], lvls
 
-    def _move_truth(self, t: float) -> tuple[IntArray, FloatArray]:
+    def _move_truth(self, t: float) -> tuple[IntArray, _TruthMove]:
         """Advance every latent score to `t` and resolve what ended.
 
-        Returns the rows resolved now and every market's score logits (the price's target).
+        Returns the rows resolved now and how the truth moved (what the price follows).
         """
         w = self.world
         tau = np.maximum(w.end_ts - t, 0.0)
-        dynamics.step_scores(self._rng, w.z, tau, self._dt, self._jump_rate)
-        lg = dynamics.score_logits(w.z, tau, self._jump_rate)
+        jumps = dynamics.step_scores(self._rng, w.z, tau, self._dt, self._jump_rate)
+        inv_sd = dynamics.logit_per_score(tau, self._jump_rate)
+        lg = (w.z * inv_sd).clip(-dynamics.MAX_LOGIT, dynamics.MAX_LOGIT)
         w.truth = dynamics.truth(lg, self._groups)
+        move = _TruthMove(lg, inv_sd, jumps)
         was_open = self._open_now()
         if t < was_open.next_end:
-            return np.zeros(0, dtype=np.int64), lg
+            return np.zeros(0, dtype=np.int64), move
         ending = (was_open.mask & (w.end_ts <= t)).nonzero()[0]
         if ending.size:
             w.payout[ending] = dynamics.draw_outcomes(self._rng, w.truth, ending, w.group, w.groups)
             w.resolved[ending] = True
             self._open = None
-        return ending, lg
+        return ending, move
 
     def _move_prices(
-        self, is_open: BoolArray, score_logits: FloatArray
+        self, t: float, is_open: BoolArray, truth: _TruthMove
     ) -> tuple[IntArray, FloatArray, IntArray]:
-        """Traded price towards its biased target, with lag and noise; retick and requote.
+        """Traded price: the truth seen through the planted effects, plus noise (or the truth
+        itself without mispricing); retick and requote.
 
         Returns the rows whose tick changed, their old ticks, and the rows requoted (their
         fair price moved a tick or more from the last quote, or their grid changed). Open
@@ -282,10 +347,14 @@ class SimExchange:
         """
         w = self.world
         s = self.settings
-        target = dynamics.price_target(score_logits, self._groups, s.favourite_longshot_bias)
-        w.price_logit += w.reaction * (target - w.price_logit)
-        dynamics.step_noise(self._rng, w.noise, w.noise_scale, s.price_noise, self._dt)
-        w.mid = dynamics.sigmoid(w.price_logit + w.noise)
+        if self._mis.on:
+            scores = self._mis.price_scores(w, t, self._dt, truth.lg, truth.inv_sd, truth.jumps)
+            w.price_logit = dynamics.price_logits(scores, self._groups)
+            decay = s.noise_decay_seconds
+            dynamics.step_noise(self._rng, w.noise, w.noise_scale, s.price_noise, self._dt, decay)
+            w.mid = dynamics.sigmoid(w.price_logit + w.noise)
+        else:
+            w.mid = w.truth.copy()
         new_tick = dynamics.next_tick(w.mid, w.tick)
         retick = new_tick != w.tick
         retick &= is_open

@@ -63,7 +63,9 @@ def draw_trades(rng: np.random.Generator, w: World, rows: IntArray, prints: Floa
     A print lifts the best ask or hits the best bid and never walks the book; what it eats
     leaves the level, and a level eaten below the minimum size is refilled by a new order.
     The step is the time resolution: with long steps only a few prints per market are kept.
-    Aggressors lean to the side the fair price points to: order flow carries information.
+    Aggressors lean to the side the fair price points to: order flow carries information;
+    informed traders add the world's `insider_tilt` (a move the price has yet to make,
+    see `effects`).
     """
     r = np.repeat(rows, np.minimum(rng.poisson(prints), MAX_PRINTS_PER_STEP))
     m = r.size
@@ -71,7 +73,7 @@ def draw_trades(rng: np.random.Generator, w: World, rows: IntArray, prints: Floa
         empty_f = np.zeros(0)
         return Trades(r, np.zeros(0, dtype=bool), empty_f, empty_f)
     tick = w.tick[r]
-    lean = INFORMED_LEAN * np.tanh((w.mid[r] - w.center[r]) / tick)
+    lean = INFORMED_LEAN * np.tanh((w.mid[r] - w.center[r]) / tick) + w.insider_tilt[r]
     buy = rng.random(m) < 0.5 + lean
     price = np.where(buy, w.ask_top[r], w.bid_top[r]) / books.scale_of(tick)
     usd = TRADE_USD_MEDIAN * np.exp(TRADE_USD_SPREAD * rng.standard_normal(m))

@@ -63,12 +63,17 @@ CATEGORY_WEIGHTS: dict[str, float] = {
     "weather": 0.07,
 }
 
+# The planted effects' per-row state (`effects.Mispricing` owns them).
+EFFECT_COLUMNS = (
+    "thin", "price_scale", "news_share", "hidden_z", "seen_logit", "news_gap", "jump_gap",
+    "insider_tilt",
+)  # fmt: skip
 # Per-row columns, in the order `extend` concatenates them.
 ROW_COLUMNS = (
     "category", "group", "created_ts", "end_ts", "fee_rate", "liquidity", "volume_rate",
-    "spread_base", "size_base", "noise_scale", "reaction", "z", "truth", "price_logit", "noise",
+    "spread_base", "size_base", "noise_scale", "z", "truth", "price_logit", "noise",
     "mid", "tick", "center", "bid_top", "ask_top", "spacing", "bid_sz", "ask_sz", "volume",
-    "resolved", "payout",
+    "resolved", "payout", *EFFECT_COLUMNS,
 )  # fmt: skip
 
 
@@ -99,7 +104,6 @@ class World:
     spread_base: FloatArray = field(default_factory=lambda: _f(0))  # half spread at p = 0.5
     size_base: FloatArray = field(default_factory=lambda: _f(0))  # shares at the best level
     noise_scale: FloatArray = field(default_factory=lambda: _f(0))  # relative price-shock size
-    reaction: FloatArray = field(default_factory=lambda: _f(0))  # share of the gap per step
     # paths
     z: FloatArray = field(default_factory=lambda: _f(0))  # latent score (see dynamics)
     truth: FloatArray = field(default_factory=lambda: _f(0))
@@ -118,8 +122,18 @@ class World:
     volume: FloatArray = field(default_factory=lambda: _f(0))  # lifetime USDC
     resolved: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     payout: FloatArray = field(default_factory=lambda: _f(0))
+    # planted effects (see effects: the state of the price beyond the truth)
+    thin: FloatArray = field(default_factory=lambda: _f(0))  # 0 deep book .. 1 thin book
+    price_scale: FloatArray = field(default_factory=lambda: _f(0))  # m: price/truth logit
+    news_share: FloatArray = field(default_factory=lambda: _f(0))  # a: late share of a move
+    hidden_z: FloatArray = field(default_factory=lambda: _f(0))  # jumps the price lacks yet
+    seen_logit: FloatArray = field(default_factory=lambda: _f(0))  # score the price sees
+    news_gap: FloatArray = field(default_factory=lambda: _f(0))  # score logits, decaying
+    jump_gap: FloatArray = field(default_factory=lambda: _f(0))  # score logits, decaying
+    insider_tilt: FloatArray = field(default_factory=lambda: _f(0))  # extra buy probability
 
     _yes_tokens: npt.NDArray[np.object_] = field(default_factory=lambda: np.empty(0, object))
+    _market_ids: npt.NDArray[np.object_] = field(default_factory=lambda: np.empty(0, object))
 
     @property
     def n(self) -> int:
@@ -130,6 +144,12 @@ class World:
         if len(self._yes_tokens) != self.n:
             self._yes_tokens = np.array([m.yes_token for m in self.markets], dtype=object)
         return tuple(self._yes_tokens[rows].tolist())
+
+    def market_ids(self, rows: IntArray) -> tuple[str, ...]:
+        """The market ids of `rows` (as `yes_tokens`)."""
+        if len(self._market_ids) != self.n:
+            self._market_ids = np.array([m.market_id for m in self.markets], dtype=object)
+        return tuple(self._market_ids[rows].tolist())
 
     def extend(self, other: World) -> IntArray:
         """Append `other`'s rows (stand-alone markets only); returns their row numbers."""
@@ -223,9 +243,6 @@ def build(
     w.spread_base = np.clip(0.004 * (50_000.0 / w.liquidity) ** 0.4, 0.005, 0.06)
     w.size_base = np.maximum(w.liquidity / (2.0 * levels), 2.0 * 5.0)
     w.noise_scale = dynamics.noise_scale(w.liquidity)
-    slow = {c for c in settings.slow_categories if c in cats}
-    is_slow = np.array([cats[c] in slow for c in w.category], dtype=bool)
-    w.reaction = np.where(is_slow, settings.slow_reaction, dynamics.FAST_REACTION)
 
     # Initial truth: a broad prior for stand-alones, a Dirichlet split inside groups.
     lg = rng.normal(0.0, 2.0, n)
@@ -246,6 +263,8 @@ def build(
     w.z = dynamics.scores_for_logits(lg, tau, jump_rate)
 
     for name in ("truth", "price_logit", "noise", "mid", "tick", "center", "payout"):
+        setattr(w, name, _f(n))
+    for name in EFFECT_COLUMNS:  # the exchange's `effects.Mispricing` fills them
         setattr(w, name, _f(n))
     for name in ("bid_top", "ask_top", "spacing"):
         setattr(w, name, _i(n))
