@@ -349,8 +349,9 @@ class RetentionSettings(_Section):
     automatic prune apply it (docs in engine/storage/retention.py).
 
     Never pruned, whatever is set here: fills, orders, intents, positions, daily_pnl, runs
-    and markets (the money records and what the ML's labels come from), and the backfilled
-    price_history."""
+    and markets (the money records and what the ML's labels come from), the backfilled
+    price_history and the simulator's recorded truth (sim_truth, what validation scores
+    against)."""
 
     # Top of book per market: the ML's training data and the market detail's chart.
     snapshots_days: float = Field(14.0, ge=0, le=_DAYS_MAX)
