@@ -103,7 +103,7 @@ def pack_chunk(
     """The frames of a lane as a `Chunk`: change frames as their flat `entries` with a
     timestamp and an entry count each, and book frames, each with the number of change
     frames before it. Entries and books are the fast decoders' (prices as text) or, where
-    `plain` says some entries may be, the plain ones' (`ChangeEntry`, `BookFrame`).
+    `plain` says some may be, the plain ones' (`ChangeEntry`, `BookFrame`: floats).
     Tokens seen for the first time get a code (`lane`'s `members` say whether they are
     subscribed there)."""
     try:
@@ -123,24 +123,23 @@ def _chunk(
     plain: bool,
 ) -> Chunk:
     px = price_texts()
-    if plain:
-        prices = [e.price if type(e) is ChangeEntry else px[e.price] for e in entries]
-    else:
-        prices = [px[e.price] for e in entries]
     frames = [b for _, b in books]
-    bid_px: list[float] = []
-    bid_sz: list[float] = []
-    ask_px: list[float] = []
-    ask_sz: list[float] = []
-    for b in frames:  # a few a chunk
-        if type(b) is BookFrame:
-            bid_px += [lv.price for lv in b.bids]
-            ask_px += [lv.price for lv in b.asks]
-        else:
-            bid_px += [px[lv.price] for lv in b.bids]
-            ask_px += [px[lv.price] for lv in b.asks]
-        bid_sz += [lv.size for lv in b.bids]
-        ask_sz += [lv.size for lv in b.asks]
+    if not plain:  # every price a text: one comprehension a column
+        prices = [px[e.price] for e in entries]
+        bid_px = [px[lv.price] for b in frames for lv in b.bids]
+        ask_px = [px[lv.price] for b in frames for lv in b.asks]
+    else:
+        prices = [e.price if type(e) is ChangeEntry else px[e.price] for e in entries]
+        bid_px, ask_px = [], []
+        for b in frames:
+            if type(b) is BookFrame:
+                bid_px += [lv.price for lv in b.bids]
+                ask_px += [lv.price for lv in b.asks]
+            else:
+                bid_px += [px[lv.price] for lv in b.bids]
+                ask_px += [px[lv.price] for lv in b.asks]
+    bid_sz = [lv.size for b in frames for lv in b.bids]
+    ask_sz = [lv.size for b in frames for lv in b.asks]
     return Chunk(
         changes=len(counts),
         books=len(frames),

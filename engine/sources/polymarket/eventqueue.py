@@ -3,7 +3,7 @@
 `poll` gets everything queued so far. Each connection writes its book frames into a
 `FrameLane` of its own: a change frame is its entries appended to one flat list, its
 timestamp and entry count to two more (`ws.MarketStream.on_frame` does it inline); a book
-frame is kept with the number of change frames before it. Every `CHUNK_FRAMES` frames the
+frame is kept with the number of change frames before it. Every `chunk_frames` frames the
 lane packs what it holds into a `frames.Chunk` (numbers in bytes, no Python object per
 level), and `drain` makes one `BookBatch` of the chunks of every lane; events (`put`) keep
 their order among themselves.
@@ -55,7 +55,7 @@ from engine.sources.polymarket.chunks import (
 from engine.sources.polymarket.frames import change_decoder
 
 _BOOKISH = (BookBatch, BookSnapshot, PriceChange, WholeBooks, MarketListed)
-CHUNK_FRAMES = 256  # change frames a lane holds as objects before it packs them
+CHUNK_FRAMES = 256  # change frames a lane holds as objects before it packs them (default)
 
 
 class FrameLane:
@@ -76,6 +76,7 @@ class FrameLane:
         "decode",
         "entries",
         "index",
+        "limit",
         "members",
         "plain",
         "ts",
@@ -84,13 +85,14 @@ class FrameLane:
     def __init__(self, queue: EventQueue, index: int, members: Mapping[str, object]) -> None:
         self._queue = queue
         self.index = index  # in its queue's lanes
+        self.limit = queue.chunk_frames  # change frames held before a pack
         self.members = members
         self.decode: Callable[[bytes | str], Any] = queue.rebuild_decoder
         self.entries: list[Any] = []  # of the change frames not packed yet
         self.ts: list[int] = []  # per change frame: its timestamp (ms)
         self.counts: list[int] = []  # per change frame: its entries; appended last
         self.books: list[tuple[int, Any]] = []  # (change frames before it, frame)
-        self.plain = False  # some `entries` are `ChangeEntry`s (float prices)
+        self.plain = False  # some entries or books are the plain decoders' (float prices)
         self.chunks: list[Chunk] = []
 
     def tokens_changed(self) -> None:
@@ -104,12 +106,14 @@ class FrameLane:
         self.entries.extend(entries)
         self.ts.append(ts_ms)
         self.counts.append(len(entries))
-        if len(self.counts) >= CHUNK_FRAMES:
+        if len(self.counts) >= self.limit:
             self.pack()
 
-    def add_book(self, frame: Any) -> None:
-        """A book frame, either decoder's."""
+    def add_book(self, frame: Any, plain: bool) -> None:
+        """A book frame; `plain`: the plain decoder's (`BookFrame`)."""
         with self._queue.lock:
+            if plain:
+                self.plain = True
             self.books.append((len(self.counts), frame))
 
     def pack(self) -> None:
@@ -135,7 +139,8 @@ class FrameLane:
 
 
 class EventQueue:
-    def __init__(self) -> None:
+    def __init__(self, chunk_frames: int = CHUNK_FRAMES) -> None:
+        self.chunk_frames = chunk_frames
         self.lock = threading.Lock()
         self._lanes: list[FrameLane] = []
         # Event lists in arrival order; a `_BOOKISH` one with every lane's chunks there.

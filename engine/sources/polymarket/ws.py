@@ -38,7 +38,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from engine.config import PolymarketSettings
 from engine.events import BookSnapshot, SourceEvent
 from engine.models import Market
-from engine.sources.polymarket.eventqueue import CHUNK_FRAMES, FrameLane
+from engine.sources.polymarket.eventqueue import FrameLane
 from engine.sources.polymarket.frames import (
     BOOK_DECODER,
     CHANGE_DECODER,
@@ -329,7 +329,7 @@ class MarketStream:
                 lane.ts.append(ts)
                 counts = lane.counts
                 counts.append(len(entries))  # last: the frame is in
-                if len(counts) >= CHUNK_FRAMES:
+                if len(counts) >= lane.limit:
                     lane.pack()
             else:
                 self._add_kept(msg, lane, plain=False)
@@ -351,6 +351,7 @@ class MarketStream:
             else:
                 self._add_kept(msg, lane, plain=True)
             return
+        plain = False
         try:
             book = book_decoder().decode(frame)
         except msgspec.ValidationError as refused:
@@ -358,7 +359,7 @@ class MarketStream:
                 self._on_general_frame(frame)
                 return
             try:
-                book = BOOK_DECODER.decode(frame)
+                book, plain = BOOK_DECODER.decode(frame), True
             except (msgspec.DecodeError, RecursionError):
                 self._on_general_frame(frame)
                 return
@@ -367,7 +368,7 @@ class MarketStream:
             return
         known, trusted = self.trust.snapshot(book.asset_id, book.timestamp / 1000.0)
         if known:
-            lane.add_book(book)
+            lane.add_book(book, plain)
         if trusted is not None:
             self.sink([trusted])
 
