@@ -122,10 +122,12 @@ def test_a_rest_snapshot_between_frames_applies_in_its_place(chunk_frames: int) 
     snap = BookSnapshot(A.yes_token, 2.002, np.array([0.35]), np.array([1.0]), empty, empty)
     stream._deliver([snap])
     stream.on_frame(_change(2_003, (A.yes_token, "0.36", "2", "BUY")))
+    assert len(queue) == 2 + 3 + 1  # the books of `_stream`, the change frames, the snapshot
     state = _state(A)
     assert not state.apply(queue.drain()).errors
     assert state.levels(A.market_id) == ({0.35: 1.0, 0.36: 2.0}, {})
     assert state.book_ts[0] == 2.003
+    assert len(queue) == 0
 
 
 def test_frames_written_while_the_engine_drains_are_each_drained_once_in_order() -> None:

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from engine.events import BookBatch
 from engine.models import Side
-from engine.sources.polymarket.frames import BookFrame, ChangeEntry, price_texts
+from engine.sources.polymarket.frames import price_texts
 
 _BUY = Side.BUY
 
@@ -91,73 +91,61 @@ def _pack(kind: str, values: Sequence[float] | Sequence[int]) -> bytes:
 
 
 def pack_chunk(
-    entries: Sequence[Any],
-    ts: Sequence[int],
-    counts: Sequence[int],
+    frames: Sequence[Any],
     books: Sequence[tuple[int, Any]],
     codes: TokenCodes,
     lane: int,
     members: Mapping[str, object],
-    plain: bool,
 ) -> Chunk:
-    """The frames of a lane as a `Chunk`: change frames as their flat `entries` with a
-    timestamp and an entry count each, and book frames, each with the number of change
-    frames before it. Entries and books are the fast decoders' (prices as text) or, where
-    `plain` says some may be, the plain ones' (`ChangeEntry`, `BookFrame`: floats).
-    Tokens seen for the first time get a code (`lane`'s `members` say whether they are
-    subscribed there)."""
+    """The frames of a lane as a `Chunk`: change frames, and book frames each with the
+    number of change frames before it; either decoder's (`frames`: prices as text from the
+    fast ones, floats from the plain ones). Tokens seen for the first time get a code
+    (`lane`'s `members` say whether they are subscribed there)."""
+    entries = [e for f in frames for e in f.price_changes]  # one pass over the tuples
+    code = codes.code
     try:
-        return _chunk(entries, ts, counts, books, codes.code, plain)
-    except KeyError:
+        keys = [code[e.asset_id] + (e.side is _BUY) for e in entries]
+        book_keys = [code[b.asset_id] for _, b in books]
+    except KeyError:  # a token seen for the first time: give it a code, then again
         codes.add([e.asset_id for e in entries], lane, members)
         codes.add([b.asset_id for _, b in books], lane, members)
-        return _chunk(entries, ts, counts, books, codes.code, plain)
-
-
-def _chunk(
-    entries: Sequence[Any],
-    ts: Sequence[int],
-    counts: Sequence[int],
-    books: Sequence[tuple[int, Any]],
-    code: dict[str, int],
-    plain: bool,
-) -> Chunk:
+        keys = [code[e.asset_id] + (e.side is _BUY) for e in entries]
+        book_keys = [code[b.asset_id] for _, b in books]
     px = price_texts()
-    frames = [b for _, b in books]
-    if not plain:  # every price a text: one comprehension a column
+    try:  # every price a text (a float is no key of `px`)
         prices = [px[e.price] for e in entries]
-        bid_px = [px[lv.price] for b in frames for lv in b.bids]
-        ask_px = [px[lv.price] for b in frames for lv in b.asks]
-    else:
-        prices = [e.price if type(e) is ChangeEntry else px[e.price] for e in entries]
-        bid_px, ask_px = [], []
-        for b in frames:
-            if type(b) is BookFrame:
-                bid_px += [lv.price for lv in b.bids]
-                ask_px += [lv.price for lv in b.asks]
-            else:
-                bid_px += [px[lv.price] for lv in b.bids]
-                ask_px += [px[lv.price] for lv in b.asks]
-    bid_sz = [lv.size for b in frames for lv in b.bids]
-    ask_sz = [lv.size for b in frames for lv in b.asks]
+    except KeyError:
+        prices = [_price(px, e.price) for e in entries]
+    levels = [b for _, b in books]
+    try:
+        bid_px = [px[lv.price] for b in levels for lv in b.bids]
+        ask_px = [px[lv.price] for b in levels for lv in b.asks]
+    except KeyError:
+        bid_px = [_price(px, lv.price) for b in levels for lv in b.bids]
+        ask_px = [_price(px, lv.price) for b in levels for lv in b.asks]
     return Chunk(
-        changes=len(counts),
-        books=len(frames),
-        keys=_pack("q", [code[e.asset_id] + (e.side is _BUY) for e in entries]),
+        changes=len(frames),
+        books=len(levels),
+        keys=_pack("q", keys),
         prices=_pack("d", prices),
         sizes=_pack("d", [e.size for e in entries]),
-        counts=_pack("q", counts),
-        ts=_pack("q", ts),
+        counts=_pack("q", [len(f.price_changes) for f in frames]),
+        ts=_pack("q", [f.timestamp for f in frames]),
         book_at=_pack("q", [at + k for k, (at, _) in enumerate(books)]),
-        book_keys=_pack("q", [code[b.asset_id] for b in frames]),
-        book_ts=_pack("q", [b.timestamp for b in frames]),
-        bid_n=_pack("q", [len(b.bids) for b in frames]),
-        ask_n=_pack("q", [len(b.asks) for b in frames]),
+        book_keys=_pack("q", book_keys),
+        book_ts=_pack("q", [b.timestamp for b in levels]),
+        bid_n=_pack("q", [len(b.bids) for b in levels]),
+        ask_n=_pack("q", [len(b.asks) for b in levels]),
         bid_px=_pack("d", bid_px),
-        bid_sz=_pack("d", bid_sz),
+        bid_sz=_pack("d", [lv.size for b in levels for lv in b.bids]),
         ask_px=_pack("d", ask_px),
-        ask_sz=_pack("d", ask_sz),
+        ask_sz=_pack("d", [lv.size for b in levels for lv in b.asks]),
     )
+
+
+def _price(px: dict[str, float], price: str | float) -> float:
+    """A price of either decoder: a text of the table, or a float already."""
+    return px[price] if type(price) is str else float(price)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,26 +1,23 @@
 """The hand-over between the websocket tasks (event loop thread) and `poll` (worker thread).
 
 `poll` gets everything queued so far. Each connection writes its book frames into a
-`FrameLane` of its own: a change frame is its entries appended to one flat list, its
-timestamp and entry count to two more (`ws.MarketStream.on_frame` does it inline); a book
-frame is kept with the number of change frames before it. Every `chunk_frames` frames the
-lane packs what it holds into a `frames.Chunk` (numbers in bytes, no Python object per
-level), and `drain` makes one `BookBatch` of the chunks of every lane; events (`put`) keep
-their order among themselves.
+`FrameLane` of its own: a change frame is appended to a list (`ws.MarketStream.on_frame`
+does it inline); a book frame is kept with the number of change frames before it. Every
+`chunk_frames` change frames the lane packs what it holds into a `chunks.Chunk` (numbers in
+bytes, no Python object per level), and `drain` makes one `BookBatch` of the chunks of
+every lane; events (`put`) keep their order among themselves.
 
 Why chunks: a decoded frame is a dozen Python objects; kept until the engine step (10,000
 frames later) they had left the CPU caches, and allocating, reading and freeing them cold
 cost more than decoding them. Packed within a few hundred frames, they are read while
 still cached and their memory is reused at once.
 
-Threads. Change frames, nearly every item, are written without the lock: `list.append`
-and `list.extend` are atomic in CPython (the language FAQ lists them among the
-thread-safe operations), and the entry count is appended last, so a frame is in a lane
-once its count is. Packing (`FrameLane.pack`, under the lock) reads the counts first, then
-takes that many frames and their entries with slice copies and deletions, each atomic
-too; what lands meanwhile stays for the next pack. Book frames, events, packing and
-`drain` take the lock, so no book is packed without the change frames before it, and
-token codes (`frames.TokenCodes`) are only given out under it.
+Threads. Change frames, nearly every item, are appended without the lock: `list.append` is
+atomic in CPython (the language FAQ lists it among the thread-safe operations), and packing
+(`FrameLane.pack`, under the lock) takes the frames with a slice copy, then deletes that
+many from the front, each atomic too: a frame appended meanwhile stays for the next pack.
+Book frames, events, packing and `drain` take the lock, so no book is packed without the
+change frames before it, and token codes (`chunks.TokenCodes`) are only given out under it.
 
 Order. Frames of one lane keep their order; frames of two lanes touch disjoint books, so
 their relative order is not kept. Events that `MarketState` orders against book frames
@@ -68,19 +65,7 @@ class FrameLane:
     lane's tokens change (`EventQueue.tokens_changed`).
     """
 
-    __slots__ = (
-        "_queue",
-        "books",
-        "chunks",
-        "counts",
-        "decode",
-        "entries",
-        "index",
-        "limit",
-        "members",
-        "plain",
-        "ts",
-    )
+    __slots__ = ("_queue", "books", "chunks", "decode", "frames", "index", "limit", "members")
 
     def __init__(self, queue: EventQueue, index: int, members: Mapping[str, object]) -> None:
         self._queue = queue
@@ -88,33 +73,24 @@ class FrameLane:
         self.limit = queue.chunk_frames  # change frames held before a pack
         self.members = members
         self.decode: Callable[[bytes | str], Any] = queue.rebuild_decoder
-        self.entries: list[Any] = []  # of the change frames not packed yet
-        self.ts: list[int] = []  # per change frame: its timestamp (ms)
-        self.counts: list[int] = []  # per change frame: its entries; appended last
-        self.books: list[tuple[int, Any]] = []  # (change frames before it, frame)
-        self.plain = False  # some entries or books are the plain decoders' (float prices)
+        self.frames: list[Any] = []  # change frames not packed yet (either decoder's)
+        self.books: list[tuple[int, Any]] = []  # (change frames before it, book frame)
         self.chunks: list[Chunk] = []
 
     def tokens_changed(self) -> None:
         self._queue.tokens_changed()
 
-    def add_changes(self, entries: Sequence[Any], ts_ms: int, plain: bool) -> None:
-        """A change frame's entries (`on_frame` inlines this for the common frame);
-        `plain`: the plain decoder's (`ChangeEntry`)."""
-        if plain:
-            self.plain = True
-        self.entries.extend(entries)
-        self.ts.append(ts_ms)
-        self.counts.append(len(entries))
-        if len(self.counts) >= self.limit:
+    def add_changes(self, frame: Any) -> None:
+        """A change frame, either decoder's (`on_frame` inlines this for the common one)."""
+        frames = self.frames
+        frames.append(frame)
+        if len(frames) >= self.limit:
             self.pack()
 
-    def add_book(self, frame: Any, plain: bool) -> None:
-        """A book frame; `plain`: the plain decoder's (`BookFrame`)."""
+    def add_book(self, frame: Any) -> None:
+        """A book frame, either decoder's."""
         with self._queue.lock:
-            if plain:
-                self.plain = True
-            self.books.append((len(self.counts), frame))
+            self.books.append((len(self.frames), frame))
 
     def pack(self) -> None:
         with self._queue.lock:
@@ -122,20 +98,13 @@ class FrameLane:
 
     def _pack(self) -> None:
         """Everything held as objects into a chunk (the lock held)."""
-        counts = self.counts[:]
-        if not counts and not self.books:
+        frames = self.frames[:]
+        if not frames and not self.books:
             return
-        k = len(counts)
-        ts = self.ts[:k]
-        m = sum(counts)
-        entries = self.entries[:m]
-        del self.counts[:k], self.ts[:k], self.entries[:m]
+        del self.frames[: len(frames)]
         books, self.books = self.books, []
-        plain, self.plain = self.plain, False
         codes = self._queue.codes
-        self.chunks.append(
-            pack_chunk(entries, ts, counts, books, codes, self.index, self.members, plain)
-        )
+        self.chunks.append(pack_chunk(frames, books, codes, self.index, self.members))
 
 
 class EventQueue:
@@ -218,7 +187,7 @@ class EventQueue:
         """Frames and events waiting."""
         with self.lock:
             frames = sum(
-                len(lane.counts) + len(lane.books) + sum(c.changes + c.books for c in lane.chunks)
+                len(lane.frames) + len(lane.books) + sum(c.changes + c.books for c in lane.chunks)
                 for lane in self._lanes
             )
             return frames + sum(len(events) for _, events in self._marks)

@@ -42,6 +42,7 @@ from engine.sources.polymarket.eventqueue import FrameLane
 from engine.sources.polymarket.frames import (
     BOOK_DECODER,
     CHANGE_DECODER,
+    ChangeFrame,
     book_decoder,
     changes_refused,
     levels_refused,
@@ -302,7 +303,7 @@ class MarketStream:
 
         Written for the frame nearly every frame is, a current-layout `price_change` with
         nothing awaiting a snapshot: one decode (the lane's fast decoder), one comparison
-        (`TrustTracker.fresh_ms`), its entries into the lane (`FrameLane.add_changes`,
+        (`TrustTracker.fresh_ms`), one append to the lane (`FrameLane.add_changes`,
         inlined: a call costs as much as the rest). Whether its tokens are subscribed on
         this connection is checked per batch (`chunks.build_batch`). Everything else takes
         `_on_refused`.
@@ -322,17 +323,13 @@ class MarketStream:
             except (msgspec.DecodeError, RecursionError):  # not JSON (a PONG), too deep
                 self._on_general_frame(frame)
                 return
-            ts = msg.timestamp
-            if ts >= self.trust.fresh_ms:
-                entries = msg.price_changes
-                lane.entries.extend(entries)
-                lane.ts.append(ts)
-                counts = lane.counts
-                counts.append(len(entries))  # last: the frame is in
-                if len(counts) >= lane.limit:
+            if msg.timestamp >= self.trust.fresh_ms:
+                frames = lane.frames
+                frames.append(msg)
+                if len(frames) >= lane.limit:
                     lane.pack()
             else:
-                self._add_kept(msg, lane, plain=False)
+                self._add_kept(msg, lane)
         except Exception:  # a parser bug must not end the stream
             self.bad_frames += 1
             log.exception("ws %s: frame handling failed", self.name)
@@ -349,9 +346,8 @@ class MarketStream:
             except (msgspec.DecodeError, RecursionError):
                 self._on_general_frame(frame)
             else:
-                self._add_kept(msg, lane, plain=True)
+                self._add_kept(msg, lane)
             return
-        plain = False
         try:
             book = book_decoder().decode(frame)
         except msgspec.ValidationError as refused:
@@ -359,7 +355,7 @@ class MarketStream:
                 self._on_general_frame(frame)
                 return
             try:
-                book, plain = BOOK_DECODER.decode(frame), True
+                book = BOOK_DECODER.decode(frame)
             except (msgspec.DecodeError, RecursionError):
                 self._on_general_frame(frame)
                 return
@@ -368,15 +364,21 @@ class MarketStream:
             return
         known, trusted = self.trust.snapshot(book.asset_id, book.timestamp / 1000.0)
         if known:
-            lane.add_book(book, plain)
+            lane.add_book(book)
         if trusted is not None:
             self.sink([trusted])
 
-    def _add_kept(self, msg: Any, lane: FrameLane, *, plain: bool) -> None:
+    def _add_kept(self, msg: Any, lane: FrameLane) -> None:
         """The levels of a change frame that the trust filter keeps, entry by entry."""
         kept = self.trust.keep(msg)
-        if kept:
-            lane.add_changes(kept, msg.timestamp, plain)
+        if len(kept) == len(msg.price_changes):
+            lane.add_changes(msg)
+        elif kept:
+            lane.add_changes(
+                ChangeFrame(
+                    price_changes=tuple(kept), timestamp=msg.timestamp, event_type=msg.event_type
+                )
+            )
 
     def _on_general_frame(self, frame: str | bytes) -> None:
         events, errors = self.parser.parse(frame)
