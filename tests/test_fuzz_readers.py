@@ -375,10 +375,14 @@ def _engine_path(frames: Sequence[str | bytes], chunk_frames: int) -> None:
             stream.trust.snapshot(token, 0.0)  # nothing awaits a snapshot: the fast path
     bugs = _Bugs()
     log = logging.getLogger("polyb0t.polymarket.ws")
-    log.addHandler(bugs)
-    try:
+
+    async def feed() -> None:  # on its event loop, as a stream runs (a tick change spawns)
         for raw in frames:
             stream.on_frame(raw)
+
+    log.addHandler(bugs)
+    try:
+        asyncio.run(feed())
     finally:
         log.removeHandler(bugs)
     assert bugs.seen == []

@@ -30,7 +30,9 @@ _BUY = Side.BUY
 class TokenCodes:
     """Token → an even number, given on first sight and kept (`tokens[code // 2]` is the
     token); the odd number after it is the same token's BUY side. `lane_of[code // 2]`:
-    the lane the token was first seen subscribed on (-1: none).
+    the lane the token was first seen subscribed on (-1: none), a cache that lets
+    `build_batch` check a level's subscription with one comparison (a level that differs
+    is looked up in its lane's table).
 
     Why even: `pack_chunk` packs token and side of a level into one int (`code + is_buy`),
     one comprehension where two were. A plain dict (not a `__missing__` subclass), because

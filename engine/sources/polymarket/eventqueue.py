@@ -19,13 +19,15 @@ many from the front, each atomic too: a frame appended meanwhile stays for the n
 Book frames, events, packing and `drain` take the lock, so no book is packed without the
 change frames before it, and token codes (`chunks.TokenCodes`) are only given out under it.
 
-Order. Frames of one lane keep their order; frames of two lanes touch disjoint books, so
-their relative order is not kept. Events that `MarketState` orders against book frames
-(book events of their own, such as REST snapshots, and listings, which make tokens known:
-`_BOOKISH`) cut every lane where it stands: the frames before go into a batch placed
-before them, the frames after into a later one. Any other event (trades, trust, ticks)
-changes nothing the books depend on, so it cuts nothing: it keeps its place among the
-events, and a batch may move past it. (Cutting on every event made one batch per trade.)
+Order. Frames of one lane keep their order; frames of two lanes touch disjoint books (a
+market's two tokens share a connection, and a level of a token another connection
+subscribed is dropped), so their relative order is not kept. Events that `MarketState`
+orders against book frames (book events of their own, such as REST snapshots, and
+listings, which make tokens known: `_BOOKISH`) cut every lane where it stands: the frames
+before go into a batch placed before them, the frames after into a later one. Any other
+event (trades, trust, ticks) changes nothing the books depend on, so it cuts nothing: it
+keeps its place among the events, and a batch may move past it. (Cutting on every event
+made one batch per trade.)
 """
 
 from __future__ import annotations

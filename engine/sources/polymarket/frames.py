@@ -92,8 +92,8 @@ def change_decoder(tokens: Collection[str]) -> msgspec.json.Decoder[Any]:
     """The fast `price_change` decoder: tokens a `Literal` of `tokens`, prices texts.
 
     Its frames have the fields of `ChangeFrame` (entries: `asset_id`, `price` as text,
-    `size`, `side`). Built when the subscribed tokens change (~1 ms for 1,000 tokens);
-    with no tokens it is `CHANGE_DECODER`.
+    `size`, `side`). Built when the subscribed tokens change, on the event loop (~3 ms for
+    2,000 tokens, ~30 ms for 20,000); with no tokens it is `CHANGE_DECODER`.
     """
     if not tokens:
         return CHANGE_DECODER
