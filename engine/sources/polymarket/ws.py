@@ -337,36 +337,50 @@ class MarketStream:
     def _on_refused(
         self, frame: str | bytes, lane: FrameLane, exc: msgspec.ValidationError
     ) -> None:
-        """A frame the fast change decoder refused: one whose entries it could not take
-        (the plain decoder tries), a `book` (either book decoder), or anything else (the
-        general way decodes it, and reports it if malformed)."""
-        if changes_refused(exc):
-            try:
-                msg = CHANGE_DECODER.decode(frame)
-            except (msgspec.DecodeError, RecursionError):
-                self._on_general_frame(frame)
-            else:
-                self._add_kept(msg, lane)
-            return
+        """A frame the fast change decoder refused: a `book` (either book decoder), a
+        `price_change` whose entries it could not take (the plain decoder tries), or
+        anything else (the general way decodes it, and reports it if malformed). The book
+        decoder goes first: books are the common case here, and reading where the change
+        decoder refused a frame costs formatting its error."""
         try:
             book = book_decoder().decode(frame)
         except msgspec.ValidationError as refused:
-            if not levels_refused(refused):
+            if levels_refused(refused):
+                self._on_book(BOOK_DECODER.decode, frame, lane)
+            elif changes_refused(exc):
+                self._on_plain_changes(frame, lane)
+            else:
                 self._on_general_frame(frame)
-                return
-            try:
-                book = BOOK_DECODER.decode(frame)
-            except (msgspec.DecodeError, RecursionError):
-                self._on_general_frame(frame)
-                return
+            return
         except (msgspec.DecodeError, RecursionError):
             self._on_general_frame(frame)
             return
+        self._add_book(book, lane)
+
+    def _on_book(
+        self, decode: Callable[[str | bytes], Any], frame: str | bytes, lane: FrameLane
+    ) -> None:
+        try:
+            book = decode(frame)
+        except (msgspec.DecodeError, RecursionError):
+            self._on_general_frame(frame)
+            return
+        self._add_book(book, lane)
+
+    def _add_book(self, book: Any, lane: FrameLane) -> None:
         known, trusted = self.trust.snapshot(book.asset_id, book.timestamp / 1000.0)
         if known:
             lane.add_book(book)
         if trusted is not None:
             self.sink([trusted])
+
+    def _on_plain_changes(self, frame: str | bytes, lane: FrameLane) -> None:
+        try:
+            msg = CHANGE_DECODER.decode(frame)
+        except (msgspec.DecodeError, RecursionError):
+            self._on_general_frame(frame)
+            return
+        self._add_kept(msg, lane)
 
     def _add_kept(self, msg: Any, lane: FrameLane) -> None:
         """The levels of a change frame that the trust filter keeps, entry by entry."""
