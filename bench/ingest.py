@@ -12,9 +12,10 @@ message per frame (bytes), as the feed sends them after the dump.
 
 Measured (timed), the headline: the engine's own path, every frame. A `PolymarketSource`
 whose streams (`track`: made as the daemon makes them, 200 assets a connection) are handed
-each frame through `MarketStream.on_frame` (decode, trust filter, queue), and every
-`--poll-every` frames (default 10,000) an engine step's `source.poll` + `MarketState.apply`
-(the columnar `BookBatch` built and applied, top levels recomputed), events included. The
+each frame through `MarketStream.on_frame` (decode, trust filter, into the connection's
+lane, which packs its frames into columns every 256), and every `--poll-every` frames
+(default 10,000) an engine step's `source.poll` + `MarketState.apply` (the columnar
+`BookBatch` built from the lanes and applied, top levels recomputed), events included. The
 run fails unless MarketState's full-depth books (YES orientation, both tokens folded in) and
 best levels equal the generator's. Secondary line: `l2.L2Books.ingest` on the same frames
 (bytes to per-token level arrays, no engine), its books checked per token. Frames are timed

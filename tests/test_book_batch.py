@@ -291,17 +291,27 @@ def _change_frame(ts_ms: int, entries: list[tuple[str, str, str, str]]) -> bytes
     ).encode()
 
 
+Feed = bytes | str | BookSnapshot  # a frame, "LOST" (a drop), or a REST snapshot
+
+
 @st.composite
-def feeds(draw: st.DrawFn) -> list[bytes | str]:
-    """Frames of both tokens of two markets, out of order at times, with drops ("LOST") and a
-    legacy-layout frame now and then (which takes the general path on both sides)."""
+def feeds(draw: st.DrawFn) -> list[Feed]:
+    """Frames of both tokens of two markets, out of order at times, with drops ("LOST"),
+    REST snapshots delivered between frames (as after a tick change), trades, malformed
+    frames, and a legacy-layout frame now and then (which takes the general path on both
+    sides). Prices on the 0.01 and 0.001 grids (the fast decoders' texts) and on the
+    0.0001 grid (which only the plain decoders read)."""
     tokens = [t for m in MARKETS[:2] for t in (m.yes_token, m.no_token)] + ["stranger"]
-    price = st.integers(1, 99).map(lambda k: f"0.{k:02d}")
+    price = (
+        st.integers(1, 99).map(lambda k: f"0.{k:02d}")
+        | st.integers(1, 999).map(lambda k: f"0.{k:03d}")
+        | st.integers(1, 9999).map(lambda k: f"0.{k:04d}")
+    )
     size = st.sampled_from(["0", "5", "12.5", "100"])
-    out: list[bytes | str] = []
+    out: list[Feed] = []
     for _ in range(draw(st.integers(1, 30))):
         ts = draw(st.integers(1_000, 1_020)) * 1000
-        kind = draw(st.integers(0, 9))
+        kind = draw(st.integers(0, 13))
         if kind <= 2:
             lv = st.lists(st.tuples(price, size), max_size=4)
             out.append(_book_frame(draw(st.sampled_from(tokens[:4])), ts, draw(lv), draw(lv)))
@@ -319,6 +329,42 @@ def feeds(draw: st.DrawFn) -> list[bytes | str]:
                     }
                 ).encode()
             )
+        elif kind == 5:
+            px = sorted({float(draw(price)) for _ in range(draw(st.integers(0, 3)))})
+            out.append(
+                BookSnapshot(
+                    draw(st.sampled_from(tokens[:4])),
+                    ts / 1000.0,
+                    np.array(px[::-1], np.float64),
+                    np.full(len(px), 7.0),
+                    np.array([], np.float64),
+                    np.array([], np.float64),
+                )
+            )
+        elif kind == 6:
+            out.append(
+                json.dumps(
+                    {
+                        "event_type": "last_trade_price",
+                        "asset_id": draw(st.sampled_from(tokens)),
+                        "price": draw(price),
+                        "size": draw(size),
+                        "side": "BUY",
+                        "timestamp": str(ts),
+                    }
+                )
+            )
+        elif kind == 7:
+            bad: list[Feed] = [
+                "PONG",
+                b"{",
+                b"[]",
+                _change_frame(ts, [(tokens[0], "0.5", "abc", "BUY")]),
+                _change_frame(ts, [(tokens[0], "0.5", "1e400", "SELL")]),
+                _change_frame(ts, [(tokens[0], "1.5", "3", "SELL")]),
+                _book_frame(tokens[1], ts, [("0.3", "-1")], []),
+            ]
+            out.append(draw(st.sampled_from(bad)))
         else:
             entry = st.tuples(
                 st.sampled_from(tokens), price, size, st.sampled_from(["BUY", "SELL"])
@@ -327,9 +373,11 @@ def feeds(draw: st.DrawFn) -> list[bytes | str]:
     return out
 
 
-def _run_stream(frames: list[bytes | str], batched: bool) -> tuple[MarketState, list[str]]:
+def _run_stream(
+    frames: list[Feed], batched: bool, chunk_frames: int = 256
+) -> tuple[MarketState, list[str]]:
     """Feed a stream's frames through `MarketStream.on_frame` and apply what comes out."""
-    queue = EventQueue()
+    queue = EventQueue(chunk_frames=chunk_frames)
     trust: list[str] = []
 
     def sink(events: list[SourceEvent]) -> None:
@@ -348,7 +396,9 @@ def _run_stream(frames: list[bytes | str], batched: bool) -> tuple[MarketState, 
         stream.add_market(m)
     state = _fresh()
     for i, frame in enumerate(frames):
-        if frame == "LOST":
+        if isinstance(frame, BookSnapshot):
+            stream._deliver([frame])  # as a REST answer is
+        elif frame == "LOST":
             stream._deliver_trust("connection lost")
         else:
             stream.on_frame(frame)
@@ -359,14 +409,16 @@ def _run_stream(frames: list[bytes | str], batched: bool) -> tuple[MarketState, 
 
 
 @settings(max_examples=150, deadline=None)
-@given(feeds())
+@given(feeds(), st.sampled_from([1, 2, 3, 256]))
 def test_the_batched_websocket_path_leaves_the_state_of_the_event_path(
-    frames: list[bytes | str],
+    frames: list[Feed], chunk_frames: int
 ) -> None:
-    fast, fast_trust = _run_stream(frames, batched=True)
+    """Whatever the lanes pack their frames into (a chunk per frame, or a few)."""
+    fast, fast_trust = _run_stream(frames, batched=True, chunk_frames=chunk_frames)
     slow, slow_trust = _run_stream(frames, batched=False)
     assert fast_trust == slow_trust
     for row in range(2):
         assert fast._books.levels(row) == slow._books.levels(row)
-    for col in ("bid_px", "bid_sz", "ask_px", "ask_sz", "book_ts", "trusted"):
+    cols = ("bid_px", "bid_sz", "ask_px", "ask_sz", "book_ts", "trusted", "last_trade_px")
+    for col in cols:
         np.testing.assert_array_equal(getattr(fast, col), getattr(slow, col), err_msg=col)

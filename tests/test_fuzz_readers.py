@@ -7,14 +7,16 @@ answers are fuzzed in `test_fuzz_live.py`, the control socket and codecs in
 `test_fuzz_control.py`; `test_reader_regressions.py` holds the cases a fuzzer found.
 """
 
-# Readers covered: input_bounds (bounded_float, bounded_decimal, decode_json), fields.to_float, clob_answers.units_to_usdc, retry_after_seconds, parse_gamma_market/markets/event/events/tags/search, parse_book/books/prices_history/tick_size/neg_risk/fee_rate/price/midpoint/spread/server_time/clob_market/clob_markets_page, decode_frame, MarketChannelParser.parse, parse_ws_message, L2Books.ingest, JsonApi.call (GammaClient, ClobRestClient).  # noqa: E501
+# Readers covered: input_bounds (bounded_float, bounded_decimal, decode_json), fields.to_float, clob_answers.units_to_usdc, retry_after_seconds, parse_gamma_market/markets/event/events/tags/search, parse_book/books/prices_history/tick_size/neg_risk/fee_rate/price/midpoint/spread/server_time/clob_market/clob_markets_page, decode_frame, MarketChannelParser.parse, parse_ws_message, L2Books.ingest, MarketStream.on_frame (frames.change_decoder/book_decoder/refused_where, the lanes, MarketState.apply), JsonApi.call (GammaClient, ClobRestClient).  # noqa: E501
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import logging
 import math
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +26,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from engine.config import PolymarketSettings
 from engine.events import BookSnapshot, SourceEvent
 from engine.execution.clob_answers import AnswerError, units_to_usdc
 from engine.input_bounds import (
@@ -62,8 +65,12 @@ from engine.sources.polymarket import (
     parse_tick_size,
     parse_ws_message,
 )
+from engine.sources.polymarket.eventqueue import EventQueue
 from engine.sources.polymarket.fields import to_float
+from engine.sources.polymarket.frames import book_decoder, change_decoder, refused_where
 from engine.sources.polymarket.retry import retry_after_seconds
+from engine.sources.polymarket.ws import MarketStream
+from engine.state.market_state import MarketState
 from tests.fuzz_values import (
     NUMBER_TEXTS,
     SCALARS,
@@ -316,6 +323,101 @@ def test_every_field_of_the_recorded_frames_replaced_by_each_bad_value() -> None
             assert all(isinstance(e, PPE) for e in errors)
             _bounded_events(events)
             assert all(isinstance(e, PPE) for e in books.ingest(raw))
+
+
+def _ws_tokens(docs: list[Any]) -> list[str]:
+    """Every token named in the recorded frames, in order of first sight."""
+    out: dict[str, None] = {}
+    stack = list(docs)
+    while stack:
+        v = stack.pop(0)
+        if isinstance(v, dict):
+            for key in ("asset_id", "winning_asset_id"):
+                if isinstance(v.get(key), str):
+                    out[v[key]] = None
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return list(out)
+
+
+_TOKENS = [*_ws_tokens(WS_DOCS), "spare"]
+_PAIRS = [
+    Market(f"0xm{i}", "q", "other", y, n, 0.0, 1.0)
+    for i, (y, n) in enumerate(zip(_TOKENS[::2], _TOKENS[1::2], strict=False))
+]
+
+
+class _Bugs(logging.Handler):
+    """The stream's "frame handling failed" records: a reader raised what it should not."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append(record.getMessage())
+
+
+def _engine_path(frames: Sequence[str | bytes], chunk_frames: int) -> None:
+    """Frames through `MarketStream.on_frame` into its lane (fast, plain and general
+    decoders), drained and applied: no reader raises past the stream, `apply` reports
+    rather than raises, and every level the books hold is bounded."""
+    queue = EventQueue(chunk_frames=chunk_frames)
+    stream = MarketStream(
+        "fuzz", PolymarketSettings(), MarketChannelParser(), queue.put, frames=queue
+    )
+    state = MarketState(depth=4, history=4)
+    for m in _PAIRS:
+        stream.add_market(m)
+        state.add_market(m)
+        for token in (m.yes_token, m.no_token):
+            stream.trust.snapshot(token, 0.0)  # nothing awaits a snapshot: the fast path
+    bugs = _Bugs()
+    log = logging.getLogger("polyb0t.polymarket.ws")
+
+    async def feed() -> None:  # on its event loop, as a stream runs (a tick change spawns)
+        for raw in frames:
+            stream.on_frame(raw)
+
+    log.addHandler(bugs)
+    try:
+        asyncio.run(feed())
+    finally:
+        log.removeHandler(bugs)
+    assert bugs.seen == []
+    state.apply(queue.drain())
+    for row in range(state.n):
+        for side in state.levels(state.markets[row].market_id):
+            assert all(0.0 <= p <= 1.0 for p in side)
+            assert all(math.isfinite(z) and 0.0 < z <= MAX_MAGNITUDE for z in side.values())
+    for px in (state.bid_px, state.ask_px):
+        assert (np.isnan(px) | ((px >= 0) & (px <= 1))).all()
+
+
+@fuzz(400)
+@given(batches(FRAMES | as_bytes(FRAMES)), st.sampled_from([1, 256]))
+def test_the_engine_path_takes_any_frame_without_a_reader_error(
+    batch: list[str | bytes], chunk_frames: int
+) -> None:
+    """And the fast decoders themselves raise only msgspec's errors (`on_frame` routes on
+    them), whose place in the frame can always be read."""
+    decoders = (change_decoder(_TOKENS).decode, book_decoder().decode)
+    for raw in batch:
+        for decode in decoders:
+            try:
+                decode(raw)
+            except msgspec.ValidationError as exc:
+                assert isinstance(refused_where(exc), str)
+            except (msgspec.DecodeError, RecursionError):
+                pass
+    _engine_path(batch, chunk_frames)
+
+
+def test_every_field_of_the_recorded_frames_replaced_by_each_bad_value_on_the_engine_path() -> None:
+    frames = [dumped(frame) for doc in WS_DOCS for frame in sweep(doc)]
+    _engine_path(frames, 256)
+    _engine_path(frames, 3)
 
 
 # --- REST bodies ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,7 @@ class MarketState:
         self._row: dict[str, int] = {}
         self._token: dict[str, tuple[int, Outcome]] = {}
         self._yes_row: dict[str, int] = {}  # YES token -> row: trade batches map in one go
+        self._token_key: dict[str, int] = {}  # token -> row * 2 (+ 1: NO): book batches
         self.categories: list[str] = []
         self._category_code: dict[str, int] = {}
         self.events: list[str] = []
@@ -166,6 +168,8 @@ class MarketState:
         self._token[m.yes_token] = (r, Outcome.YES)
         self._yes_row[m.yes_token] = r
         self._token[m.no_token] = (r, Outcome.NO)
+        self._token_key[m.yes_token] = 2 * r
+        self._token_key[m.no_token] = 2 * r + 1
         self._set_meta(r, m)
         return r
 
@@ -252,21 +256,14 @@ class MarketState:
         the time of its last event; `version` up once.
         """
         _check_shape(b)
-        tok_row = np.full(len(b.tokens), -1, np.int64)
-        tok_no = np.zeros(len(b.tokens), np.bool_)
-        for i, token in enumerate(b.tokens):
-            r = self._token.get(token)
-            if r is None:
-                res.errors.append(f"event for unknown token {token[:16]}")
-            else:
-                tok_row[i] = r[0]
-                tok_no[i] = r[1] is Outcome.NO
-        srow = tok_row[b.snap_token]
-        lrow = tok_row[b.level_token]
+        tok = self._token_keys(b.tokens, res)  # row * 2 + 1 for a NO token; -1 unknown
+        lkey = tok[b.level_token]
+        srow = tok[b.snap_token] >> 1  # -1 stays -1
+        lrow = lkey >> 1
         sv, lv = srow >= 0, lrow >= 0
-        last = np.full(self.n, -1, np.int64)
-        np.maximum.at(last, srow[sv], b.snap_frame[sv])
-        last_snap = last.copy()
+        last_snap = np.full(self.n, -1, np.int64)
+        np.maximum.at(last_snap, srow[sv], b.snap_frame[sv])
+        last = last_snap.copy()
         np.maximum.at(last, lrow[lv], b.level_frame[lv])
         touched = np.flatnonzero(last >= 0)
         self._materialise(touched)
@@ -280,34 +277,45 @@ class MarketState:
             return touched
         x = b.level_price * FINEST
         k = np.rint(x)
+        size = b.level_size
         with np.errstate(invalid="ignore"):
-            ok = lv & (np.abs(x - k) <= ON_GRID) & (k >= 0) & (k <= FINEST)
-        for p in b.level_price[lv & ~ok][:5].tolist():
-            res.errors.append(f"level price {p} is off the 0.0001 grid or outside [0, 1]")
+            on_grid = (np.abs(x - k) <= ON_GRID) & (k >= 0) & (k <= FINEST)
+            has = size > 0.0  # NaN or <= 0: no level
+        ok = lv & on_grid
+        if not ok.all():
+            for p in b.level_price[lv & ~on_grid][:5].tolist():
+                res.errors.append(f"level price {p} is off the 0.0001 grid or outside [0, 1]")
         # A snapshot's empty level is no level (the wire parser drops it), not a removal of
-        # another level at that price in the same snapshot.
+        # another level at that price in the same snapshot. (`last_snap[-1]` of an unknown
+        # token's level is read, and masked by `ok`.)
         snap_frame = np.zeros(b.frame_ts.size, np.bool_)
         snap_frame[b.snap_frame] = True
-        with np.errstate(invalid="ignore"):
-            ok &= ~(snap_frame[b.level_frame] & ~(b.level_size > 0.0))
-        idx = np.flatnonzero(ok & (b.level_frame >= last_snap[np.where(lv, lrow, 0)]))
+        ok &= b.level_frame >= last_snap[lrow]
+        ok &= has | ~snap_frame[b.level_frame]
+        idx = np.flatnonzero(ok)
         rows = lrow[idx]
-        no = tok_no[b.level_token[idx]]
+        no = (lkey[idx] & 1).astype(np.bool_)
         ks = k[idx].astype(np.int64)
         yes_k = np.where(no, FINEST - ks, ks)
-        ask = (b.level_bid[idx] == no).astype(np.int64)  # a NO bid is a YES ask
-        size = b.level_size[idx]
-        with np.errstate(invalid="ignore"):
-            size = np.where(size > 0.0, size, 0.0)  # NaN or <= 0: no level
-        coarse = needed_scale(yes_k) > books.scale[rows]
+        ask = b.level_bid[idx] == no  # a NO bid is a YES ask
+        sizes = np.where(has[idx], size[idx], 0.0)
+        coarse = yes_k % books.factor[rows] != 0  # finer than the row's grid
         if coarse.any():
             need = np.zeros(self.n, np.int64)
             np.maximum.at(need, rows[coarse], needed_scale(yes_k[coarse]))
             for row in np.flatnonzero(need).tolist():
                 books.refine(row, int(need[row]))
         order = b.level_frame[idx] * max(idx.size, 1) + np.arange(idx.size)
-        books.write(rows, ask, yes_k, size, order)
+        books.write(rows, ask, yes_k, sizes, order)
         return touched
+
+    def _token_keys(self, tokens: list[str], res: ApplyResult) -> IntArray:
+        """Per token: its row * 2, + 1 for a NO token; -1 (reported) for an unknown one."""
+        keys = np.fromiter(map(self._token_key.get, tokens, repeat(-1)), np.int64, len(tokens))
+        if (keys < 0).any():
+            for i in np.flatnonzero(keys < 0).tolist():
+                res.errors.append(f"event for unknown token {tokens[i][:16]}")
+        return keys
 
     def _apply_trades(self, ev: TradeBatch, res: ApplyResult) -> None:
         """Many trade prints at once, as the same prints one by one would leave the state:

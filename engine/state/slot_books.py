@@ -61,6 +61,7 @@ class SlotBooks:
     def __init__(self) -> None:
         self.pools = {s: _Pool(s) for s in SCALES}
         self.scale: IntArray = np.zeros(16, np.int64)  # per row (capacity: grown x2)
+        self.factor: IntArray = np.ones(16, np.int64)  # per row: FINEST // scale
         self.slot: IntArray = np.zeros(16, np.int64)  # per row: its index in its pool
         self.n = 0
         self._free: dict[int, list[int]] = {s: [] for s in SCALES}  # left by refined rows
@@ -68,9 +69,11 @@ class SlotBooks:
     def add_row(self, scale: int) -> int:
         if self.n == self.scale.size:
             self.scale = np.concatenate([self.scale, np.zeros_like(self.scale)])
+            self.factor = np.concatenate([self.factor, np.ones_like(self.factor)])
             self.slot = np.concatenate([self.slot, np.zeros_like(self.slot)])
         row = self.n
         self.scale[row] = scale
+        self.factor[row] = FINEST // scale
         self.slot[row] = self._take(scale)
         self.n += 1
         return row
@@ -92,6 +95,7 @@ class SlotBooks:
         src.sizes[i] = 0.0
         self._free[old].append(i)
         self.scale[row] = need
+        self.factor[row] = FINEST // need
         self.slot[row] = j
 
     def clear(self, rows: IntArray) -> None:
@@ -134,7 +138,12 @@ class SlotBooks:
         self, rows: IntArray, depth: int
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Best-first (bid_px, bid_sz, ask_px, ask_sz) of `rows`, `depth` levels each
-        (NaN price and 0 size past a side's last level)."""
+        (NaN price and 0 size past a side's last level).
+
+        One scan of the rows' slots for their levels (`flatnonzero`), then, per side of a
+        row, its first `depth` levels (asks) or last (bids) taken by index: the scan is
+        the only pass over every slot.
+        """
         n = rows.size
         out = (
             np.full((n, depth), np.nan),
@@ -143,20 +152,26 @@ class SlotBooks:
             np.zeros((n, depth)),
         )
         sc = self.scale[rows]
+        step = np.arange(depth)
         for scale, pool in self.pools.items():
             m = np.flatnonzero(sc == scale)
             if not m.size:
                 continue
-            sub = pool.sizes[self.slot[rows[m]]]
+            sub = pool.sizes[self.slot[rows[m]]].reshape(-1)  # (m, side, slot) flattened
+            at = np.flatnonzero(sub)
+            side_of = at // pool.width  # 2 * (row in m) + side
+            slot = at - side_of * pool.width
+            count = np.bincount(side_of, minlength=2 * m.size)
+            first = np.cumsum(count) - count
             for side, (px_out, sz_out) in enumerate(((out[0], out[1]), (out[2], out[3]))):
-                x = sub[:, 0, ::-1] if side == 0 else sub[:, 1, :]  # best first
-                nz = x > 0.0
-                rank = np.cumsum(nz, axis=1)
-                i, j = np.nonzero(nz & (rank <= depth))
-                lvl = rank[i, j] - 1
-                slot = scale - j if side == 0 else j
-                px_out[m[i], lvl] = slot / scale
-                sz_out[m[i], lvl] = x[i, j]
+                c, f = count[side::2, None], first[side::2, None]
+                # bids: the highest slots first; asks: the lowest first
+                i = f + c - 1 - step if side == 0 else f + step
+                valid = step < c
+                i = np.where(valid, i, 0)
+                r, lvl = np.nonzero(valid)
+                px_out[m[r], lvl] = slot[i[r, lvl]] / scale
+                sz_out[m[r], lvl] = sub[at[i[r, lvl]]]
         return out
 
     def levels(self, row: int) -> tuple[dict[float, float], dict[float, float]]:

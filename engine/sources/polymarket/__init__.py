@@ -3,12 +3,15 @@
 Modules (each one concern):
 - parsing: `fields` (Polymarket's loose types), `outcomes` (YES token, settlement),
   `categories` (category and fee rate), `parse_gamma`, `parse_clob`, `wire` (the websocket
-  wire structs and the one frame decoder), `parse_ws` (frames → `SourceEvent`s), `l2`
-  (full-depth books straight from the decoder: the fast path);
+  wire structs and the one frame decoder), `parse_ws` (frames → `SourceEvent`s), `frames`
+  (the engine path's decoders of `price_change`/`book` frames), `chunks` (those frames
+  packed into columns, then one `BookBatch`), `l2` (full-depth books straight from the
+  decoder, without an engine);
 - transport: `ratelimit` (token buckets per endpoint group), `retry` (backoff, Retry-After),
   `rest` (throttle + retry + decode), `gamma` and `clob_rest` (the clients), `ws`
   (sharded market streams), `stall` (is a connection stalled), `trust` (which books may be
-  traded), `stale` (none from a connection silent past `stale_after_seconds`), `eventqueue`;
+  traded), `stale` (none from a connection silent past `stale_after_seconds`), `eventqueue`
+  (each connection's lane of book frames, and the events, to `poll`);
 - `source` (`PolymarketSource`, the `MarketSource`) and `settings`.
 
 Every parser raises `PolymarketParseError` (a `ValueError`) naming the field at fault.

@@ -9,17 +9,42 @@ dropped (docs/polymarket_api.md, gotcha G12), and so are updates older than the 
 snapshot (sizes are absolute: a stale one would overwrite a newer level).
 
 One tracker per connection; all tokens of a market live on the same connection.
+
+`fresh_ms` is the whole filter for the common change frame, kept as one number so the
+stream checks each frame with one comparison: a frame stamped at or after it passes as it
+is. It is out of reach (`NEVER_MS`) while any token awaits a snapshot, else the first
+millisecond not older than the newest snapshot; any other frame goes through `keep`, entry
+by entry. The third rule, levels only of tokens subscribed here, is applied to the frames
+that pass when they are batched (`chunks.build_batch`), against `members`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from operator import attrgetter
+import math
+from collections.abc import Callable, Iterable, Mapping
 
 from engine.events import BookSnapshot, BookTrust, PriceChange, SourceEvent, TickSizeChange
 from engine.sources.polymarket.frames import ChangeEntry, ChangeFrame
 
-_ASSET = attrgetter("asset_id")
+NEVER_MS = 1 << 62  # a `fresh_ms` no frame reaches (a timestamp is at most 1e15)
+
+
+def first_ms_not_before(seconds: float) -> int:
+    """The least integer `m` with `m / 1000.0 >= seconds` (`NEVER_MS` if none; 0 if every
+    stamp is): the millisecond stamps `keep` finds not older than a snapshot at `seconds`.
+
+    An int, not a float: comparing an int of 13 digits with a float takes CPython's slow
+    path (~350 instructions), and it is done once per frame."""
+    if seconds != seconds or seconds * 1000.0 >= NEVER_MS:
+        return NEVER_MS
+    if seconds <= 0:
+        return 0
+    m = math.ceil(seconds * 1000.0)
+    while (m - 1) / 1000.0 >= seconds:
+        m -= 1
+    while m / 1000.0 < seconds:
+        m += 1
+    return m
 
 
 class TrustTracker:
@@ -30,8 +55,16 @@ class TrustTracker:
         self._awaiting: set[str] = set()
         self._untrusted: dict[str, str] = {}  # market -> reason last announced
         self._snapshot_ts: dict[str, float] = {}
-        self._newest_snapshot = 0.0  # the latest of `_snapshot_ts` (see `passes`)
+        self._newest_snapshot = 0.0  # the latest of `_snapshot_ts`
+        self.fresh_ms = NEVER_MS  # see the module docstring; kept by `_refresh`
         self.dropped = 0  # updates discarded while waiting for a snapshot, or stale
+
+    def _refresh(self) -> None:
+        self.fresh_ms = (
+            NEVER_MS
+            if self._awaiting or not self._market_of
+            else first_ms_not_before(self._newest_snapshot)
+        )
 
     def add(self, market_id: str, tokens: Iterable[str]) -> None:
         """Track a market. Its tokens wait for their first snapshot on this connection, but
@@ -41,6 +74,12 @@ class TrustTracker:
         for t in toks:
             self._market_of[t] = market_id
             self._awaiting.add(t)
+        self._refresh()
+
+    @property
+    def members(self) -> Mapping[str, str]:
+        """Subscribed token → its market: the live table (read from the engine's thread)."""
+        return self._market_of
 
     @property
     def tokens(self) -> list[str]:
@@ -66,6 +105,7 @@ class TrustTracker:
         """The feed broke (drop, stall, failed connect): every book needs a new snapshot."""
         ts = self._clock()
         self._awaiting.update(self._market_of)
+        self._refresh()
         out = [self._distrust(m, reason, ts) for m in self._tokens_of]
         return [e for e in out if e is not None]
 
@@ -74,6 +114,7 @@ class TrustTracker:
         if market is None:
             return []
         self._awaiting.add(token)
+        self._refresh()
         ev = self._distrust(market, reason, self._clock())
         return [] if ev is None else [ev]
 
@@ -114,22 +155,18 @@ class TrustTracker:
         if market is None:
             return False, None
         awaiting = self._awaiting
+        waited = token in awaiting
         awaiting.discard(token)
         self._snapshot_ts[token] = ts
         if ts > self._newest_snapshot:
             self._newest_snapshot = ts
+            self._refresh()
+        elif waited:
+            self._refresh()
         if market in self._untrusted and not any(t in awaiting for t in self._tokens_of[market]):
             del self._untrusted[market]
             return True, BookTrust(market, self._clock(), True, "fresh snapshot")
         return True, None
-
-    def passes(self, frame: ChangeFrame) -> bool:
-        """Whether `filter` would forward every level of a change frame as it is: the common
-        case, checked once per frame (no token waits for a snapshot, the frame is not older
-        than any snapshot, every token is subscribed here)."""
-        if self._awaiting or frame.timestamp / 1000.0 < self._newest_snapshot:
-            return False
-        return all(map(self._market_of.__contains__, map(_ASSET, frame.price_changes)))
 
     def keep(self, frame: ChangeFrame) -> list[ChangeEntry]:
         """The levels of a change frame that `filter` would forward, token by token as it

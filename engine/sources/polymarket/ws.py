@@ -29,7 +29,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 import websockets
@@ -38,11 +38,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from engine.config import PolymarketSettings
 from engine.events import BookSnapshot, SourceEvent
 from engine.models import Market
+from engine.sources.polymarket.eventqueue import FrameLane
 from engine.sources.polymarket.frames import (
     BOOK_DECODER,
     CHANGE_DECODER,
-    BookFrame,
     ChangeFrame,
+    book_decoder,
+    changes_refused,
+    levels_refused,
 )
 from engine.sources.polymarket.parse_ws import MarketChannelParser
 from engine.sources.polymarket.stall import StallDetector
@@ -55,11 +58,10 @@ Refresh = Callable[[list[str]], Awaitable[list[BookSnapshot]]]
 
 
 class FrameSink(Protocol):
-    """Where a stream puts the book frames it decoded itself (`EventQueue`)."""
+    """Where streams put the book frames they decoded themselves (`EventQueue`): each
+    stream in a lane of its own."""
 
-    def add_changes(self, frame: ChangeFrame) -> None: ...
-
-    def add_book(self, frame: BookFrame) -> None: ...
+    def lane(self, members: Mapping[str, object]) -> FrameLane: ...
 
 
 PING = "PING"
@@ -102,7 +104,6 @@ class MarketStream:
         """`frames`: book frames go there, decoded but not made into events (the engine's
         path); without it every frame becomes `SourceEvent`s for `sink`."""
         self.name = name
-        self.frame_sink = frames
         self.s = settings
         self.parser = parser
         self.sink = sink
@@ -110,6 +111,7 @@ class MarketStream:
         self._now = monotonic
         self.refresh = refresh
         self.trust = TrustTracker(clock)
+        self.lane = frames.lane(self.trust.members) if frames is not None else None
         self.detector = StallDetector(settings)
         self._rng = rng if rng is not None else random.Random()
         self._ws: ClientConnection | None = None
@@ -143,6 +145,8 @@ class MarketStream:
         if self.trust.market_of(market.yes_token) is None:
             self.market_ids.append(market.market_id)
         self.trust.add(market.market_id, tokens)
+        if self.lane is not None:
+            self.lane.tokens_changed()
         ws = self._ws
         if ws is not None:
             self._spawn(self._send(ws, add_assets_message(tokens)))
@@ -295,56 +299,109 @@ class MarketStream:
         self.request_resubscribe(why)
 
     def on_frame(self, frame: str | bytes) -> None:
-        """Handle one received frame (the session calls this for each; so does the bench)."""
+        """Handle one received frame (the session calls this for each; so does the bench).
+
+        Written for the frame nearly every frame is, a current-layout `price_change` with
+        nothing awaiting a snapshot: one decode (the lane's fast decoder), one comparison
+        (`TrustTracker.fresh_ms`), one append to the lane (`FrameLane.add_changes`,
+        inlined: a call costs as much as the rest). Whether its tokens are subscribed on
+        this connection is checked per batch (`chunks.build_batch`). Everything else takes
+        `_on_refused`.
+        """
         self.frames += 1
         try:
-            if self.frame_sink is not None and self._on_book_frame(frame, self.frame_sink):
+            lane = self.lane
+            if lane is None:
+                self._on_general_frame(frame)
                 return
-            events, errors = self.parser.parse(frame)
-            if errors:
-                self.bad_frames += 1
-                for err in errors[:3]:
-                    log.warning("ws %s: skipped malformed event: %s", self.name, err)
-            if events:
-                self._deliver(events)
+            decode = lane.decode  # a plain load: a method load of it is not specialised
+            try:
+                msg = decode(frame)
+            except msgspec.ValidationError as exc:
+                self._on_refused(frame, lane, exc)
+                return
+            except (msgspec.DecodeError, RecursionError):  # not JSON (a PONG), too deep
+                self._on_general_frame(frame)
+                return
+            if msg.timestamp >= self.trust.fresh_ms:
+                frames = lane.frames
+                frames.append(msg)
+                if len(frames) >= lane.limit:
+                    lane.pack()
+            else:
+                self._add_kept(msg, lane)
         except Exception:  # a parser bug must not end the stream
             self.bad_frames += 1
             log.exception("ws %s: frame handling failed", self.name)
 
-    def _on_book_frame(self, frame: str | bytes, out: FrameSink) -> bool:
-        """A `price_change` or `book` frame of the common shape, decoded, trust-filtered as
-        `_deliver` would and handed to `out`: True; any other frame: False (the general way
-        decodes it, and reports it if malformed)."""
+    def _on_refused(
+        self, frame: str | bytes, lane: FrameLane, exc: msgspec.ValidationError
+    ) -> None:
+        """A frame the fast change decoder refused: a `book` (either book decoder), a
+        `price_change` whose entries it could not take (the plain decoder tries), or
+        anything else (the general way decodes it, and reports it if malformed). The book
+        decoder goes first: books are the common case here, and reading where the change
+        decoder refused a frame costs formatting its error."""
         try:
-            msg = CHANGE_DECODER.decode(frame)
-        except msgspec.DecodeError:
-            return self._on_book(frame, out)
-        except RecursionError:
-            return False
-        trust = self.trust
-        if trust.passes(msg):
-            out.add_changes(msg)
-        else:
-            kept = trust.keep(msg)
-            if kept:
-                out.add_changes(
-                    ChangeFrame(
-                        price_changes=kept, timestamp=msg.timestamp, event_type=msg.event_type
-                    )
-                )
-        return True
-
-    def _on_book(self, frame: str | bytes, out: FrameSink) -> bool:
-        try:
-            msg = BOOK_DECODER.decode(frame)
+            book = book_decoder().decode(frame)
+        except msgspec.ValidationError as refused:
+            if levels_refused(refused):
+                self._on_book(BOOK_DECODER.decode, frame, lane)
+            elif changes_refused(exc):
+                self._on_plain_changes(frame, lane)
+            else:
+                self._on_general_frame(frame)
+            return
         except (msgspec.DecodeError, RecursionError):
-            return False
-        known, trusted = self.trust.snapshot(msg.asset_id, msg.timestamp / 1000.0)
+            self._on_general_frame(frame)
+            return
+        self._add_book(book, lane)
+
+    def _on_book(
+        self, decode: Callable[[str | bytes], Any], frame: str | bytes, lane: FrameLane
+    ) -> None:
+        try:
+            book = decode(frame)
+        except (msgspec.DecodeError, RecursionError):
+            self._on_general_frame(frame)
+            return
+        self._add_book(book, lane)
+
+    def _add_book(self, book: Any, lane: FrameLane) -> None:
+        known, trusted = self.trust.snapshot(book.asset_id, book.timestamp / 1000.0)
         if known:
-            out.add_book(msg)
+            lane.add_book(book)
         if trusted is not None:
             self.sink([trusted])
-        return True
+
+    def _on_plain_changes(self, frame: str | bytes, lane: FrameLane) -> None:
+        try:
+            msg = CHANGE_DECODER.decode(frame)
+        except (msgspec.DecodeError, RecursionError):
+            self._on_general_frame(frame)
+            return
+        self._add_kept(msg, lane)
+
+    def _add_kept(self, msg: Any, lane: FrameLane) -> None:
+        """The levels of a change frame that the trust filter keeps, entry by entry."""
+        kept = self.trust.keep(msg)
+        if len(kept) == len(msg.price_changes):
+            lane.add_changes(msg)
+        elif kept:
+            lane.add_changes(
+                ChangeFrame(
+                    price_changes=tuple(kept), timestamp=msg.timestamp, event_type=msg.event_type
+                )
+            )
+
+    def _on_general_frame(self, frame: str | bytes) -> None:
+        events, errors = self.parser.parse(frame)
+        if errors:
+            self.bad_frames += 1
+            for err in errors[:3]:
+                log.warning("ws %s: skipped malformed event: %s", self.name, err)
+        if events:
+            self._deliver(events)
 
     def _deliver(self, events: list[SourceEvent]) -> None:
         out, retick = self.trust.filter(events)
