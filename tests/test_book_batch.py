@@ -37,6 +37,7 @@ from engine.sources.polymarket.ws import MarketStream
 from engine.state.event_batch import batch_of
 from engine.state.market_state import MarketState
 from tests.state_factories import market
+from tests.wire_frames import change_frame
 
 DEPTH = 4
 MARKETS = [market(i, tick_size=0.01 if i % 2 else 0.001) for i in range(3)]
@@ -277,20 +278,6 @@ def _book_frame(
     ).encode()
 
 
-def _change_frame(ts_ms: int, entries: list[tuple[str, str, str, str]]) -> bytes:
-    return json.dumps(
-        {
-            "market": "0xm",
-            "price_changes": [
-                {"asset_id": t, "price": p, "size": s, "side": side, "hash": "cd"}
-                for t, p, s, side in entries
-            ],
-            "timestamp": str(ts_ms),
-            "event_type": "price_change",
-        }
-    ).encode()
-
-
 Feed = bytes | str | BookSnapshot  # a frame, "LOST" (a drop), or a REST snapshot
 
 
@@ -359,9 +346,9 @@ def feeds(draw: st.DrawFn) -> list[Feed]:
                 "PONG",
                 b"{",
                 b"[]",
-                _change_frame(ts, [(tokens[0], "0.5", "abc", "BUY")]),
-                _change_frame(ts, [(tokens[0], "0.5", "1e400", "SELL")]),
-                _change_frame(ts, [(tokens[0], "1.5", "3", "SELL")]),
+                change_frame(ts, [(tokens[0], "0.5", "abc", "BUY")]),
+                change_frame(ts, [(tokens[0], "0.5", "1e400", "SELL")]),
+                change_frame(ts, [(tokens[0], "1.5", "3", "SELL")]),
                 _book_frame(tokens[1], ts, [("0.3", "-1")], []),
             ]
             out.append(draw(st.sampled_from(bad)))
@@ -369,7 +356,7 @@ def feeds(draw: st.DrawFn) -> list[Feed]:
             entry = st.tuples(
                 st.sampled_from(tokens), price, size, st.sampled_from(["BUY", "SELL"])
             )
-            out.append(_change_frame(ts, draw(st.lists(entry, min_size=1, max_size=4))))
+            out.append(change_frame(ts, draw(st.lists(entry, min_size=1, max_size=4))))
     return out
 
 

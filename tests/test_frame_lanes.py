@@ -28,22 +28,13 @@ from engine.sources.polymarket.ws import MarketStream
 from engine.state.market_state import MarketState
 from engine.state.slot_books import FINEST, SlotBooks
 from tests.state_factories import market
+from tests.wire_frames import change_frame
 
 A, B = market(1), market(2)  # tick 0.01
 
 
 def _change(ts_ms: int, *entries: tuple[str, str, str, str]) -> bytes:
-    return json.dumps(
-        {
-            "market": "0xm",
-            "price_changes": [
-                {"asset_id": t, "price": p, "size": s, "side": side, "hash": "h"}
-                for t, p, s, side in entries
-            ],
-            "timestamp": str(ts_ms),
-            "event_type": "price_change",
-        }
-    ).encode()
+    return change_frame(ts_ms, list(entries))
 
 
 def _book(token: str, ts_ms: int, bids: list[tuple[str, str]]) -> bytes:
