@@ -75,6 +75,7 @@ _PROGRESS = table_of(BackfillProgressRow)
 _REJECTIONS = table_of(RejectionCountRow)
 _TRUTH = table_of(SimTruthRow)
 _TRUTH_COLUMNS = ("run_id", "market_id", "ts", "truth")
+_TRUTH_INDEX_ORDER = itemgetter(_TRUTH_COLUMNS.index("market_id"), _TRUTH_COLUMNS.index("ts"))
 
 _REJECTED = "rejected"
 CRASHED = "crashed"  # a run's status when its process died without ending it
@@ -386,7 +387,7 @@ class Store:
         # takes all of a transaction's new entries at once instead of one per snapshot step
         # (a step's thousands of markets land all over an index far larger than the cache).
         out.snapshots.sort(key=_SNAPSHOT_INDEX_ORDER)
-        out.truth.sort(key=itemgetter(1, 2))  # (market, time): the key's order, for the same reason
+        out.truth.sort(key=_TRUTH_INDEX_ORDER)  # its key's order too, for the same reason
         with self._db.write() as conn:
             upsert(conn, _MARKETS, out.markets, ["market_id"])
             insert_tuples(conn, _SNAPSHOTS, rows.SNAPSHOT_COLUMNS, out.snapshots)
